@@ -209,7 +209,10 @@ pub enum SettingsError {
 }
 
 fn invalid(key: impl Into<String>, problem: impl Into<String>) -> SettingsError {
-    SettingsError::Invalid { key: key.into(), problem: problem.into() }
+    SettingsError::Invalid {
+        key: key.into(),
+        problem: problem.into(),
+    }
 }
 
 impl Settings {
@@ -227,7 +230,11 @@ impl Settings {
         let env: config::Map<String, String> = env.into_iter().collect();
         let mut builder = config::Config::builder();
         for path in paths {
-            builder = builder.add_source(config::File::from(path.as_path()).format(config::FileFormat::Toml).required(true));
+            builder = builder.add_source(
+                config::File::from(path.as_path())
+                    .format(config::FileFormat::Toml)
+                    .required(true),
+            );
         }
         let cfg = builder
             .add_source(
@@ -252,13 +259,32 @@ impl Settings {
     /// Checks values the types cannot: ranges, URLs, key lengths, command paths.
     pub fn validate(&self) -> Result<(), SettingsError> {
         if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid("server.bind", format!("{:?} is not an address like 127.0.0.1:8080", self.server.bind)));
+            return Err(invalid(
+                "server.bind",
+                format!(
+                    "{:?} is not an address like 127.0.0.1:8080",
+                    self.server.bind
+                ),
+            ));
         }
-        if !(self.server.public_url.starts_with("http://") || self.server.public_url.starts_with("https://")) {
-            return Err(invalid("server.public_url", "must start with http:// or https://"));
+        if !(self.server.public_url.starts_with("http://")
+            || self.server.public_url.starts_with("https://"))
+        {
+            return Err(invalid(
+                "server.public_url",
+                "must start with http:// or https://",
+            ));
         }
-        if self.auth.api_tokens.iter().any(|t| t.expose_secret().len() < 16) {
-            return Err(invalid("auth.api_tokens", "every token must be at least 16 characters"));
+        if self
+            .auth
+            .api_tokens
+            .iter()
+            .any(|t| t.expose_secret().len() < 16)
+        {
+            return Err(invalid(
+                "auth.api_tokens",
+                "every token must be at least 16 characters",
+            ));
         }
         if self.auth.ticket_key.expose_secret().len() < 32 {
             return Err(invalid("auth.ticket_key", "must be at least 32 characters"));
@@ -270,41 +296,82 @@ impl Settings {
             return Err(invalid("redis.url", "must be a redis:// URL"));
         }
         if self.redis.prefix.is_empty() || self.redis.prefix.contains(':') {
-            return Err(invalid("redis.prefix", "must be non-empty and contain no ':'"));
+            return Err(invalid(
+                "redis.prefix",
+                "must be non-empty and contain no ':'",
+            ));
         }
         if self.redis.lease_ttl_secs < 3 {
             return Err(invalid("redis.lease_ttl_secs", "must be at least 3"));
         }
-        if !(self.salt.api_url.starts_with("http://") || self.salt.api_url.starts_with("https://")) {
-            return Err(invalid("salt.api_url", "must start with http:// or https://"));
+        if !(self.salt.api_url.starts_with("http://") || self.salt.api_url.starts_with("https://"))
+        {
+            return Err(invalid(
+                "salt.api_url",
+                "must start with http:// or https://",
+            ));
         }
-        for (key, value) in [("salt.logtail_bin", &self.salt.logtail_bin), ("salt.logtail_config", &self.salt.logtail_config)] {
+        for (key, value) in [
+            ("salt.logtail_bin", &self.salt.logtail_bin),
+            ("salt.logtail_config", &self.salt.logtail_config),
+        ] {
             if !value.starts_with('/') {
                 return Err(invalid(key, format!("{value:?} must be an absolute path")));
             }
         }
         if self.tail.default_lines > self.tail.max_lines {
-            return Err(invalid("tail.default_lines", format!("{} is above tail.max_lines ({})", self.tail.default_lines, self.tail.max_lines)));
+            return Err(invalid(
+                "tail.default_lines",
+                format!(
+                    "{} is above tail.max_lines ({})",
+                    self.tail.default_lines, self.tail.max_lines
+                ),
+            ));
         }
         if self.tail.max_lines > 1_000_000 {
             return Err(invalid("tail.max_lines", "must be at most 1000000"));
         }
-        for (key, globs) in [("tail.allowed_paths", &self.tail.allowed_paths), ("local.allowed_paths", &self.local.allowed_paths)] {
-            if let Some(g) = globs.iter().find(|g| !g.starts_with('/') || g.contains("..")) {
-                return Err(invalid(key, format!("{g:?} must be an absolute glob without '..'")));
+        for (key, globs) in [
+            ("tail.allowed_paths", &self.tail.allowed_paths),
+            ("local.allowed_paths", &self.local.allowed_paths),
+        ] {
+            if let Some(g) = globs
+                .iter()
+                .find(|g| !g.starts_with('/') || g.contains(".."))
+            {
+                return Err(invalid(
+                    key,
+                    format!("{g:?} must be an absolute glob without '..'"),
+                ));
             }
         }
-        if self.limits.max_streams == 0 || self.limits.max_viewers_per_stream == 0 || self.limits.viewer_queue == 0 || self.limits.max_sessions_per_token == 0 {
+        if self.limits.max_streams == 0
+            || self.limits.max_viewers_per_stream == 0
+            || self.limits.viewer_queue == 0
+            || self.limits.max_sessions_per_token == 0
+        {
             return Err(invalid("limits", "every limit must be at least 1"));
         }
         for (name, cmd) in &self.commands {
             let key = format!("commands.{name}");
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(invalid(key, "command names may use only letters, digits, '-' and '_'"));
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(invalid(
+                    key,
+                    "command names may use only letters, digits, '-' and '_'",
+                ));
             }
             match cmd.argv.first() {
                 Some(p) if p.starts_with('/') => {}
-                _ => return Err(invalid(format!("{key}.argv"), "must start with an absolute program path")),
+                _ => {
+                    return Err(invalid(
+                        format!("{key}.argv"),
+                        "must start with an absolute program path",
+                    ))
+                }
             }
             if cmd.timeout_secs == 0 {
                 return Err(invalid(format!("{key}.timeout_secs"), "must be at least 1"));
@@ -348,7 +415,10 @@ mod tests {
     fn environment_overrides_win_over_the_file() {
         let env = [
             ("LOGVIEW__TAIL__MAX_LINES".to_owned(), "777".to_owned()),
-            ("LOGVIEW__SERVER__BIND".to_owned(), "127.0.0.1:9999".to_owned()),
+            (
+                "LOGVIEW__SERVER__BIND".to_owned(),
+                "127.0.0.1:9999".to_owned(),
+            ),
         ];
         let s = Settings::load_with_env(&repo_settings(), env).expect("loads");
         assert_eq!(s.tail.max_lines, 777);
@@ -357,8 +427,13 @@ mod tests {
 
     #[test]
     fn an_invalid_value_names_its_key() {
-        let env = [("LOGVIEW__TAIL__DEFAULT_LINES".to_owned(), "5000000".to_owned())];
-        let err = Settings::load_with_env(&repo_settings(), env).expect_err("must fail").to_string();
+        let env = [(
+            "LOGVIEW__TAIL__DEFAULT_LINES".to_owned(),
+            "5000000".to_owned(),
+        )];
+        let err = Settings::load_with_env(&repo_settings(), env)
+            .expect_err("must fail")
+            .to_string();
         assert!(err.contains("tail.default_lines"), "{err}");
     }
 
@@ -366,7 +441,13 @@ mod tests {
     fn secrets_do_not_show_in_debug_output() {
         let s = Settings::load_with_env(&repo_settings(), []).expect("loads");
         let dbg = format!("{s:?}");
-        assert!(!dbg.contains(s.auth.ticket_key.expose_secret()), "ticket key leaked into Debug");
-        assert!(!dbg.contains(s.salt.password.expose_secret()), "salt password leaked into Debug");
+        assert!(
+            !dbg.contains(s.auth.ticket_key.expose_secret()),
+            "ticket key leaked into Debug"
+        );
+        assert!(
+            !dbg.contains(s.salt.password.expose_secret()),
+            "salt password leaked into Debug"
+        );
     }
 }

@@ -206,7 +206,11 @@ pub struct Event {
 impl Event {
     /// A new event with no extra fields.
     pub fn new(kind: EventKind, message: impl Into<String>) -> Self {
-        Event { kind, message: message.into(), fields: BTreeMap::new() }
+        Event {
+            kind,
+            message: message.into(),
+            fields: BTreeMap::new(),
+        }
     }
 
     /// Adds an event-specific field (builder style).
@@ -281,27 +285,52 @@ impl Entry {
     {
         let mut map: BTreeMap<String, String> = pairs
             .into_iter()
-            .map(|(k, v)| (k.to_owned(), String::from_utf8_lossy(v.as_ref()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.to_owned(),
+                    String::from_utf8_lossy(v.as_ref()).into_owned(),
+                )
+            })
             .collect();
-        let kind = map.remove(field::KIND).ok_or(WireError::MissingField(field::KIND))?;
+        let kind = map
+            .remove(field::KIND)
+            .ok_or(WireError::MissingField(field::KIND))?;
         match kind.as_str() {
             KIND_LINES => {
-                let joined = map.remove(field::LINES).ok_or(WireError::MissingField(field::LINES))?;
+                let joined = map
+                    .remove(field::LINES)
+                    .ok_or(WireError::MissingField(field::LINES))?;
                 let fd = match map.remove(field::FD) {
-                    Some(v) => Some(v.parse::<u8>().map_err(|_| WireError::BadNumber { field: field::FD, value: v })?),
+                    Some(v) => Some(v.parse::<u8>().map_err(|_| WireError::BadNumber {
+                        field: field::FD,
+                        value: v,
+                    })?),
                     None => None,
                 };
                 let cut = match map.remove(field::CUT) {
-                    Some(v) => v.parse::<u32>().map_err(|_| WireError::BadNumber { field: field::CUT, value: v })?,
+                    Some(v) => v.parse::<u32>().map_err(|_| WireError::BadNumber {
+                        field: field::CUT,
+                        value: v,
+                    })?,
                     None => 0,
                 };
-                Ok(Entry::Lines { lines: joined.split('\n').map(str::to_owned).collect(), fd, cut })
+                Ok(Entry::Lines {
+                    lines: joined.split('\n').map(str::to_owned).collect(),
+                    fd,
+                    cut,
+                })
             }
             KIND_EVENT => {
-                let name = map.remove(field::EVENT).ok_or(WireError::MissingField(field::EVENT))?;
+                let name = map
+                    .remove(field::EVENT)
+                    .ok_or(WireError::MissingField(field::EVENT))?;
                 let kind = name.parse::<EventKind>()?;
                 let message = map.remove(field::MESSAGE).unwrap_or_default();
-                Ok(Entry::Event(Event { kind, message, fields: map }))
+                Ok(Entry::Event(Event {
+                    kind,
+                    message,
+                    fields: map,
+                }))
             }
             _ => Err(WireError::UnknownKind(kind)),
         }
@@ -323,14 +352,25 @@ mod tests {
         assert_eq!(s, "logs:web-01:/var/log/app.log");
         assert_eq!(lease_key(&s), "logs:web-01:/var/log/app.log:lease");
         assert_eq!(owner_key(&s), "logs:web-01:/var/log/app.log:owner");
-        assert_eq!(command_stream_key("logs", "web-01", "disk", "ab12"), "logs:web-01:cmd:disk:ab12");
+        assert_eq!(
+            command_stream_key("logs", "web-01", "disk", "ab12"),
+            "logs:web-01:cmd:disk:ab12"
+        );
     }
 
     #[test]
     fn lines_entries_round_trip_with_fd_and_cut() {
-        let e = Entry::Lines { lines: vec!["a".into(), "".into(), "c d".into()], fd: Some(2), cut: 1 };
+        let e = Entry::Lines {
+            lines: vec!["a".into(), "".into(), "c d".into()],
+            fd: Some(2),
+            cut: 1,
+        };
         assert_eq!(roundtrip(&e), e);
-        let plain = Entry::Lines { lines: vec!["only".into()], fd: None, cut: 0 };
+        let plain = Entry::Lines {
+            lines: vec!["only".into()],
+            fd: None,
+            cut: 0,
+        };
         assert_eq!(plain.to_fields().len(), 2, "no fd/cut fields when unused");
         assert_eq!(roundtrip(&plain), plain);
     }
@@ -346,14 +386,24 @@ mod tests {
     #[test]
     fn malformed_entries_are_errors_not_panics() {
         let none: [(&str, &[u8]); 0] = [];
-        assert_eq!(Entry::from_fields(none), Err(WireError::MissingField("kind")));
-        assert!(matches!(Entry::from_fields([("kind", b"zzz".as_slice())]), Err(WireError::UnknownKind(_))));
+        assert_eq!(
+            Entry::from_fields(none),
+            Err(WireError::MissingField("kind"))
+        );
+        assert!(matches!(
+            Entry::from_fields([("kind", b"zzz".as_slice())]),
+            Err(WireError::UnknownKind(_))
+        ));
         assert!(matches!(
             Entry::from_fields([("kind", b"event".as_slice()), ("event", b"boom".as_slice())]),
             Err(WireError::UnknownEvent(_))
         ));
         assert!(matches!(
-            Entry::from_fields([("kind", b"lines".as_slice()), ("lines", b"x".as_slice()), ("fd", b"x".as_slice())]),
+            Entry::from_fields([
+                ("kind", b"lines".as_slice()),
+                ("lines", b"x".as_slice()),
+                ("fd", b"x".as_slice())
+            ]),
             Err(WireError::BadNumber { field: "fd", .. })
         ));
     }
