@@ -1,0 +1,5 @@
+//! The one integration-test binary. Each module tests one boundary against the
+//! real stack (`scripts/test.sh` brings it up and sets `SLV_STACK_ENV`).
+
+/// Shared helpers: the stack's coordinates, spawning processes.
+mod support;

@@ -1,0 +1,4 @@
+//! Test support shared by every integration-test module.
+#![allow(dead_code)]
+
+pub mod stack;
