@@ -10,3 +10,10 @@ pub mod wire;
 
 #[cfg(feature = "server")]
 pub mod settings;
+
+#[cfg(feature = "server")]
+pub mod http;
+#[cfg(feature = "server")]
+pub mod password;
+#[cfg(feature = "server")]
+pub mod telemetry;
