@@ -17,3 +17,5 @@ pub mod http;
 pub mod password;
 #[cfg(feature = "server")]
 pub mod telemetry;
+#[cfg(feature = "server")]
+pub mod tickets;

@@ -1,0 +1,198 @@
+//! Viewer tickets: HMAC-SHA256-signed, expiring tokens that bind a viewer URL
+//! to one stream (kind, minion, path or command, stream key). A ticket is
+//! `base64url(json payload) "." base64url(mac)`; it carries no secret and no
+//! credential, only what the viewer is allowed to watch.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// What a viewer may watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TicketKind {
+    /// A followed file.
+    File,
+    /// The output of one run of a named command.
+    Command,
+}
+
+/// The signed content of a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// File or command.
+    pub kind: TicketKind,
+    /// Minion id (or the local host id for local streams).
+    pub minion: String,
+    /// The log path (file) or the command name (command).
+    pub target: String,
+    /// The Redis stream key the viewer reads.
+    pub stream: String,
+    /// Expiry, unix seconds.
+    pub exp: u64,
+}
+
+/// Why a ticket was refused. Messages are safe to show to the viewer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TicketError {
+    /// Not of the form `payload.mac`, or not base64/JSON.
+    #[error("the viewer link is malformed; ask for a new one")]
+    Malformed,
+    /// The MAC does not match: tampered, or signed with another key.
+    #[error("the viewer link is not valid (signature mismatch); ask for a new one")]
+    BadSignature,
+    /// Past its expiry.
+    #[error("the viewer link has expired; start the tail again for a new one")]
+    Expired,
+}
+
+/// Issues and verifies tickets with one key.
+#[derive(Clone)]
+pub struct TicketSigner {
+    key: SecretString,
+    ttl_secs: u64,
+}
+
+impl std::fmt::Debug for TicketSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TicketSigner")
+            .field("ttl_secs", &self.ttl_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl TicketSigner {
+    /// A signer with `key` whose tickets live `ttl_secs`.
+    pub fn new(key: SecretString, ttl_secs: u64) -> Self {
+        TicketSigner { key, ttl_secs }
+    }
+
+    fn mac(&self, payload_b64: &str) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(self.key.expose_secret().as_bytes())
+            .expect("HMAC-SHA256 accepts keys of any length");
+        mac.update(payload_b64.as_bytes());
+        mac
+    }
+
+    /// Signs a ticket for `stream` that expires `ttl_secs` from now.
+    pub fn issue(&self, kind: TicketKind, minion: &str, target: &str, stream: &str) -> String {
+        let ticket = Ticket {
+            kind,
+            minion: minion.to_owned(),
+            target: target.to_owned(),
+            stream: stream.to_owned(),
+            exp: now_unix() + self.ttl_secs,
+        };
+        self.sign(&ticket)
+    }
+
+    /// Signs an explicit ticket (tests use it to make expired ones).
+    pub fn sign(&self, ticket: &Ticket) -> String {
+        let json = serde_json::to_vec(ticket).expect("a Ticket always serialises");
+        let payload = URL_SAFE_NO_PAD.encode(json);
+        let tag = URL_SAFE_NO_PAD.encode(self.mac(&payload).finalize().into_bytes());
+        format!("{payload}.{tag}")
+    }
+
+    /// Checks the signature (constant time) and the expiry, and returns the content.
+    pub fn verify(&self, token: &str) -> Result<Ticket, TicketError> {
+        let (payload, tag) = token.split_once('.').ok_or(TicketError::Malformed)?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| TicketError::Malformed)?;
+        self.mac(payload)
+            .verify_slice(&tag)
+            .map_err(|_| TicketError::BadSignature)?;
+        let json = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| TicketError::Malformed)?;
+        let ticket: Ticket = serde_json::from_slice(&json).map_err(|_| TicketError::Malformed)?;
+        if ticket.exp <= now_unix() {
+            return Err(TicketError::Expired);
+        }
+        Ok(ticket)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signer() -> TicketSigner {
+        TicketSigner::new(SecretString::from("k".repeat(32)), 60)
+    }
+
+    #[test]
+    fn an_issued_ticket_verifies_to_its_content() {
+        let s = signer();
+        let t = s.issue(
+            TicketKind::File,
+            "web-01",
+            "/var/log/app.log",
+            "logs:web-01:/var/log/app.log",
+        );
+        let got = s.verify(&t).expect("valid");
+        assert_eq!(got.minion, "web-01");
+        assert_eq!(got.stream, "logs:web-01:/var/log/app.log");
+        assert_eq!(got.kind, TicketKind::File);
+    }
+
+    #[test]
+    fn a_tampered_payload_is_refused() {
+        let s = signer();
+        let t = s.issue(
+            TicketKind::File,
+            "web-01",
+            "/var/log/a.log",
+            "logs:web-01:/var/log/a.log",
+        );
+        let other = s.issue(
+            TicketKind::File,
+            "web-01",
+            "/var/log/b.log",
+            "logs:web-01:/var/log/b.log",
+        );
+        let forged = format!(
+            "{}.{}",
+            other.split('.').next().unwrap_or(""),
+            t.split('.').nth(1).unwrap_or("")
+        );
+        assert_eq!(s.verify(&forged), Err(TicketError::BadSignature));
+        assert_eq!(s.verify("garbage"), Err(TicketError::Malformed));
+    }
+
+    #[test]
+    fn another_key_and_expiry_are_refused() {
+        let s = signer();
+        let t = s.issue(
+            TicketKind::Command,
+            "web-01",
+            "disk",
+            "logs:web-01:cmd:disk:0123456789abcdef",
+        );
+        let other = TicketSigner::new(SecretString::from("z".repeat(32)), 60);
+        assert_eq!(other.verify(&t), Err(TicketError::BadSignature));
+        let expired = Ticket {
+            kind: TicketKind::File,
+            minion: "m".into(),
+            target: "/var/log/x".into(),
+            stream: "logs:m:/var/log/x".into(),
+            exp: now_unix() - 1,
+        };
+        assert_eq!(s.verify(&s.sign(&expired)), Err(TicketError::Expired));
+    }
+}
