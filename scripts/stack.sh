@@ -56,13 +56,18 @@ LOG_DIR="$PROFILE_DIR/logs"
 STACK_ENV="$PROFILE_DIR/stack.env"
 
 # Every variable the parts need: ports, paths, secrets (generated once, reused).
-load_profile() {
-    mkdir -p "$PROFILE_DIR/run/log" "$SECRETS" "$LOG_DIR"
-    chmod 700 "$SECRETS"
+# Ports and paths only (what down and status need).
+load_paths() {
     resolve_ports
     redis_paths
     salt_paths
     logview_paths
+}
+
+load_profile() {
+    mkdir -p "$PROFILE_DIR/run/log" "$SECRETS" "$LOG_DIR"
+    chmod 700 "$SECRETS"
+    load_paths
     REDIS_ADMIN_PASSWORD="$(secret_get "$SECRETS/redis-admin.password")"
     REDIS_TAILER_PASSWORD="$(secret_get "$SECRETS/redis-logtail.password")"
     REDIS_LOGVIEW_PASSWORD="$(secret_get "$SECRETS/redis-logview.password")"
@@ -161,41 +166,13 @@ cmd_up() {
 MSG
 }
 
-# SIGTERM every pid, then wait for all of them (the minion takes ~7 s, G13).
-stop_all() {
-    local timeout="$1"
-    shift
-    local entry file what pids=()
-    for entry in "$@"; do
-        file="${entry%%|*}"
-        what="${entry#*|}"
-        if pid_alive "$file"; then
-            say "stopping $what (pid $(pid_of "$file"))"
-            kill -TERM "$(pid_of "$file")" 2>/dev/null || true
-            pids+=("$entry")
-        else
-            rm -f "$file"
-        fi
-    done
-    for entry in "${pids[@]}"; do
-        stop_pidfile "${entry%%|*}" "${entry#*|}" "$timeout"
-    done
-}
-
 stop_logtails() {
-    local pids p waited=0
+    local pids p targets=()
     mapfile -t pids < <(logtail_pids)
     ((${#pids[@]})) || return 0
-    say "stopping ${#pids[@]} logtail process(es) the minion launched from $LOGTAIL_BIN: ${pids[*]}"
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    while [[ -n "$(logtail_pids)" ]] && ((waited < 50)); do
-        sleep 0.1
-        waited=$((waited + 1))
-    done
-    for p in $(logtail_pids); do
-        warn "logtail pid $p ignored SIGTERM for 5 s; SIGKILL"
-        kill -KILL "$p" 2>/dev/null || true
-    done
+    for p in "${pids[@]}"; do targets+=("logtail=$p"); done
+    say "logtail processes the minion launched from $LOGTAIL_BIN: ${pids[*]}"
+    stop_pids 5 "${targets[@]}"
 }
 
 cmd_down() {
@@ -204,23 +181,20 @@ cmd_down() {
         return 0
     }
     stage_begin "down"
-    redis_paths
-    REDIS_PORT="$(grep -E '^SLV_REDIS_PORT=' "$PROFILE_DIR/ports.env" 2>/dev/null | cut -d= -f2 || true)"
-    SALT_API_PORT=0
-    salt_paths
-    logview_paths
-    stop_all 10 "$LOGVIEW_PID|logview"
+    load_paths
+    # logview first (no new tailers, leases lapse), then the tailers while
+    # Redis still takes their final `stopped` event, then Salt, then Redis.
+    stop_pidfiles 10 "$LOGVIEW_PID|logview"
     stop_logtails
-    stop_all 30 "$API_PID|salt-api" "$MINION_PID|salt-minion" "$MASTER_PID|salt-master"
-    stop_all 10 "$REDIS_PID|redis-server"
-    local left=()
-    mapfile -t left < <(grep -lsF "$PROFILE_DIR/" /proc/[0-9]*/cmdline 2>/dev/null | grep -v "/proc/$$/" | cut -d/ -f3 || true)
-    local p alive=()
-    for p in "${left[@]}"; do
-        [[ "$p" == "$$" || "$p" == "$BASHPID" ]] && continue
-        [[ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" =~ ^[SRDT]$ ]] && alive+=("$p")
-    done
-    ((${#alive[@]} == 0)) || warn "processes still mention $PROFILE_DIR: ${alive[*]} (not started by the stack? left alone)"
+    stop_pidfiles 30 "$API_PID|salt-api" "$MINION_PID|salt-minion" "$MASTER_PID|salt-master"
+    stop_pidfiles 10 "$REDIS_PID|redis-server"
+    # Anything still running from this profile's directory was not started by
+    # this stack's pid files: say so, leave it alone.
+    local p left=()
+    while IFS=/ read -r _ _ p _; do
+        [[ "$p" != "$$" ]] && pid_running "$p" && left+=("$p")
+    done < <(grep -lsF "$PROFILE_DIR/" /proc/[0-9]*/cmdline 2>/dev/null || true)
+    ((${#left[@]} == 0)) || warn "processes still mention $PROFILE_DIR (left alone): ${left[*]}"
     stage_end
 }
 
@@ -239,10 +213,7 @@ cmd_status() {
         echo "stack '$PROFILE': never started ($PROFILE_DIR/ports.env missing)"
         return 3
     }
-    resolve_ports
-    redis_paths
-    salt_paths
-    logview_paths
+    load_paths
     STATUS_DOWN=0
     echo "stack '$PROFILE' ($PROFILE_DIR):"
     show "$REDIS_PID" redis-server "127.0.0.1:$REDIS_PORT"

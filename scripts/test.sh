@@ -21,11 +21,17 @@ if [[ "${1:-}" == "--" ]]; then
 fi
 
 STAGE_T0_ALL="$(now_ms)"
+CARGO_TEST_LOG="$STACK_ROOT/cargo-test.log"
 stop_stack() {
     local rc=$?
     "$REPO_ROOT/scripts/stack.sh" down --name test || rc=1
     local ms=$(($(now_ms) - STAGE_T0_ALL))
     say "test stage times: ${STAGE_TIMES[*]:-none}; total $((ms / 1000)) s; exit $rc"
+    # One closing line over every cargo test binary (the last binary cargo
+    # prints is the doc-tests, often 0 tests, which would hide the real count).
+    if [[ -f "$CARGO_TEST_LOG" ]]; then
+        awk '/^test result:/ { p += $4; f += $6 } END { printf "cargo: %d passed, %d failed\n", p, f }' "$CARGO_TEST_LOG"
+    fi
     exit "$rc"
 }
 
@@ -58,7 +64,8 @@ stage_end
 
 export SLV_STACK_ENV="$STACK_ROOT/test/stack.env"
 stage_begin "cargo test"
-cargo test "${CARGO_TEST_ARGS[@]}"
+rm -f "$CARGO_TEST_LOG"
+cargo test "${CARGO_TEST_ARGS[@]}" 2>&1 | tee "$CARGO_TEST_LOG"
 stage_end
 
 # --- hook: browser tests (frontend engineer) -----------------------------------

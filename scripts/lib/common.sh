@@ -125,40 +125,62 @@ require_free_port() {
     fi
 }
 
-# Pid-file helpers. pid_alive FILE: the pid in FILE runs (zombies count as dead).
-pid_of() { [[ -s "$1" ]] && tr -dc '0-9' <"$1"; }
+# Pid-file helpers. pid_running PID: the process exists and is not a zombie
+# (a killed daemon stays <defunct> until init reaps it, G8 of notes/salt-api.md).
+pid_running() {
+    local state
+    state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1
+    [[ -n "$state" && "$state" != "Z" ]]
+}
+pid_of() { tr -dc '0-9' <"$1" 2>/dev/null; }
+# pid_alive FILE: the pid in FILE runs.
 pid_alive() {
     local pid
-    pid="$(pid_of "$1")" || return 1
-    [[ -n "$pid" ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    local state
-    state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" || return 1
-    [[ "$state" != "Z" ]]
+    pid="$(pid_of "$1")" && [[ -n "$pid" ]] && pid_running "$pid"
 }
 
-# stop_pidfile FILE WHAT TIMEOUT_S: SIGTERM the pid, wait until it is gone,
-# SIGKILL after TIMEOUT_S. Removes the pid file.
-stop_pidfile() {
-    local file="$1" what="$2" timeout="${3:-20}" pid waited=0
-    if ! pid_alive "$file"; then
-        rm -f "$file"
-        return 0
-    fi
-    pid="$(pid_of "$file")"
-    say "stopping $what (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    while pid_alive "$file"; do
+# stop_pids TIMEOUT_S NAME=PID...: SIGTERM each, wait until all are gone,
+# SIGKILL what is left after TIMEOUT_S.
+stop_pids() {
+    local timeout="$1" entry pid waited=0 left
+    shift
+    for entry in "$@"; do
+        say "stopping ${entry%=*} (pid ${entry##*=})"
+        kill -TERM "${entry##*=}" 2>/dev/null || true
+    done
+    while :; do
+        left=()
+        for entry in "$@"; do
+            pid_running "${entry##*=}" && left+=("$entry")
+        done
+        ((${#left[@]})) || return 0
         if ((waited >= timeout * 10)); then
-            warn "$what (pid $pid) did not exit within ${timeout}s; sending SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
-            sleep 0.5
-            break
+            for entry in "${left[@]}"; do
+                warn "${entry%=*} (pid ${entry##*=}) did not exit within ${timeout}s; SIGKILL"
+                kill -KILL "${entry##*=}" 2>/dev/null || true
+            done
+            return 0
         fi
         sleep 0.1
         waited=$((waited + 1))
     done
-    rm -f "$file"
+}
+
+# stop_pidfiles TIMEOUT_S FILE|NAME...: stop_pids for the live pids of the
+# pid files (stopped in parallel), then remove the files.
+stop_pidfiles() {
+    local timeout="$1" entry file targets=()
+    shift
+    for entry in "$@"; do
+        file="${entry%%|*}"
+        if pid_alive "$file"; then
+            targets+=("${entry#*|}=$(pid_of "$file")")
+        fi
+    done
+    ((${#targets[@]} == 0)) || stop_pids "$timeout" "${targets[@]}"
+    for entry in "$@"; do
+        rm -f "${entry%%|*}"
+    done
 }
 
 # wait_until TIMEOUT_S DESCRIPTION LOGFILE CMD...: polls CMD every 0.5 s.

@@ -97,7 +97,7 @@ start_logview() {
             return 0
         fi
         say "logview binary or settings changed: restarting it"
-        stop_pidfile "$LOGVIEW_PID" logview 10
+        stop_pidfiles 10 "$LOGVIEW_PID|logview"
     fi
     require_free_port "$LOGVIEW_PORT" "logview (setting server.bind)" SLV_LOGVIEW_PORT
     (
