@@ -224,3 +224,12 @@ logtail_pids() {
         fi
     done
 }
+
+# The production example of the eauth ACLs (salt/acl/master.d/logview-eauth.conf):
+# the production install paths, /var/log only, the `file` eauth backend.
+print_production_acl() {
+    "$VENV/bin/python" "$REPO_ROOT/scripts/lib/eauth_acl.py" \
+        --settings "$REPO_ROOT/settings.toml" \
+        --bin /usr/local/bin/logtail --config /etc/logtail/logtail.toml \
+        --eauth file --backend-option filename=/etc/salt/eauth.users --backend-option hashtype=sha256
+}
