@@ -132,7 +132,7 @@ pid_running() {
     state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1
     [[ -n "$state" && "$state" != "Z" ]]
 }
-pid_of() { tr -dc '0-9' <"$1" 2>/dev/null; }
+pid_of() { [[ -r "$1" ]] && tr -dc '0-9' 2>/dev/null <"$1"; }
 # pid_alive FILE: the pid in FILE runs.
 pid_alive() {
     local pid

@@ -125,8 +125,19 @@ salt_daemon_running() {
     pid_alive "$1" && grep -qF "$SALT_ETC" "/proc/$(pid_of "$1")/cmdline" 2>/dev/null
 }
 
+# A fingerprint of every config the Salt daemons read at start.
+salt_fingerprint() {
+    cat "$SALT_ETC/master" "$SALT_ETC/master.d/"*.conf "$SALT_ETC/eauth.users" "$SALT_ETC/minion" | sha256sum | cut -d' ' -f1
+}
+
 start_salt() {
-    local started=()
+    local started=() fp
+    fp="$(salt_fingerprint)"
+    if [[ "$(cat "$SALT_RUN/salt.fingerprint" 2>/dev/null)" != "$fp" ]]; then
+        # Configs changed since the daemons started (ports, ACL from settings.toml):
+        # restart them so they read the new ones.
+        stop_pidfiles 30 "$API_PID|salt-api" "$MINION_PID|salt-minion" "$MASTER_PID|salt-master"
+    fi
     if ! salt_daemon_running "$MASTER_PID"; then
         require_free_port "$SALT_PUBLISH_PORT" "salt-master publish" SLV_SALT_PUBLISH_PORT
         require_free_port "$SALT_RET_PORT" "salt-master ret" SLV_SALT_RET_PORT
@@ -144,6 +155,7 @@ start_salt() {
     fi
     # The -d calls import Salt (~1.5 s each) before they fork: run them at once.
     wait
+    echo "$fp" >"$SALT_RUN/salt.fingerprint"
     if ((${#started[@]})); then say "started ${started[*]}"; else say "salt-master, salt-api, salt-minion already running"; fi
 }
 
