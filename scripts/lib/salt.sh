@@ -188,8 +188,10 @@ minion_answers() {
         Fix: scripts/stack.sh down --name $PROFILE && rm -rf $SALT_RUN/pki && scripts/stack.sh up --name $PROFILE. Read $SALT_LOGS/master.log"
         fi
     done
+    # Generous per-call timeouts: each job forks a Python process on the minion,
+    # which takes seconds on a loaded machine; short ones made polls pile up jobs.
     local out
-    out="$(SALT_CURL_TIMEOUT=10 salt_run deploy "$SALT_DEPLOY_PASSWORD" <<<"[{\"client\":\"local\",\"tgt\":[\"$MINION_ID\"],\"tgt_type\":\"list\",\"fun\":\"test.ping\",\"timeout\":1,\"gather_job_timeout\":1}]")"
+    out="$(SALT_CURL_TIMEOUT=40 salt_run deploy "$SALT_DEPLOY_PASSWORD" <<<"[{\"client\":\"local\",\"tgt\":[\"$MINION_ID\"],\"tgt_type\":\"list\",\"fun\":\"test.ping\",\"timeout\":10,\"gather_job_timeout\":10}]")"
     [[ "$out" == "200 {\"return\": [{\"$MINION_ID\": true}]}" ]]
 }
 
@@ -198,7 +200,7 @@ salt_api_listens() { port_in_use "$SALT_API_PORT"; }
 wait_salt_ready() {
     wait_until 60 "salt-master start (pid file $MASTER_PID)" "$SALT_LOGS/master.log and $SALT_LOGS/master.out" salt_daemon_running "$MASTER_PID"
     wait_until 60 "salt-api listening on 127.0.0.1:$SALT_API_PORT" "$SALT_LOGS/api.log and $SALT_LOGS/api.out" salt_api_listens
-    wait_until 120 "minion $MINION_ID answering test.ping through salt-api" "$SALT_LOGS/minion.log and $SALT_LOGS/master.log" minion_answers
+    wait_until 180 "minion $MINION_ID answering test.ping through salt-api" "$SALT_LOGS/minion.log and $SALT_LOGS/master.log" minion_answers
 }
 
 # Puts the musl logtail and its pinned sha256 into this profile's file_roots.
