@@ -3,3 +3,11 @@
 
 /// Shared helpers: the stack's coordinates, spawning processes.
 mod support;
+
+/// logtail: the shared fixture, then one module per area.
+mod logtail_exec;
+mod logtail_follow;
+mod logtail_harness;
+mod logtail_lifecycle;
+mod logtail_outage;
+mod logtail_rotation;
