@@ -6,3 +6,10 @@ mod support;
 
 /// logtail distributed by the Salt state through salt-api; the eauth ACLs.
 mod stack_deploy;
+/// logtail: the shared fixture, then one module per area.
+mod logtail_exec;
+mod logtail_follow;
+mod logtail_harness;
+mod logtail_lifecycle;
+mod logtail_outage;
+mod logtail_rotation;

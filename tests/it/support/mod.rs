@@ -2,4 +2,5 @@
 #![allow(dead_code)]
 
 pub mod salt_api;
+pub mod redis_server;
 pub mod stack;
