@@ -4,8 +4,6 @@
 /// Shared helpers: the stack's coordinates, spawning processes.
 mod support;
 
-/// logtail distributed by the Salt state through salt-api; the eauth ACLs.
-mod stack_deploy;
 /// logtail: the shared fixture, then one module per area.
 mod logtail_exec;
 mod logtail_follow;
@@ -13,3 +11,5 @@ mod logtail_harness;
 mod logtail_lifecycle;
 mod logtail_outage;
 mod logtail_rotation;
+/// logtail distributed by the Salt state through salt-api; the eauth ACLs.
+mod stack_deploy;

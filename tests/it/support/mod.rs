@@ -1,6 +1,6 @@
 //! Test support shared by every integration-test module.
 #![allow(dead_code)]
 
-pub mod salt_api;
 pub mod redis_server;
+pub mod salt_api;
 pub mod stack;
