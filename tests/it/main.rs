@@ -11,5 +11,7 @@ mod logtail_harness;
 mod logtail_lifecycle;
 mod logtail_outage;
 mod logtail_rotation;
-/// logtail distributed by the Salt state through salt-api; the eauth ACLs.
+/// The logview eauth user's Salt ACL: the contract's calls pass, nothing near them.
+mod salt_acl;
+/// logtail distributed by the Salt state through salt-api as the deploy user.
 mod stack_deploy;

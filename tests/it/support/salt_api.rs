@@ -91,3 +91,20 @@ pub async fn run(user: User, mut chunk: Value) -> Reply {
     let json = serde_json::from_str(&text).ok();
     Reply { status, json, text }
 }
+
+/// The call passed the ACL (HTTP 200).
+pub fn assert_allowed(reply: &Reply, what: &str) {
+    assert_eq!(reply.status, 200, "{what} must pass the ACL, got {reply:?}");
+}
+
+/// The call was refused by the ACL (HTTP 401 "Authorization error occurred.").
+pub fn assert_denied(reply: &Reply, what: &str) {
+    assert_eq!(
+        reply.status, 401,
+        "{what} must be denied (401), got {reply:?}"
+    );
+    assert!(
+        reply.text.contains("Authorization error occurred"),
+        "{what}: not an ACL denial: {reply:?}"
+    );
+}
