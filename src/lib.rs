@@ -12,9 +12,19 @@ pub mod wire;
 pub mod settings;
 
 #[cfg(feature = "server")]
+pub mod commands;
+#[cfg(feature = "server")]
 pub mod http;
 #[cfg(feature = "server")]
+pub mod local;
+#[cfg(feature = "server")]
 pub mod password;
+#[cfg(feature = "server")]
+pub mod salt_api;
+#[cfg(feature = "server")]
+pub mod session;
+#[cfg(feature = "server")]
+pub mod target;
 #[cfg(feature = "server")]
 pub mod telemetry;
 #[cfg(feature = "server")]

@@ -1,27 +1,36 @@
-//! The HTTP surface of `logview`: builds the router and serves it until shutdown.
+//! The HTTP surface of `logview`: composes every router over [`AppState`] and
+//! serves it until shutdown.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod state;
 
 use std::future::Future;
-use std::sync::Arc;
 
 use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
 
-use crate::settings::Settings;
+pub use state::AppState;
 
 /// Builds the application router.
-pub fn router(settings: Arc<Settings>) -> Router {
-    let _ = settings;
-    Router::new().route("/healthz", get(|| async { "ok\n" }))
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .merge(api::router())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves.
+/// Serves the application on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
-    settings: Arc<Settings>,
+    state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(settings))
+    axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
 }

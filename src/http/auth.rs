@@ -1,0 +1,200 @@
+//! Request authentication extractors: [`BearerToken`] (an API token from
+//! `auth.api_tokens`, constant-time compare), [`ApiClient`] (a bearer token
+//! plus a slot of its per-token concurrent-request limit) and [`Operator`]
+//! (an ops-page user: HTTP Basic against `[[auth.users]]` argon2 hashes, or
+//! the `auth.trusted_user_header` set by an authenticating proxy).
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use secrecy::ExposeSecret;
+use subtle::ConstantTimeEq;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::error::{ApiError, Challenge};
+use crate::settings::Settings;
+
+/// A request carrying one of `auth.api_tokens`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BearerToken {
+    /// Index of the token in `auth.api_tokens` (logged instead of the token).
+    pub index: usize,
+}
+
+impl<S> FromRequestParts<S> for BearerToken
+where
+    Arc<Settings>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let settings = Arc::<Settings>::from_ref(state);
+        let unauthorized = |message: &str| ApiError::Unauthorized {
+            message: message.to_owned(),
+            challenge: Challenge::Bearer,
+        };
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| unauthorized("missing Authorization: Bearer <token> header"))?;
+        let value = header
+            .to_str()
+            .map_err(|_| unauthorized("the Authorization header is not valid text"))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .ok_or_else(|| unauthorized("the Authorization header must be \"Bearer <token>\""))?;
+        match match_token(&settings, token) {
+            Some(index) => Ok(BearerToken { index }),
+            None => Err(unauthorized("the bearer token is not valid")),
+        }
+    }
+}
+
+/// Index of the configured token equal to `given`; every token is compared
+/// in constant time and none is skipped.
+fn match_token(settings: &Settings, given: &str) -> Option<usize> {
+    let mut found = None;
+    for (i, t) in settings.auth.api_tokens.iter().enumerate() {
+        if bool::from(t.expose_secret().as_bytes().ct_eq(given.as_bytes())) {
+            found = Some(i);
+        }
+    }
+    found
+}
+
+/// Per-token semaphores enforcing `limits.max_sessions_per_token`.
+#[derive(Debug, Clone)]
+pub struct TokenLimiter {
+    slots: Arc<Vec<Arc<Semaphore>>>,
+    limit: usize,
+}
+
+impl TokenLimiter {
+    /// One semaphore per configured token.
+    pub fn new(settings: &Settings) -> TokenLimiter {
+        let limit = settings.limits.max_sessions_per_token;
+        TokenLimiter {
+            slots: Arc::new(
+                settings
+                    .auth
+                    .api_tokens
+                    .iter()
+                    .map(|_| Arc::new(Semaphore::new(limit)))
+                    .collect(),
+            ),
+            limit,
+        }
+    }
+
+    fn acquire(&self, index: usize) -> Result<OwnedSemaphorePermit, ApiError> {
+        let sem = self
+            .slots
+            .get(index)
+            .ok_or_else(|| ApiError::Internal("token index out of range".into()))?;
+        sem.clone().try_acquire_owned().map_err(|_| {
+            ApiError::LimitReached(format!(
+                "this API token already has {} requests in progress (limits.max_sessions_per_token); retry when one has finished",
+                self.limit
+            ))
+        })
+    }
+}
+
+/// An API client holding one of its token's request slots for the request's life.
+#[derive(Debug)]
+pub struct ApiClient {
+    /// Which token.
+    pub token: BearerToken,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl<S> FromRequestParts<S> for ApiClient
+where
+    Arc<Settings>: FromRef<S>,
+    TokenLimiter: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let token = BearerToken::from_request_parts(parts, state).await?;
+        let slot = TokenLimiter::from_ref(state).acquire(token.index)?;
+        Ok(ApiClient { token, _slot: slot })
+    }
+}
+
+/// An authenticated ops-page user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    /// The user name (from Basic auth or the trusted header).
+    pub name: String,
+}
+
+impl<S> FromRequestParts<S> for Operator
+where
+    Arc<Settings>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let settings = Arc::<Settings>::from_ref(state);
+        let unauthorized = |message: &str| ApiError::Unauthorized {
+            message: message.to_owned(),
+            challenge: Challenge::Basic,
+        };
+        let trusted = &settings.auth.trusted_user_header;
+        if !trusted.is_empty() {
+            if let Some(name) = parts
+                .headers
+                .get(trusted.as_str())
+                .and_then(|v| v.to_str().ok())
+            {
+                let name = name.trim();
+                if !name.is_empty() {
+                    return Ok(Operator {
+                        name: name.to_owned(),
+                    });
+                }
+            }
+        }
+        if settings.auth.users.is_empty() {
+            return Err(unauthorized(
+                "sign-in required: no ops-page users are configured ([[auth.users]])",
+            ));
+        }
+        let (user, password) = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .and_then(|b64| STANDARD.decode(b64.trim()).ok())
+            .and_then(|raw| String::from_utf8(raw).ok())
+            .and_then(|s| s.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned())))
+            .ok_or_else(|| unauthorized("sign-in required (HTTP Basic)"))?;
+        let hash = settings
+            .auth
+            .users
+            .iter()
+            .find(|u| u.name == user)
+            .map(|u| u.password_hash.clone());
+        let ok = match hash {
+            Some(h) => tokio::task::spawn_blocking(move || crate::password::verify(&password, &h))
+                .await
+                .unwrap_or(false),
+            None => false,
+        };
+        if ok {
+            Ok(Operator { name: user })
+        } else {
+            Err(unauthorized("wrong user name or password"))
+        }
+    }
+}
