@@ -3,3 +3,6 @@
 
 /// Shared helpers: the stack's coordinates, spawning processes.
 mod support;
+
+/// logtail distributed by the Salt state through salt-api; the eauth ACLs.
+mod stack_deploy;
