@@ -14,7 +14,11 @@ pub mod settings;
 #[cfg(feature = "server")]
 pub mod http;
 #[cfg(feature = "server")]
+pub mod metrics;
+#[cfg(feature = "server")]
 pub mod password;
+#[cfg(feature = "server")]
+pub mod stream;
 #[cfg(feature = "server")]
 pub mod telemetry;
 #[cfg(feature = "server")]

@@ -9,6 +9,10 @@ use tokio::net::TcpListener;
 
 use crate::settings::Settings;
 
+pub mod health;
+pub mod sse;
+pub mod ws;
+
 /// Builds the application router.
 pub fn router(settings: Arc<Settings>) -> Router {
     let _ = settings;
