@@ -18,11 +18,15 @@ pub mod http;
 #[cfg(feature = "server")]
 pub mod local;
 #[cfg(feature = "server")]
+pub mod metrics;
+#[cfg(feature = "server")]
 pub mod password;
 #[cfg(feature = "server")]
 pub mod salt_api;
 #[cfg(feature = "server")]
 pub mod session;
+#[cfg(feature = "server")]
+pub mod stream;
 #[cfg(feature = "server")]
 pub mod target;
 #[cfg(feature = "server")]

@@ -15,6 +15,10 @@ use tower_http::trace::TraceLayer;
 
 pub use state::AppState;
 
+pub mod health;
+pub mod sse;
+pub mod ws;
+
 /// Builds the application router.
 pub fn router(state: AppState) -> Router {
     Router::new()
