@@ -23,8 +23,6 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Name of the cookie holding the nonce.
 pub const COOKIE_NAME: &str = "slv_csrf";
-/// Name of the form field holding the token.
-pub const FIELD: &str = "csrf";
 /// Bytes of randomness in a nonce.
 const NONCE_BYTES: usize = 18;
 
