@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { append, launch, newLogFile, shippedSetting, stackEnv, WAIT_MS } from "./support.js";
+import { append, launch, logDir, newLogFile, removeLogFiles, shippedSetting, stackEnv, WAIT_MS } from "./support.js";
 
 describe("ops page", () => {
   let env;
@@ -20,6 +20,7 @@ describe("ops page", () => {
   });
   after(async () => {
     await browser?.close();
+    removeLogFiles();
   });
 
   function signedIn(javaScriptEnabled) {
@@ -42,7 +43,7 @@ describe("ops page", () => {
     await page.goto(opsUrl);
     assert.equal(await page.textContent("#minion-id"), env.MINION_ID);
     assert.equal(await page.inputValue("#line_count"), String(shippedSetting("default_lines")));
-    await page.fill("#log_path", `${env.LOG_DIR}/bt-does-not-exist.log`);
+    await page.fill("#log_path", `${logDir(env)}/bt-does-not-exist.log`);
     await page.click("#tail-form button[type=submit]");
     const error = page.locator("#tail-form .form-error");
     await error.waitFor({ state: "visible", timeout: WAIT_MS });
@@ -57,12 +58,12 @@ describe("ops page", () => {
     const context = await signedIn(false);
     const page = await context.newPage();
     await page.goto(opsUrl);
-    await page.fill("#log_path", `${env.LOG_DIR}/bt-does-not-exist.log`);
+    await page.fill("#log_path", `${logDir(env)}/bt-does-not-exist.log`);
     await Promise.all([page.waitForLoadState("domcontentloaded"), page.click("#tail-form button[type=submit]")]);
     await page.waitForSelector("#tail-form .form-error:not([hidden])", { timeout: WAIT_MS });
     assert.match(await page.textContent("#tail-form .form-error"), /does not exist/);
     // The form keeps what was typed.
-    assert.equal(await page.inputValue("#log_path"), `${env.LOG_DIR}/bt-does-not-exist.log`);
+    assert.equal(await page.inputValue("#log_path"), `${logDir(env)}/bt-does-not-exist.log`);
     await context.close();
   });
 
@@ -76,7 +77,7 @@ describe("ops page", () => {
         "Content-Type": "application/x-www-form-urlencoded",
         Accept: "application/json",
       },
-      body: new URLSearchParams({ log_path: `${env.LOG_DIR}/app.log`, line_count: "10", csrf: "forged" }),
+      body: new URLSearchParams({ log_path: `${logDir(env)}/app.log`, line_count: "10", csrf: "forged" }),
     });
     assert.equal(res.status, 403);
     const body = await res.json();

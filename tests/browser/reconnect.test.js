@@ -13,6 +13,7 @@ import {
   launch,
   lineTexts,
   newLogFile,
+  removeLogFiles,
   numbered,
   openViewer,
   REPO,
@@ -32,6 +33,7 @@ before(async () => {
 });
 after(async () => {
   await browser?.close();
+  removeLogFiles();
 });
 
 function alive(pid) {
@@ -65,11 +67,16 @@ async function stopLogview() {
 /** `scripts/stack.sh up --name <this stack>`: starts only what is missing (logview). */
 function startLogview(binary) {
   const name = path.basename(env.STACK_DIR);
-  execFileSync(path.join(REPO, "scripts", "stack.sh"), ["up", "--name", name], {
-    env: { ...process.env, SLV_LOGVIEW_BIN: binary },
-    stdio: ["ignore", "ignore", "inherit"],
-    timeout: 600_000,
-  });
+  try {
+    execFileSync(path.join(REPO, "scripts", "stack.sh"), ["up", "--name", name], {
+      env: { ...process.env, SLV_LOGVIEW_BIN: binary },
+      stdio: ["ignore", "pipe", "pipe"],
+      encoding: "utf8",
+      timeout: 600_000,
+    });
+  } catch (e) {
+    throw new Error(`scripts/stack.sh up --name ${name} failed:\n${e.stderr || e.message}`);
+  }
 }
 
 test("a logview restart mid-stream: the viewer reconnects with no gap and no duplicate", async () => {

@@ -86,12 +86,39 @@ export async function watchedPage(context) {
   return { page, incidents };
 }
 
-/** A fresh log file in LOG_DIR (unique name, allowed by the path rule). */
+/** A path segment the whole chain accepts (logview, the Salt ACL, logtail). */
+const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+/** Used when LOG_DIR itself breaks that rule; inside `/var/log/**`, which every layer of the stack allows. */
+const FALLBACK_DIR = "/var/log/slv-browser-tests";
+
+/**
+ * The directory the tests write their logs to: the stack's LOG_DIR, unless a
+ * segment of it (e.g. `.stack`) is one logview refuses, then FALLBACK_DIR.
+ */
+export function logDir(env) {
+  if (env.LOG_DIR.split("/").slice(1).every((s) => SEGMENT.test(s))) return env.LOG_DIR;
+  if (!logDir.warned) {
+    console.log(`# LOG_DIR ${env.LOG_DIR} has a segment logview refuses; writing test logs to ${FALLBACK_DIR}`);
+    logDir.warned = true;
+  }
+  fs.mkdirSync(FALLBACK_DIR, { recursive: true });
+  return FALLBACK_DIR;
+}
+
+const created = [];
+
+/** A fresh log file (unique name, allowed by the path rule) with `initialLines`. */
 export function newLogFile(env, label, initialLines = []) {
   const name = `bt-${label}-${randomBytes(4).toString("hex")}.log`;
-  const file = path.join(env.LOG_DIR, name);
+  const file = path.join(logDir(env), name);
   fs.writeFileSync(file, initialLines.map((l) => `${l}\n`).join(""));
+  created.push(file, `${file}.1`);
   return file;
+}
+
+/** Removes the files newLogFile made (and their rotated `.1`). */
+export function removeLogFiles() {
+  for (const f of created.splice(0)) fs.rmSync(f, { force: true });
 }
 
 /** Appends `lines` to `file` in one write. */

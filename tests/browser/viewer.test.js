@@ -12,6 +12,7 @@ import {
   launch,
   lineTexts,
   newLogFile,
+  removeLogFiles,
   numbered,
   openViewer,
   REPO,
@@ -33,6 +34,7 @@ describe("live viewer", () => {
   });
   after(async () => {
     await browser?.close();
+    removeLogFiles();
   });
 
   test("log text that looks like HTML is shown as text and runs nothing", async () => {
@@ -192,6 +194,7 @@ describe("live viewer", () => {
     assert.equal(await page.locator("#log .fg-green").count(), 1);
     assert.equal((await lineTexts(page)).some((s) => s.includes("\u001b")), false);
 
+    await page.setViewportSize({ width: 1280, height: 460 });
     const shot = screenshotPath("viewer.png");
     await page.screenshot({ path: shot });
     assert.ok(fs.statSync(shot).size > 10_000, "screenshot written");

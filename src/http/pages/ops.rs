@@ -9,15 +9,17 @@ use axum::http::header::{ACCEPT, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use minijinja::context;
+use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
 use super::security::{self, PageKind};
 use super::{auth_error_page, csrf, error_page, render, ErrorText};
 use crate::http::auth::Operator;
 use crate::http::error::ApiError;
+use crate::http::templates::url_value;
 use crate::http::AppState;
 use crate::session::{MinionStatus, Reachability, TailRequest};
+use crate::settings::Settings;
 use crate::target::MinionId;
 
 /// `?log_path=` pre-fills the form (a link from elsewhere); it starts nothing.
@@ -97,7 +99,6 @@ async fn ops_page(
     user: &str,
     outcome: Outcome,
 ) -> Response {
-    let settings = &app.settings;
     let status = match app.orchestrator.minion_status(minion.as_str()).await {
         Ok(s) => {
             let (key, text) = badge(&s);
@@ -105,31 +106,10 @@ async fn ops_page(
         }
         Err(e) => context! { key => "unknown", text => "not checked", detail => e.to_string() },
     };
-    let commands: Vec<_> = settings
-        .commands
-        .iter()
-        .map(|(name, c)| context! { name => name, description => c.description, argv => c.argv.join(" ") })
-        .collect();
-    let issued = csrf::issue(settings, headers, user);
-    let mut response = render(
-        app,
-        outcome.status,
-        "minion.html",
-        context! {
-            minion => minion.as_str(),
-            user => user,
-            status => status,
-            csrf => issued.token,
-            form => outcome.form,
-            error => outcome.error,
-            viewer_url => outcome.viewer_url,
-            suggestions => settings.tail.suggestions,
-            allowed_paths => settings.tail.allowed_paths,
-            max_lines => settings.tail.max_lines,
-            commands => commands,
-        },
-        PageKind::EmbedsViewer,
-    );
+    let issued = csrf::issue(&app.settings, headers, user);
+    let status_code = outcome.status;
+    let ctx = page_context(&app.settings, minion, user, status, &issued.token, outcome);
+    let mut response = render(app, status_code, "minion.html", ctx, PageKind::EmbedsViewer);
     if let Some(cookie) = issued
         .set_cookie
         .and_then(|c| HeaderValue::from_str(&c).ok())
@@ -137,6 +117,35 @@ async fn ops_page(
         response.headers_mut().append(SET_COOKIE, cookie);
     }
     response
+}
+
+/// Everything `minion.html` shows.
+fn page_context(
+    settings: &Settings,
+    minion: &MinionId,
+    user: &str,
+    status: Value,
+    csrf_token: &str,
+    outcome: Outcome,
+) -> Value {
+    let commands: Vec<Value> = settings
+        .commands
+        .iter()
+        .map(|(name, c)| context! { name => name, description => c.description, argv => c.argv.join(" ") })
+        .collect();
+    context! {
+        minion => minion.as_str(),
+        user => user,
+        status => status,
+        csrf => csrf_token,
+        form => outcome.form,
+        error => outcome.error,
+        viewer_url => outcome.viewer_url.map(url_value),
+        suggestions => settings.tail.suggestions,
+        allowed_paths => settings.tail.allowed_paths,
+        max_lines => settings.tail.max_lines,
+        commands => commands,
+    }
 }
 
 /// The page for a minion id that is not one.
@@ -322,4 +331,76 @@ async fn run(
         .run_command(minion.as_str(), &form.command)
         .await?;
     Ok(started.viewer_url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::templates::environment;
+    use std::path::PathBuf;
+
+    fn settings() -> Settings {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
+        Settings::load(&[path]).expect("shipped settings load")
+    }
+
+    fn render_page(outcome: Outcome) -> String {
+        let s = settings();
+        let minion = MinionId::parse("web-01").expect("valid id");
+        let status =
+            context! { key => "answers", text => "answers", detail => "minion web-01 answers" };
+        let ctx = page_context(&s, &minion, "ops", status, "TOKEN123", outcome);
+        environment(&s)
+            .and_then(|env| env.get_template("minion.html")?.render(ctx))
+            .expect("minion.html renders")
+    }
+
+    fn fresh() -> Outcome {
+        Outcome {
+            status: StatusCode::OK,
+            form: FormValues {
+                log_path: String::new(),
+                line_count: "200".into(),
+            },
+            error: None,
+            viewer_url: None,
+        }
+    }
+
+    #[test]
+    fn the_page_has_both_forms_with_their_token_and_the_suggestions() {
+        let html = render_page(fresh());
+        assert!(html.contains("action=\"http://127.0.0.1:8080/minions/web-01/tail\""));
+        assert!(html.contains("action=\"http://127.0.0.1:8080/minions/web-01/run\""));
+        assert_eq!(
+            html.matches("name=\"csrf\" value=\"TOKEN123\"").count(),
+            1 + settings().commands.len()
+        );
+        assert!(html.contains("<option value=\"&#x2f;var&#x2f;log&#x2f;syslog\">"));
+        assert!(html.contains("name=\"command\" value=\"disk\""));
+        assert!(html.contains("id=\"viewer-frame\" title=\"live view\" hidden"));
+    }
+
+    #[test]
+    fn an_error_is_shown_next_to_its_form_and_escaped() {
+        let mut outcome = fresh();
+        outcome.form.log_path = "/var/log/<b>".into();
+        outcome.error = Some(FormError {
+            form: "tail",
+            message: "file /var/log/<b> does not exist on web-01".into(),
+            field: Some("log_path"),
+        });
+        let html = render_page(outcome);
+        assert!(html.contains("does not exist on web-01"));
+        assert!(!html.contains("<b>"));
+        assert!(html.contains("aria-invalid=\"true\""));
+    }
+
+    #[test]
+    fn a_started_view_is_framed_on_the_page() {
+        let mut outcome = fresh();
+        outcome.viewer_url = Some("http://127.0.0.1:8080/view/abc.def".into());
+        let html = render_page(outcome);
+        assert!(html.contains("<iframe id=\"viewer-frame\" title=\"live view\" src=\"http://127.0.0.1:8080/view/abc.def\">"));
+    }
 }

@@ -130,7 +130,7 @@ mod tests {
         assert_eq!(c.ws_url, "wss://ops.example.com/logview/ws/p.s");
         assert_eq!(c.sse_url, "https://ops.example.com/logview/sse/p.s");
         assert_eq!(
-            (c.kind, c.command.as_deref(), c.path),
+            (c.kind, c.command.as_deref(), c.path.as_deref()),
             ("command", Some("disk"), None)
         );
         let json = serde_json::to_value(&c).expect("serialises");
