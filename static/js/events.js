@@ -35,7 +35,8 @@ function stopReason(msg) {
 
 /**
  * Words for one `event` message:
- * { marker: "text of the marker line", state: { key, text } | null }.
+ * { marker: "text of the marker line", cls: marker class (default: the event name),
+ *   state: { key, text } | null }.
  * `state` is the new stream state for the header (null = unchanged).
  */
 export function describeEvent(msg) {
@@ -67,15 +68,22 @@ export function describeEvent(msg) {
       const reason = field(msg, "reason");
       return { marker: words(`${count} lines lost at the source${reason ? ` (${reason})` : ""}`, said), state: null };
     }
-    case "stopped":
+    case "stopped": {
+      const reason = field(msg, "reason");
+      if (reason === "finished") {
+        // The normal end of a command run, after its `exit` event: not an alarm.
+        return { marker: "the command finished", cls: "exit", state: { key: "finished", text: "command finished" } };
+      }
+      const known = Object.hasOwn(STOP_REASONS, reason) && reason !== "error";
       return {
-        marker: words(`tailer stopped because ${stopReason(msg)}`, said),
+        marker: known ? `tailer stopped because ${stopReason(msg)}` : words("tailer stopped", said),
         state: { key: "stopped", text: `tailer stopped: ${stopReason(msg)}` },
       };
+    }
     case "exit": {
       const status = field(msg, "status") || "unknown";
       return {
-        marker: words(`command exited with status ${status}`, said),
+        marker: `command exited with status ${status}`,
         state: { key: "exited", text: `command exited (status ${status})` },
       };
     }
