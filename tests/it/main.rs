@@ -6,3 +6,18 @@ mod support;
 
 /// logtail distributed by the Salt state through salt-api; the eauth ACLs.
 mod stack_deploy;
+
+/// Helpers of the api_* modules: logview in-process, Redis, /proc.
+mod api_support;
+
+/// POST /api/tail: the Django flow, WebSocket order, one tailer, idle exit.
+mod api_tail;
+
+/// Every bad input answered clearly with nothing started.
+mod api_input;
+
+/// POST /api/run: a named command's stdout, stderr and exit status.
+mod api_run;
+
+/// salt-api down/restarted and a stopped minion, on private processes.
+mod api_salt;
