@@ -2,10 +2,11 @@
 //!
 //! Two binaries share this library (see `ARCHITECTURE.md` for the map):
 //! * `logtail` (minion side, static musl build, no `server` feature): follows a
-//!   file or runs a command and appends to a Redis stream. Modules: [`wire`], `tail`.
+//!   file or runs a command and appends to a Redis stream. Modules: [`wire`], [`tail`].
 //! * `logview` (the web service, feature `server`): drives salt-api, reads the
 //!   streams and serves the pages, the JSON API, WebSocket and SSE.
 
+pub mod tail;
 pub mod wire;
 
 #[cfg(feature = "server")]
