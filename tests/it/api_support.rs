@@ -48,9 +48,12 @@ pub async fn spawn_app(overrides: &[(&str, &str)]) -> TestApp {
         .expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local addr");
     let base = format!("http://{addr}/");
+    // Tailers of these tests exit 5 s after their last viewer (or start)
+    // unless a test says otherwise, so none outlive the run for long.
     let mut env: Vec<(String, String)> = vec![
         ("LOGVIEW__SERVER__BIND".into(), addr.to_string()),
         ("LOGVIEW__SERVER__PUBLIC_URL".into(), base.clone()),
+        ("LOGVIEW__TAIL__IDLE_EXIT_SECS".into(), "5".into()),
     ];
     env.extend(
         overrides
