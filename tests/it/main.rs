@@ -4,7 +4,6 @@
 /// Shared helpers: the stack's coordinates, spawning processes.
 mod support;
 
-<<<<<<< HEAD
 /// logtail distributed by the Salt state through salt-api; the eauth ACLs.
 mod stack_deploy;
 
@@ -22,7 +21,7 @@ mod api_run;
 
 /// salt-api down/restarted and a stopped minion, on private processes.
 mod api_salt;
-=======
+
 /// logtail: the shared fixture, then one module per area.
 mod logtail_exec;
 mod logtail_follow;
@@ -30,4 +29,3 @@ mod logtail_harness;
 mod logtail_lifecycle;
 mod logtail_outage;
 mod logtail_rotation;
->>>>>>> logtail
