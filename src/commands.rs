@@ -53,7 +53,11 @@ mod tests {
         assert_eq!(lookup(&s, "disk").expect("disk").argv[0], "/bin/df");
         let e = lookup(&s, "rm -rf /").expect_err("unknown");
         assert_eq!(e.field, "command");
-        assert!(e.message.contains("allowed: disk, uptime"), "{}", e.message);
+        assert!(
+            e.message.contains("allowed: disk, pipe-check, uptime"),
+            "{}",
+            e.message
+        );
         assert!(lookup(&s, "")
             .expect_err("empty")
             .message

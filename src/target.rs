@@ -3,9 +3,10 @@
 //! allowed, so a person can fix the request without reading logs.
 //!
 //! The path rule is the Salt eauth ACL's rule (`notes/acl.md` §3): absolute,
-//! every segment `[A-Za-z0-9_][A-Za-z0-9_.-]*` (which excludes `.`, `..` and
-//! hidden files). Checking it here turns what would be a Salt 401 into a
-//! message that says what is wrong.
+//! no `.`/`..` segments, inside an allowed root, and every segment below the
+//! root's literal part `[A-Za-z0-9_][A-Za-z0-9_.-]*` (which excludes hidden
+//! files). Checking it here turns what would be a Salt 401 into a message
+//! that says what is wrong.
 
 use std::fmt;
 
@@ -155,17 +156,9 @@ impl LogPath {
                     ),
                 ));
             }
-            if !segment_is_allowed(seg) {
-                return Err(InputError::new(
-                    f,
-                    format!(
-                        "log_path segment {} is not allowed: each segment must start with A-Z a-z 0-9 or _ and contain only those and . -",
-                        quote(seg)
-                    ),
-                ));
-            }
         }
-        if !allowed.iter().any(|g| glob_matches(g, raw)) {
+        let matching: Vec<&String> = allowed.iter().filter(|g| glob_matches(g, raw)).collect();
+        if matching.is_empty() {
             return Err(InputError::new(
                 f,
                 format!(
@@ -179,7 +172,28 @@ impl LogPath {
                 ),
             ));
         }
-        Ok(LogPath(raw.to_owned()))
+        // The eauth ACL spells each allowed root literally and checks the
+        // segments below it; so does this.
+        let mut first_bad = None;
+        for glob in matching {
+            let root = literal_prefix_len(glob);
+            match segments
+                .iter()
+                .skip(root)
+                .find(|seg| !segment_is_allowed(seg))
+            {
+                None => return Ok(LogPath(raw.to_owned())),
+                Some(bad) => first_bad = first_bad.or(Some(*bad)),
+            }
+        }
+        let bad = first_bad.unwrap_or_default();
+        Err(InputError::new(
+            f,
+            format!(
+                "log_path segment {} is not allowed: each segment must start with A-Z a-z 0-9 or _ and contain only those and . -",
+                quote(bad)
+            ),
+        ))
     }
 
     /// The path.
@@ -236,6 +250,14 @@ impl LineCount {
     pub fn get(self) -> u32 {
         self.0
     }
+}
+
+/// How many leading segments of `glob` are literal (contain no `*`).
+fn literal_prefix_len(glob: &str) -> usize {
+    glob.trim_start_matches('/')
+        .split('/')
+        .take_while(|seg| !seg.contains('*'))
+        .count()
 }
 
 /// `[A-Za-z0-9_][A-Za-z0-9_.-]*`: the eauth ACL's segment rule.
@@ -365,6 +387,14 @@ mod tests {
             assert_eq!(e.field, "log_path");
             assert!(e.message.contains(needle), "{p:?}: {}", e.message);
         }
+    }
+
+    #[test]
+    fn literal_roots_of_the_allow_list_may_break_the_segment_rule_below_them_not() {
+        let allowed = vec!["/srv/.stack/test/logs/**".to_owned()];
+        assert!(LogPath::parse("/srv/.stack/test/logs/app.log", &allowed).is_ok());
+        let e = LogPath::parse("/srv/.stack/test/logs/.secret", &allowed).expect_err("hidden");
+        assert!(e.message.contains("\".secret\""), "{}", e.message);
     }
 
     #[test]

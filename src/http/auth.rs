@@ -198,3 +198,109 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use axum::Router;
+    use std::path::Path;
+    use tower::ServiceExt;
+
+    fn settings(env: &[(&str, &str)]) -> Arc<Settings> {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        Arc::new(Settings::load_with_env(&[file], env).expect("settings"))
+    }
+
+    fn app(s: Arc<Settings>) -> Router {
+        Router::new()
+            .route("/op", get(|op: Operator| async move { op.name }))
+            .route(
+                "/token",
+                get(|t: BearerToken| async move { t.index.to_string() }),
+            )
+            .with_state(s)
+    }
+
+    async fn status(app: Router, uri: &str, header: Option<(&str, &str)>) -> StatusCode {
+        let mut req = Request::builder().uri(uri);
+        if let Some((k, v)) = header {
+            req = req.header(k, v);
+        }
+        app.oneshot(req.body(Body::empty()).expect("request"))
+            .await
+            .expect("response")
+            .status()
+    }
+
+    #[tokio::test]
+    async fn bearer_tokens_are_checked() {
+        let s = settings(&[]);
+        let good = format!("Bearer {}", s.auth.api_tokens[0].expose_secret());
+        assert_eq!(
+            status(app(s.clone()), "/token", Some(("authorization", &good))).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status(app(s.clone()), "/token", None).await,
+            StatusCode::UNAUTHORIZED
+        );
+        let bad = Some(("authorization", "Bearer dev-only-api-token-change-mX"));
+        assert_eq!(
+            status(app(s), "/token", bad).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+
+    #[tokio::test]
+    async fn operators_sign_in_with_basic_auth_or_the_trusted_header() {
+        let hash = crate::password::hash("correct horse").expect("hash");
+        let s = settings(&[("LOGVIEW__AUTH__TRUSTED_USER_HEADER", "X-Remote-User")]);
+        let mut with_user = (*s).clone();
+        with_user.auth.users = vec![crate::settings::UserSettings {
+            name: "ops".into(),
+            password_hash: hash,
+        }];
+        let s = Arc::new(with_user);
+        let basic = |u: &str, p: &str| format!("Basic {}", STANDARD.encode(format!("{u}:{p}")));
+        let ok = basic("ops", "correct horse");
+        assert_eq!(
+            status(app(s.clone()), "/op", Some(("authorization", &ok))).await,
+            StatusCode::OK
+        );
+        let wrong = basic("ops", "wrong horse");
+        assert_eq!(
+            status(app(s.clone()), "/op", Some(("authorization", &wrong))).await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            status(app(s.clone()), "/op", None).await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            status(app(s), "/op", Some(("x-remote-user", "alice"))).await,
+            StatusCode::OK
+        );
+    }
+
+    #[test]
+    fn a_token_gets_at_most_its_limit_of_slots() {
+        let s = settings(&[("LOGVIEW__LIMITS__MAX_SESSIONS_PER_TOKEN", "2")]);
+        let limiter = TokenLimiter::new(&s);
+        let a = limiter.acquire(0).expect("first");
+        let _b = limiter.acquire(0).expect("second");
+        let third = limiter.acquire(0).expect_err("third is refused");
+        assert!(
+            third.to_string().contains("limits.max_sessions_per_token"),
+            "{third}"
+        );
+        drop(a);
+        assert!(
+            limiter.acquire(0).is_ok(),
+            "a finished request frees its slot"
+        );
+    }
+}

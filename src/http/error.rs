@@ -76,6 +76,7 @@ impl ApiError {
                 }
                 SessionError::MinionTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
                 SessionError::SaltUnavailable(_)
+                | SessionError::SaltUnexpected(_)
                 | SessionError::SaltLogin(_)
                 | SessionError::SaltRefused { .. }
                 | SessionError::SaltFunction { .. }
@@ -207,6 +208,9 @@ mod tests {
             !text.contains("secret-ish") && !text.contains('<'),
             "{text}"
         );
-        assert!(text.contains("salt-api is not reachable"), "{text}");
+        assert!(
+            text.contains("salt-api gave an answer logview cannot use"),
+            "{text}"
+        );
     }
 }

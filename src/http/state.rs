@@ -1,15 +1,18 @@
 //! `AppState`: what every handler can reach (settings, ticket signer, session
-//! orchestrator, per-token limiter), with a `FromRef` per part so routers
-//! stay generic over the state.
+//! orchestrator, stream hub, metrics, page templates, per-token limiter), with
+//! a `FromRef` per part so routers stay generic over the state.
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
 
 use super::auth::TokenLimiter;
-use crate::salt_api::{SaltApi, SaltError};
+use super::templates::{self, TemplateError};
+use crate::metrics::Metrics;
+use crate::salt_api::{CallObserver, SaltApi, SaltError};
 use crate::session::{Orchestrator, StreamControl};
 use crate::settings::Settings;
+use crate::stream::Hub;
 use crate::tickets::TicketSigner;
 
 /// Why the state could not be built from settings.
@@ -21,6 +24,9 @@ pub enum StateError {
     /// `redis.url` is not usable.
     #[error("redis.url: {0}")]
     Redis(#[from] redis::RedisError),
+    /// A page template does not parse.
+    #[error("templates: {0}")]
+    Templates(#[from] TemplateError),
 }
 
 /// Shared application state (cheap to clone).
@@ -34,6 +40,12 @@ pub struct AppState {
     pub orchestrator: Orchestrator,
     /// `limits.max_sessions_per_token`.
     pub limiter: TokenLimiter,
+    /// One Redis reader per active stream, fanned out to viewers.
+    pub hub: Hub,
+    /// Prometheus counters.
+    pub metrics: Arc<Metrics>,
+    /// The page templates (MiniJinja, autoescaped).
+    pub templates: Arc<minijinja::Environment<'static>>,
 }
 
 impl AppState {
@@ -45,11 +57,16 @@ impl AppState {
             settings.auth.ticket_key.clone(),
             settings.auth.ticket_ttl_secs,
         );
-        let salt = SaltApi::new(&settings, None)?;
+        let metrics = Arc::new(Metrics::new());
+        let observer: Arc<dyn CallObserver> = metrics.clone();
+        let salt = SaltApi::new(&settings, Some(observer))?;
         let streams = StreamControl::new(&settings)?;
         let orchestrator = Orchestrator::new(settings.clone(), salt, streams, signer.clone());
         Ok(AppState {
             limiter: TokenLimiter::new(&settings),
+            hub: Hub::new(settings.clone(), metrics.clone()),
+            templates: Arc::new(templates::environment(&settings)?),
+            metrics,
             settings,
             signer,
             orchestrator,
@@ -78,5 +95,34 @@ impl FromRef<AppState> for Orchestrator {
 impl FromRef<AppState> for TokenLimiter {
     fn from_ref(s: &AppState) -> Self {
         s.limiter.clone()
+    }
+}
+
+impl FromRef<AppState> for Hub {
+    fn from_ref(s: &AppState) -> Self {
+        s.hub.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(s: &AppState) -> Self {
+        s.metrics.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<minijinja::Environment<'static>> {
+    fn from_ref(s: &AppState) -> Self {
+        s.templates.clone()
+    }
+}
+
+impl CallObserver for Metrics {
+    fn record_salt_call(
+        &self,
+        function: &str,
+        outcome: &'static str,
+        elapsed: std::time::Duration,
+    ) {
+        Metrics::record_salt_call(self, function, outcome, elapsed);
     }
 }

@@ -99,7 +99,7 @@ fn client_for(url: &str) -> SaltApi {
         ("LOGVIEW__SALT__API_URL".to_owned(), url.to_owned()),
         (
             "LOGVIEW__SALT__REQUEST_TIMEOUT_SECS".to_owned(),
-            "1".to_owned(),
+            "3".to_owned(),
         ),
     ];
     let settings = Settings::load_with_env(&[file], env).expect("settings");
@@ -206,7 +206,7 @@ async fn a_hanging_salt_api_times_out_after_the_request_timeout() {
         matches!(
             err,
             SaltError::Unavailable {
-                reason: Unavailable::Timeout { secs: 1 },
+                reason: Unavailable::Timeout { secs: 3 },
                 ..
             }
         ),
