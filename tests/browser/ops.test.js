@@ -93,7 +93,11 @@ describe("ops page", () => {
     await page.fill("#log_path", file);
     await page.fill("#line_count", "5");
     await page.click("#tail-form button[type=submit]");
-    await page.waitForSelector("#viewer-frame:not([hidden])", { timeout: WAIT_MS });
+    await page.waitForSelector("#viewer-frame:not([hidden]), #tail-form .form-error:not([hidden])", {
+      timeout: WAIT_MS,
+    });
+    const refused = page.locator("#tail-form .form-error");
+    assert.equal(await refused.isHidden(), true, `the ops page said: ${await refused.textContent()}`);
     const viewer = page.frameLocator("#viewer-frame");
     await viewer.locator("#log .line .txt", { hasText: "first line from the ops page test" }).waitFor({ timeout: WAIT_MS });
     append(file, ["second line, live"]);

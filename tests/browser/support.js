@@ -86,23 +86,9 @@ export async function watchedPage(context) {
   return { page, incidents };
 }
 
-/** A path segment the whole chain accepts (logview, the Salt ACL, logtail). */
-const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-/** Used when LOG_DIR itself breaks that rule; inside `/var/log/**`, which every layer of the stack allows. */
-const FALLBACK_DIR = "/var/log/slv-browser-tests";
-
-/**
- * The directory the tests write their logs to: the stack's LOG_DIR, unless a
- * segment of it (e.g. `.stack`) is one logview refuses, then FALLBACK_DIR.
- */
+/** The directory the tests write their logs to: the stack's LOG_DIR (tailable by every layer). */
 export function logDir(env) {
-  if (env.LOG_DIR.split("/").slice(1).every((s) => SEGMENT.test(s))) return env.LOG_DIR;
-  if (!logDir.warned) {
-    console.log(`# LOG_DIR ${env.LOG_DIR} has a segment logview refuses; writing test logs to ${FALLBACK_DIR}`);
-    logDir.warned = true;
-  }
-  fs.mkdirSync(FALLBACK_DIR, { recursive: true });
-  return FALLBACK_DIR;
+  return env.LOG_DIR;
 }
 
 const created = [];
