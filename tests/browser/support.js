@@ -86,9 +86,15 @@ export async function watchedPage(context) {
   return { page, incidents };
 }
 
-/** The directory the tests write their logs to: the stack's LOG_DIR (tailable by every layer). */
+/**
+ * The directory the tests write their logs to: the stack's LOG_DIR (tailable
+ * by every layer), or `$SLV_BROWSER_LOG_DIR` (it must be inside the stack's
+ * allowed paths, e.g. a directory under /var/log).
+ */
 export function logDir(env) {
-  return env.LOG_DIR;
+  const dir = process.env.SLV_BROWSER_LOG_DIR || env.LOG_DIR;
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 const created = [];
