@@ -5,7 +5,7 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { chromium } from "playwright-core";
 
 /** The repository root (tests/browser/..). */
@@ -169,4 +169,20 @@ export function screenshotPath(name) {
   const dir = path.join(REPO, "target", "screenshots");
   fs.mkdirSync(dir, { recursive: true });
   return path.join(dir, name);
+}
+
+/**
+ * The viewer URL `url` re-signed with the stack's ticket key (from its
+ * LOGVIEW_SETTINGS overlay) to expire at `exp` (unix seconds): the tests'
+ * way to hold a ticket that is valid now and expired later.
+ */
+export function resignedViewerUrl(env, url, exp) {
+  const settings = fs.readFileSync(env.LOGVIEW_SETTINGS, "utf8");
+  const key = settings.match(/^ticket_key\s*=\s*"([^"]+)"/m)?.[1];
+  if (!key) throw new Error(`no ticket_key in ${env.LOGVIEW_SETTINGS}`);
+  const [base, token] = url.split("/view/");
+  const claims = JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString("utf8"));
+  const payload = Buffer.from(JSON.stringify({ ...claims, exp })).toString("base64url");
+  const mac = createHmac("sha256", key).update(payload).digest("base64url");
+  return `${base}/view/${payload}.${mac}`;
 }

@@ -14,6 +14,7 @@ import {
   lineTexts,
   newLogFile,
   removeLogFiles,
+  resignedViewerUrl,
   numbered,
   openViewer,
   REPO,
@@ -79,11 +80,16 @@ function startLogview(binary) {
   }
 }
 
-test("a logview restart mid-stream: the viewer reconnects with no gap and no duplicate", async () => {
+test("a logview restart mid-stream: the viewer reconnects with no gap and no duplicate; an expired ticket is refused", async () => {
   const file = newLogFile(env, "restart", numbered("seq", 0, 100));
   const { page, incidents } = await watchedPage(browser.context);
   await openViewer(page, await startTail(env, file, 1000));
   await waitForLastLine(page, "seq 00099");
+  // A second viewer whose ticket is valid now and expired by the time it reconnects.
+  const exp = Math.floor(Date.now() / 1000) + 20;
+  const late = await watchedPage(browser.context);
+  await openViewer(late.page, resignedViewerUrl(env, page.url(), exp));
+  await until("the short ticket to expire", () => Date.now() > (exp + 1) * 1000, 60_000);
 
   const binary = await stopLogview();
   try {
@@ -113,4 +119,13 @@ test("a logview restart mid-stream: the viewer reconnects with no gap and no dup
   assert.ok(markers.includes("disconnected") && markers.includes("reconnected"), `markers: ${markers}`);
   assert.deepEqual(incidents, []);
   await page.close();
+
+  // The expired one is refused on reconnect and says so, once, in words.
+  await late.page.waitForFunction(() => document.getElementById("conn-state").dataset.state === "refused", null, {
+    timeout: WAIT_MS,
+  });
+  assert.equal(await late.page.textContent("#conn-state"), "ticket expired");
+  assert.match(await late.page.textContent("#log .marker-refused"), /expired/);
+  assert.deepEqual(late.incidents, []);
+  await late.page.close();
 });
