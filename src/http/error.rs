@@ -199,7 +199,7 @@ mod tests {
         let inner = SaltError::Unexpected {
             detail: "HTTP 400: <p>Invalid JSON document</p> secret-ish".into(),
         };
-        let resp = ApiError::from(SessionError::SaltUnavailable(inner)).into_response();
+        let resp = ApiError::from(SessionError::SaltUnexpected(inner)).into_response();
         let bytes = axum::body::to_bytes(resp.into_body(), 4096)
             .await
             .expect("body");

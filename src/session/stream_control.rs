@@ -72,9 +72,14 @@ impl StreamControl {
 
     /// `SET <stream>:lease logview EX lease_ttl_secs`.
     pub async fn set_lease(&self, stream: &str) -> Result<(), RedisError> {
+        // `SET … EX`, not SETEX: the logview ACL user may run SET only.
         let mut c = self.manager.clone();
-        let _: () = c
-            .set_ex(wire::lease_key(stream), LEASE_VALUE, self.lease_ttl_secs)
+        let _: () = redis::cmd("SET")
+            .arg(wire::lease_key(stream))
+            .arg(LEASE_VALUE)
+            .arg("EX")
+            .arg(self.lease_ttl_secs)
+            .query_async(&mut c)
             .await?;
         Ok(())
     }
