@@ -105,4 +105,20 @@ describe("ops page", () => {
     assert.equal(page.url(), opsUrl, "no navigation away from the ops page");
     await context.close();
   });
+
+  test("Run plays an allow-listed command's output and exit status in the page", async () => {
+    const context = await signedIn(true);
+    const page = await context.newPage();
+    await page.goto(opsUrl);
+    const names = await page.locator(".commands .cmd-name").allTextContents();
+    assert.ok(names.length > 0, "settings.toml ships [commands.*]");
+    await page.locator(".commands li", { hasText: names[0] }).locator("button").click();
+    await page.waitForSelector("#viewer-frame:not([hidden]), #run-error:not([hidden])", { timeout: WAIT_MS });
+    assert.equal(await page.isHidden("#run-error"), true, `the ops page said: ${await page.textContent("#run-error")}`);
+    const viewer = page.frameLocator("#viewer-frame");
+    await viewer.locator("#log .marker", { hasText: "command exited with status 0" }).waitFor({ timeout: WAIT_MS });
+    assert.ok((await viewer.locator("#log .line").count()) > 0, "the command printed something");
+    assert.match(await viewer.locator("#target").textContent(), new RegExp(`\\$ ${names[0]}`));
+    await context.close();
+  });
 });

@@ -241,4 +241,27 @@ describe("live viewer", () => {
     assert.deepEqual(incidents, []);
     await page.close();
   });
+
+  test("when WebSockets do not get through, the viewer streams over Server-Sent Events", async () => {
+    const file = newLogFile(env, "sse", ["over sse 1"]);
+    const { page, incidents } = await watchedPage(browser.context);
+    // What a proxy that drops upgrades looks like to the page: every socket
+    // closes before it opens.
+    await page.addInitScript(() => {
+      window.WebSocket = class {
+        constructor() {
+          setTimeout(() => this.onclose?.({ code: 1006 }), 0);
+        }
+        close() {}
+      };
+    });
+    await openViewer(page, await startTail(env, file, 10));
+    assert.equal(await page.getAttribute("#conn-state", "title"), "live (Server-Sent Events)");
+    await waitForLastLine(page, "over sse 1");
+    append(file, ["over sse 2", "over sse 3"]);
+    await waitForLastLine(page, "over sse 3");
+    assert.deepEqual(await lineTexts(page), ["over sse 1", "over sse 2", "over sse 3"]);
+    assert.deepEqual(incidents, []);
+    await page.close();
+  });
 });
