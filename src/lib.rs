@@ -13,9 +13,23 @@ pub mod wire;
 pub mod settings;
 
 #[cfg(feature = "server")]
+pub mod commands;
+#[cfg(feature = "server")]
 pub mod http;
 #[cfg(feature = "server")]
+pub mod local;
+#[cfg(feature = "server")]
+pub mod metrics;
+#[cfg(feature = "server")]
 pub mod password;
+#[cfg(feature = "server")]
+pub mod salt_api;
+#[cfg(feature = "server")]
+pub mod session;
+#[cfg(feature = "server")]
+pub mod stream;
+#[cfg(feature = "server")]
+pub mod target;
 #[cfg(feature = "server")]
 pub mod telemetry;
 #[cfg(feature = "server")]

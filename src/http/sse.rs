@@ -1,0 +1,84 @@
+//! `GET /sse/{ticket}`: the viewer's Server-Sent Events stream, for clients
+//! without WebSocket. Same JSON messages as `data:`, the entry id as `id:`,
+//! `Last-Event-ID` (or `?after=`) resumes, comment lines keep it alive.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRef, Path, Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+use crate::stream::access::{self, AccessError};
+use crate::stream::Hub;
+use crate::tickets::TicketSigner;
+
+/// The SSE route.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Hub: FromRef<S>,
+    TicketSigner: FromRef<S>,
+    Arc<Settings>: FromRef<S>,
+    Arc<Metrics>: FromRef<S>,
+{
+    Router::new().route("/sse/{ticket}", get(sse::<S>))
+}
+
+/// `?after=<entry id>` for the first connection; `Last-Event-ID` wins on reconnects.
+#[derive(Debug, Deserialize)]
+struct ResumeQuery {
+    after: Option<String>,
+}
+
+async fn sse<S>(
+    State(state): State<S>,
+    Path(ticket): Path<String>,
+    query: Result<Query<ResumeQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, AccessError>
+where
+    S: Clone + Send + Sync + 'static,
+    Hub: FromRef<S>,
+    TicketSigner: FromRef<S>,
+    Arc<Settings>: FromRef<S>,
+    Arc<Metrics>: FromRef<S>,
+{
+    let settings = Arc::<Settings>::from_ref(&state);
+    let stream = access::stream_for_ticket(&settings, &TicketSigner::from_ref(&state), &ticket)?;
+    let last_event_id = headers
+        .get("last-event-id")
+        .map(|v| v.to_str().unwrap_or("?"));
+    let after = match last_event_id {
+        Some(id) => access::resume_id(Some(id))?,
+        None => access::resume_id(query.as_ref().ok().and_then(|q| q.after.as_deref()))?,
+    };
+    let sub = Hub::from_ref(&state).subscribe(&stream, after)?;
+    let metrics = Arc::<Metrics>::from_ref(&state);
+    let events = futures_util::stream::unfold((sub, metrics), |(mut sub, metrics)| async move {
+        let out = sub.next().await?;
+        metrics.sent(out.lines, out.json.len() as u64);
+        let mut event = Event::default().data(out.json.as_str());
+        if let Some(id) = out.id {
+            event = event.id(id.to_string());
+        }
+        Some((Ok::<_, Infallible>(event), (sub, metrics)))
+    });
+    let keep_alive =
+        KeepAlive::new().interval(Duration::from_secs(settings.viewer.heartbeat_secs.max(1)));
+    let mut response = Sse::new(events).keep_alive(keep_alive).into_response();
+    // Tell nginx not to buffer the stream.
+    response.headers_mut().insert(
+        HeaderName::from_static("x-accel-buffering"),
+        HeaderValue::from_static("no"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,240 @@
+//! `GET /ws/{ticket}?after=<id>`: the viewer's WebSocket. Checks the ticket
+//! (401 before any upgrade) and the `Origin` (403), then sends the stream's
+//! JSON messages, heartbeats when idle, and ends when either side closes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRef, Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+use crate::stream::access::{self, AccessError};
+use crate::stream::message::Message as ViewerMessage;
+use crate::stream::{Hub, Subscription};
+use crate::tickets::TicketSigner;
+
+/// Close code "try again later" (a limit was reached).
+const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
+/// Close code "going away" (shutdown).
+const CLOSE_GOING_AWAY: u16 = 1001;
+/// Messages written before one flush at most (batches syscalls under load).
+const MAX_BATCH: usize = 256;
+
+/// The WebSocket route.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Hub: FromRef<S>,
+    TicketSigner: FromRef<S>,
+    Arc<Settings>: FromRef<S>,
+    Arc<Metrics>: FromRef<S>,
+{
+    Router::new().route("/ws/{ticket}", get(websocket::<S>))
+}
+
+/// `?after=<entry id>`: resume strictly after this entry.
+#[derive(Debug, Deserialize)]
+struct ResumeQuery {
+    after: Option<String>,
+}
+
+async fn websocket<S>(
+    State(state): State<S>,
+    Path(ticket): Path<String>,
+    query: Result<Query<ResumeQuery>, QueryRejection>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response
+where
+    S: Clone + Send + Sync + 'static,
+    Hub: FromRef<S>,
+    TicketSigner: FromRef<S>,
+    Arc<Settings>: FromRef<S>,
+    Arc<Metrics>: FromRef<S>,
+{
+    let settings = Arc::<Settings>::from_ref(&state);
+    let signer = TicketSigner::from_ref(&state);
+    let stream = match access::stream_for_ticket(&settings, &signer, &ticket) {
+        Ok(stream) => stream,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = check_origin(&settings, &headers) {
+        return e.into_response();
+    }
+    let after = match access::resume_id(query.as_ref().ok().and_then(|q| q.after.as_deref())) {
+        Ok(after) => after,
+        Err(e) => return e.into_response(),
+    };
+    let upgrade = match upgrade {
+        Ok(u) => u,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let hub = Hub::from_ref(&state);
+    let metrics = Arc::<Metrics>::from_ref(&state);
+    let heartbeat = Duration::from_secs(settings.viewer.heartbeat_secs.max(1));
+    match hub.subscribe(&stream, after) {
+        Ok(sub) => upgrade.on_upgrade(move |socket| serve(socket, sub, heartbeat, metrics)),
+        // A browser cannot read an HTTP error body of a WebSocket handshake:
+        // accept, then close with the reason, which it can read.
+        Err(e) => upgrade.on_upgrade(move |mut socket| async move {
+            tracing::info!(stream = %stream, reason = %e, "viewer refused");
+            let _ = socket
+                .send(close(CLOSE_TRY_AGAIN_LATER, &e.to_string()))
+                .await;
+        }),
+    }
+}
+
+/// The origins allowed to open a WebSocket: `server.allowed_origins`, or the
+/// origin of `server.public_url` when that list is empty.
+fn allowed_origins(settings: &Settings) -> Vec<String> {
+    if settings.server.allowed_origins.is_empty() {
+        vec![origin_of(&settings.server.public_url)]
+    } else {
+        settings
+            .server
+            .allowed_origins
+            .iter()
+            .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+            .collect()
+    }
+}
+
+/// `scheme://host[:port]` of a URL, lower-cased.
+fn origin_of(url: &str) -> String {
+    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let end = url[after_scheme..]
+        .find('/')
+        .map(|i| after_scheme + i)
+        .unwrap_or(url.len());
+    url[..end].to_ascii_lowercase()
+}
+
+/// Browsers always send `Origin` on a WebSocket handshake: a foreign one is
+/// refused (cross-site WebSocket hijacking). Clients that are not browsers
+/// send none and rely on the ticket alone.
+fn check_origin(settings: &Settings, headers: &HeaderMap) -> Result<(), AccessError> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or("").to_ascii_lowercase();
+    if allowed_origins(settings).contains(&origin) {
+        Ok(())
+    } else {
+        Err(AccessError::Origin(origin.chars().take(100).collect()))
+    }
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    // A close reason may hold at most 123 bytes.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from(&reason[..end]),
+    }))
+}
+
+/// Pumps the subscription into the socket until either side ends.
+async fn serve(
+    socket: WebSocket,
+    mut sub: Subscription,
+    heartbeat: Duration,
+    metrics: Arc<Metrics>,
+) {
+    let (mut sink, mut incoming) = socket.split();
+    let closing = sub.closing();
+    // The client sends nothing but control frames; its close (or a broken
+    // connection) ends the subscription.
+    let client_gone = async move {
+        while let Some(Ok(msg)) = incoming.next().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    tokio::pin!(client_gone);
+    let heartbeat_json: Utf8Bytes = ViewerMessage::Heartbeat.to_json().into();
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let first = tokio::select! {
+            _ = &mut client_gone => break,
+            out = sub.next() => out,
+            _ = ticker.tick() => {
+                if sink.send(Message::Text(heartbeat_json.clone())).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+        };
+        let Some(first) = first else {
+            let _ = sink
+                .send(close(
+                    CLOSE_GOING_AWAY,
+                    "logview is shutting down; reconnect in a moment",
+                ))
+                .await;
+            break;
+        };
+        // Write what is ready now, flush once.
+        let write = async {
+            let mut out = Some(first);
+            let mut n = 0;
+            while let Some(msg) = out.take() {
+                metrics.sent(msg.lines, msg.json.len() as u64);
+                sink.feed(Message::Text(msg.json)).await?;
+                n += 1;
+                if n < MAX_BATCH {
+                    out = sub.next_ready();
+                }
+            }
+            sink.flush().await
+        };
+        let written = tokio::select! {
+            r = write => r.is_ok(),
+            _ = closing.cancelled() => false,
+        };
+        if !written {
+            break;
+        }
+        ticker.reset();
+    }
+    tracing::debug!(stream = %sub.stream(), "viewer disconnected");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_is_scheme_host_and_port_of_the_public_url() {
+        assert_eq!(
+            origin_of("https://Ops.example.com/logview/"),
+            "https://ops.example.com"
+        );
+        assert_eq!(origin_of("http://127.0.0.1:8080/"), "http://127.0.0.1:8080");
+        assert_eq!(origin_of("http://h"), "http://h");
+    }
+
+    #[test]
+    fn close_reasons_fit_the_frame_limit() {
+        let long = "é".repeat(100);
+        match close(1013, &long) {
+            Message::Close(Some(f)) => assert!(f.reason.len() <= 123 && !f.reason.is_empty()),
+            _ => panic!("a close frame"),
+        }
+    }
+}

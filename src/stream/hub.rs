@@ -1,0 +1,314 @@
+//! The stream hub: the registry of streams this process reads, one Redis
+//! reader (and one lease refresher) per stream whatever the number of
+//! viewers, viewer attach/detach with limits, and shutdown.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use redis::aio::ConnectionManager;
+use tokio::sync::{broadcast, watch, Notify};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+
+use super::entry_id::EntryId;
+use super::redis_io::{self, RedisIoError};
+use super::subscription::Subscription;
+use super::{lease, reader};
+
+/// How long a stream's reader lives on after its last viewer left, so a
+/// reconnecting viewer finds it still running.
+pub const READER_GRACE: Duration = Duration::from_secs(5);
+
+/// Why a viewer could not be attached. `Display` is shown to the viewer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HubError {
+    /// `limits.max_streams` streams are already being read by this process.
+    #[error("this logview instance already follows its maximum of {limit} streams (limits.max_streams); try again when a viewer closes")]
+    TooManyStreams {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// `limits.max_viewers_per_stream` viewers already watch this stream.
+    #[error("this log already has its maximum of {limit} viewers (limits.max_viewers_per_stream); close another viewer or try again later")]
+    TooManyViewers {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The service is shutting down.
+    #[error("logview is shutting down; reconnect in a moment")]
+    ShuttingDown,
+    /// `redis.url` cannot be used.
+    #[error("logview cannot use its Redis URL (setting redis.url): {0}")]
+    BadRedisUrl(String),
+}
+
+/// One entry as broadcast by a stream's reader to every subscription.
+#[derive(Debug)]
+pub(crate) struct LiveItem {
+    /// The entry id.
+    pub id: EntryId,
+    /// Lines (events: 1) the reader had published before this entry.
+    pub weight_before: u64,
+    /// Lines in this entry (events: 1).
+    pub weight: u64,
+    /// The browser message, serialised once for all viewers.
+    pub json: Utf8Bytes,
+}
+
+/// Where a stream's reader is: everything up to `last_id` is in Redis (if
+/// still retained), everything after reaches every subscribed receiver.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Position {
+    pub last_id: EntryId,
+    pub published_weight: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct StreamState {
+    pub viewers: usize,
+    /// `None` until the reader knows where it starts.
+    pub position: Option<Position>,
+}
+
+/// A stream being read: shared by its reader, lease refresher and subscriptions.
+#[derive(Debug)]
+pub(crate) struct StreamShared {
+    pub key: String,
+    pub tx: broadcast::Sender<Arc<LiveItem>>,
+    pub state: Mutex<StreamState>,
+    /// Becomes `true` once `state.position` is set.
+    pub ready: watch::Sender<bool>,
+    /// Cancelled when the stream is reaped or the hub shuts down.
+    pub cancel: CancellationToken,
+    /// Signalled when the viewer count goes from 0 to 1 (refresh the lease now).
+    pub attached: Notify,
+}
+
+impl StreamShared {
+    /// Locks the state; a poisoned lock (a panic elsewhere) is recovered.
+    pub fn state(&self) -> MutexGuard<'_, StreamState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub(crate) struct HubInner {
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
+    client: Result<redis::Client, String>,
+    shared_conn: tokio::sync::Mutex<Option<ConnectionManager>>,
+    streams: Mutex<HashMap<String, Arc<StreamShared>>>,
+    pub cancel: CancellationToken,
+    tasks: TaskTracker,
+    /// Value written in lease keys: which logview holds the lease.
+    pub instance: String,
+}
+
+/// Fans each Redis stream out to its viewers. Cheap to clone (shared inside).
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<HubInner>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("instance", &self.inner.instance)
+            .finish_non_exhaustive()
+    }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+impl Hub {
+    /// A hub reading with `settings.redis` credentials. Connects lazily.
+    pub fn new(settings: Arc<Settings>, metrics: Arc<Metrics>) -> Hub {
+        use secrecy::ExposeSecret;
+        let client = redis::Client::open(settings.redis.url.expose_secret())
+            // The redis error text may quote the URL: keep only its kind.
+            .map_err(|e| format!("{:?}", e.kind()));
+        Hub {
+            inner: Arc::new(HubInner {
+                settings,
+                metrics,
+                client,
+                shared_conn: tokio::sync::Mutex::new(None),
+                streams: Mutex::new(HashMap::new()),
+                cancel: CancellationToken::new(),
+                tasks: TaskTracker::new(),
+                instance: format!("logview@{}:{}", host_name(), std::process::id()),
+            }),
+        }
+    }
+
+    /// Attaches a viewer to `stream`. It will get the retained backlog
+    /// strictly after `after` (everything if `None`), then live entries, in
+    /// id order, none twice. Starts the stream's reader if needed.
+    pub fn subscribe(
+        &self,
+        stream: &str,
+        after: Option<EntryId>,
+    ) -> Result<Subscription, HubError> {
+        let inner = &self.inner;
+        if inner.cancel.is_cancelled() {
+            return Err(HubError::ShuttingDown);
+        }
+        if let Err(e) = &inner.client {
+            return Err(HubError::BadRedisUrl(e.clone()));
+        }
+        let limits = &inner.settings.limits;
+        let mut streams = inner.streams.lock().unwrap_or_else(|e| e.into_inner());
+        let shared = match streams.get(stream) {
+            Some(shared) => {
+                let mut state = shared.state();
+                if state.viewers >= limits.max_viewers_per_stream {
+                    return Err(HubError::TooManyViewers {
+                        limit: limits.max_viewers_per_stream,
+                    });
+                }
+                state.viewers += 1;
+                if state.viewers == 1 {
+                    shared.attached.notify_one();
+                }
+                Arc::clone(shared)
+            }
+            None => {
+                if streams.len() >= limits.max_streams {
+                    return Err(HubError::TooManyStreams {
+                        limit: limits.max_streams,
+                    });
+                }
+                let (tx, _) = broadcast::channel(limits.viewer_queue);
+                let shared = Arc::new(StreamShared {
+                    key: stream.to_owned(),
+                    tx,
+                    state: Mutex::new(StreamState {
+                        viewers: 1,
+                        position: None,
+                    }),
+                    ready: watch::Sender::new(false),
+                    cancel: inner.cancel.child_token(),
+                    attached: Notify::new(),
+                });
+                streams.insert(stream.to_owned(), Arc::clone(&shared));
+                inner.metrics.stream_opened();
+                inner
+                    .tasks
+                    .spawn(reader::run(Arc::clone(inner), Arc::clone(&shared)));
+                inner
+                    .tasks
+                    .spawn(lease::run(Arc::clone(inner), Arc::clone(&shared)));
+                tracing::info!(stream = %stream, "stream reader started");
+                shared
+            }
+        };
+        drop(streams);
+        inner.metrics.viewer_attached();
+        Ok(Subscription::new(Arc::clone(inner), shared, after))
+    }
+
+    /// Number of streams with a running reader (including those in their grace period).
+    pub fn active_streams(&self) -> usize {
+        self.inner.streams.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
+    /// Checks that Redis answers the `logview` user with an allowed read
+    /// (XREVRANGE on a key no stream uses; the user may not PING).
+    pub async fn check_redis(&self) -> Result<(), RedisIoError> {
+        let probe = format!("{}:readyz", self.inner.settings.redis.prefix);
+        let mut conn = self.inner.shared_conn().await?;
+        redis_io::last_id(&mut conn, &probe).await.map(|_| ())
+    }
+
+    /// Closes every stream: readers and lease refreshers stop, every
+    /// subscription ends (WebSocket/SSE handlers then close their clients).
+    pub fn shutdown(&self) {
+        let inner = &self.inner;
+        inner.cancel.cancel();
+        let mut streams = inner.streams.lock().unwrap_or_else(|e| e.into_inner());
+        for (_, shared) in streams.drain() {
+            shared.cancel.cancel();
+            inner.metrics.stream_closed();
+        }
+        inner.tasks.close();
+        tracing::info!("stream hub shut down");
+    }
+
+    /// Waits until every reader and lease task has ended (after [`Hub::shutdown`]).
+    pub async fn closed(&self) {
+        self.inner.tasks.wait().await;
+    }
+}
+
+impl HubInner {
+    /// The Redis client (checked in `subscribe`, so always there afterwards).
+    pub fn client(&self) -> Result<&redis::Client, RedisIoError> {
+        self.client
+            .as_ref()
+            .map_err(|_| RedisIoError::Shape("client setup (invalid redis.url)"))
+    }
+
+    /// The shared connection for short commands, connecting on first use.
+    pub async fn shared_conn(&self) -> Result<ConnectionManager, RedisIoError> {
+        let mut slot = self.shared_conn.lock().await;
+        if let Some(conn) = slot.as_ref() {
+            return Ok(conn.clone());
+        }
+        let conn = redis_io::shared_connection(self.client()?).await?;
+        *slot = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// A viewer of `shared` left; the last one starts the grace period.
+    pub fn detach(self: &Arc<Self>, shared: &Arc<StreamShared>) {
+        self.metrics.viewer_detached();
+        let idle = {
+            let mut state = shared.state();
+            state.viewers = state.viewers.saturating_sub(1);
+            state.viewers == 0
+        };
+        if !idle {
+            return;
+        }
+        let inner = Arc::clone(self);
+        let shared = Arc::clone(shared);
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                self.tasks.spawn_on(
+                    async move {
+                        tokio::select! {
+                            _ = shared.cancel.cancelled() => {}
+                            _ = tokio::time::sleep(READER_GRACE) => inner.reap(&shared),
+                        }
+                    },
+                    &handle,
+                );
+            }
+            Err(_) => inner.reap(&shared),
+        }
+    }
+
+    /// Stops `shared`'s reader if it still has no viewer.
+    fn reap(&self, shared: &Arc<StreamShared>) {
+        let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        let current = streams
+            .get(&shared.key)
+            .is_some_and(|s| Arc::ptr_eq(s, shared));
+        if current && shared.state().viewers == 0 {
+            streams.remove(&shared.key);
+            shared.cancel.cancel();
+            self.metrics.stream_closed();
+            tracing::info!(stream = %shared.key, "stream reader stopped (no viewer)");
+        }
+    }
+}

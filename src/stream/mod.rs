@@ -1,0 +1,24 @@
+//! The data plane: fans Redis streams out to browser viewers.
+//!
+//! * [`Hub`] keeps one Redis reader and one lease refresher per active stream
+//!   per process, whatever the number of viewers, and enforces the limits.
+//! * [`Subscription`] is one viewer: backlog first, then live, in id order,
+//!   none twice; a viewer that falls `limits.viewer_queue` entries behind gets
+//!   a `dropped` message instead of slowing anyone down.
+//! * [`message`] is the browser wire protocol; [`access`] turns a viewer
+//!   ticket and resume id into a checked stream to subscribe to.
+
+pub mod access;
+mod backoff;
+mod entry_id;
+mod hub;
+mod lease;
+pub mod message;
+mod reader;
+mod redis_io;
+mod subscription;
+
+pub use entry_id::{BadEntryId, EntryId};
+pub use hub::{Hub, HubError, READER_GRACE};
+pub use redis_io::RedisIoError;
+pub use subscription::{Outgoing, Subscription};

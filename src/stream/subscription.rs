@@ -1,0 +1,264 @@
+//! One viewer's view of a stream: the retained backlog (XRANGE in pages up to
+//! where the reader started broadcasting), then the live broadcast, strictly
+//! in id order and none twice, with a `dropped` message when it fell behind.
+//!
+//! The seam: under the stream's lock the subscription takes a broadcast
+//! receiver and the reader's position P at once. Every entry ≤ P is read
+//! from Redis, every entry > P arrives on the receiver; the two never overlap.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+
+use super::backoff::Backoff;
+use super::entry_id::EntryId;
+use super::hub::{HubInner, LiveItem, StreamShared};
+use super::message::{weight, Message, SLOW_CLIENT};
+use super::redis_io;
+
+/// Entries fetched per backlog page.
+const BACKLOG_PAGE: usize = 200;
+
+/// One message ready to send to a viewer.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// The entry id (the SSE `id:`), `None` for `dropped`.
+    pub id: Option<EntryId>,
+    /// The JSON message.
+    pub json: Utf8Bytes,
+    /// Lines carried (events: 1; `dropped`: 0), for metrics.
+    pub lines: u64,
+}
+
+enum Phase {
+    /// Waiting for the reader to know where the stream ends.
+    Starting,
+    /// Reading `[next, end]` from Redis.
+    Backlog { next: EntryId, end: EntryId },
+    /// Following the broadcast.
+    Live,
+}
+
+/// A viewer attached to a stream (counted until dropped). Get messages with
+/// [`Subscription::next`].
+pub struct Subscription {
+    hub: Arc<HubInner>,
+    shared: Arc<StreamShared>,
+    after: Option<EntryId>,
+    phase: Phase,
+    rx: Option<broadcast::Receiver<Arc<LiveItem>>>,
+    /// Reader weight this viewer has accounted for (received or skipped).
+    expected: u64,
+    queued: VecDeque<Outgoing>,
+    backoff: Backoff,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("stream", &self.shared.key)
+            .finish_non_exhaustive()
+    }
+}
+
+fn outgoing(id: EntryId, entry: &crate::wire::Entry) -> Outgoing {
+    Outgoing {
+        id: Some(id),
+        json: Message::from_entry(id, entry).to_json().into(),
+        lines: weight(entry),
+    }
+}
+
+impl Subscription {
+    pub(crate) fn new(
+        hub: Arc<HubInner>,
+        shared: Arc<StreamShared>,
+        after: Option<EntryId>,
+    ) -> Self {
+        Subscription {
+            hub,
+            shared,
+            after,
+            phase: Phase::Starting,
+            rx: None,
+            expected: 0,
+            queued: VecDeque::new(),
+            backoff: Backoff::new(),
+        }
+    }
+
+    /// The stream key this subscription reads.
+    pub fn stream(&self) -> &str {
+        &self.shared.key
+    }
+
+    /// The next message, or `None` once the hub shuts down. Cancel-safe: it
+    /// can be raced in `select!` without losing a message.
+    pub async fn next(&mut self) -> Option<Outgoing> {
+        loop {
+            if let Some(out) = self.queued.pop_front() {
+                return Some(out);
+            }
+            match self.phase {
+                Phase::Starting => self.start().await?,
+                Phase::Backlog { next, end } => self.backlog_page(next, end).await?,
+                Phase::Live => return self.live().await,
+            }
+        }
+    }
+
+    async fn start(&mut self) -> Option<()> {
+        let mut ready = self.shared.ready.subscribe();
+        tokio::select! {
+            _ = self.shared.cancel.cancelled() => return None,
+            r = ready.wait_for(|r| *r) => { r.ok()?; }
+        }
+        let pos = {
+            let state = self.shared.state();
+            self.rx = Some(self.shared.tx.subscribe());
+            state.position?
+        };
+        self.expected = pos.published_weight;
+        let next = match self.after {
+            Some(after) => after.successor().unwrap_or(after),
+            None => EntryId::ZERO,
+        };
+        self.phase = if pos.last_id == EntryId::ZERO || next > pos.last_id {
+            Phase::Live
+        } else {
+            Phase::Backlog {
+                next,
+                end: pos.last_id,
+            }
+        };
+        Some(())
+    }
+
+    async fn backlog_page(&mut self, next: EntryId, end: EntryId) -> Option<()> {
+        let key = self.shared.key.as_str();
+        let hub = &self.hub;
+        let page = async {
+            let mut conn = hub.shared_conn().await?;
+            redis_io::xrange(&mut conn, key, next, end, BACKLOG_PAGE).await
+        };
+        let result = tokio::select! {
+            _ = self.shared.cancel.cancelled() => return None,
+            r = page => r,
+        };
+        let entries = match result {
+            Ok(entries) => entries,
+            Err(e) => {
+                hub.metrics.redis_error("xrange", e.kind());
+                tracing::warn!(stream = %key, error = %e, "cannot read the backlog; retrying");
+                let cancel = self.shared.cancel.clone();
+                return self.backoff.wait(&cancel).await.then_some(());
+            }
+        };
+        self.backoff.reset();
+        let Some(last) = entries.last().map(|(id, _)| *id) else {
+            self.phase = Phase::Live;
+            return Some(());
+        };
+        for (id, entry) in &entries {
+            match entry {
+                Ok(entry) => self.queued.push_back(outgoing(*id, entry)),
+                Err(e) => {
+                    tracing::warn!(stream = %key, id = %id, error = %e, "skipping an entry logview cannot decode")
+                }
+            }
+        }
+        self.phase = match last.successor() {
+            Some(n) if last < end && entries.len() == BACKLOG_PAGE => {
+                Phase::Backlog { next: n, end }
+            }
+            _ => Phase::Live,
+        };
+        Some(())
+    }
+
+    async fn live(&mut self) -> Option<Outgoing> {
+        loop {
+            let rx = self.rx.as_mut()?;
+            let received = tokio::select! {
+                biased;
+                _ = self.shared.cancel.cancelled() => return None,
+                r = rx.recv() => r,
+            };
+            match received {
+                Ok(item) => {
+                    if let Some(out) = self.accept(&item) {
+                        return Some(out);
+                    }
+                }
+                // The next item tells exactly how much was missed.
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// A message that is ready without waiting (queued backlog, or live
+    /// entries already broadcast), so callers can batch writes; never does I/O.
+    pub fn next_ready(&mut self) -> Option<Outgoing> {
+        if let Some(out) = self.queued.pop_front() {
+            return Some(out);
+        }
+        if !matches!(self.phase, Phase::Live) || self.shared.cancel.is_cancelled() {
+            return None;
+        }
+        loop {
+            match self.rx.as_mut()?.try_recv() {
+                Ok(item) => {
+                    if let Some(out) = self.accept(&item) {
+                        return Some(out);
+                    }
+                }
+                Err(TryRecvError::Lagged(_)) => continue,
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// A token cancelled when the hub shuts down (to abandon a stuck send).
+    pub fn closing(&self) -> tokio_util::sync::CancellationToken {
+        self.shared.cancel.clone()
+    }
+
+    /// Accounts for one live item: `None` if the viewer already has it,
+    /// otherwise its message, preceded by a `dropped` message if items were missed.
+    fn accept(&mut self, item: &LiveItem) -> Option<Outgoing> {
+        let missed = item.weight_before.saturating_sub(self.expected);
+        self.expected = item.weight_before + item.weight;
+        if self.after.is_some_and(|after| item.id <= after) {
+            // The viewer already has it (it resumed past the reader's start).
+            return None;
+        }
+        let out = Outgoing {
+            id: Some(item.id),
+            json: item.json.clone(),
+            lines: item.weight,
+        };
+        if missed == 0 {
+            return Some(out);
+        }
+        self.hub.metrics.dropped(missed);
+        self.queued.push_back(out);
+        let dropped = Message::Dropped {
+            count: missed,
+            reason: SLOW_CLIENT,
+        };
+        Some(Outgoing {
+            id: None,
+            json: dropped.to_json().into(),
+            lines: 0,
+        })
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.detach(&self.shared);
+    }
+}
