@@ -31,7 +31,12 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
         die "apt-get install chromium chromium-driver failed"
 fi
 
-command -v node >/dev/null || die "node (>= 20) is needed for the browser tests"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    say "installing Debian's nodejs and npm"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null || die "apt-get install nodejs npm failed"
+fi
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 ((node_major >= 20)) || die "node $(node --version) is too old: the browser tests need node >= 20"
 

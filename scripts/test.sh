@@ -24,6 +24,7 @@ fi
 
 STAGE_T0_ALL="$(now_ms)"
 CARGO_TEST_LOG="$STACK_ROOT/cargo-test.log"
+BROWSER_TEST_LOG="$STACK_ROOT/browser-test.log"
 stop_stack() {
     local rc=$?
     "$REPO_ROOT/scripts/stack.sh" down --name test || rc=1
@@ -31,18 +32,24 @@ stop_stack() {
     say "test stage times: ${STAGE_TIMES[*]:-none}; total $((ms / 1000)) s; exit $rc"
     # One closing line over every cargo test binary (the last binary cargo
     # prints is the doc-tests, often 0 tests, which would hide the real count).
+    local cp=0 cf=0 bp=0 bf=0
     if [[ -f "$CARGO_TEST_LOG" ]]; then
-        awk '/^test result:/ { p += $4; f += $6 } END { printf "cargo: %d passed, %d failed\n", p, f }' "$CARGO_TEST_LOG"
+        read -r cp cf < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$CARGO_TEST_LOG")
+        say "cargo test: $cp passed, $cf failed"
     fi
+    if [[ -f "$BROWSER_TEST_LOG" ]]; then
+        read -r bp bf < <(awk '/^# pass / { p = $3 } /^# fail / { f = $3 } END { print p + 0, f + 0 }' "$BROWSER_TEST_LOG")
+        say "browser tests (node --test, headless Chromium): $bp passed, $bf failed"
+    fi
+    # The one closing line over both runners.
+    echo "tests: $((cp + bp)) passed, $((cf + bf)) failed"
     exit "$rc"
 }
 
 stage_begin "install prerequisites"
 install_stack_prerequisites
-# --- hook: browser-test prerequisites (frontend engineer) ---------------------
-# Install Debian's chromium + chromium-driver and the Node deps of the browser
-# tests here, e.g. `apt_ensure chromium=chromium chromium-driver=chromedriver`.
-# -----------------------------------------------------------------------------
+# Chromium, chromium-driver and playwright-core are installed by
+# scripts/browser-test.sh itself (so it also works on its own).
 stage_end
 
 stage_begin "cargo fmt --check"
@@ -77,7 +84,7 @@ rm -f "$CARGO_TEST_LOG"
 cargo test "${CARGO_TEST_ARGS[@]}" 2>&1 | tee "$CARGO_TEST_LOG"
 stage_end
 
-# --- hook: browser tests (frontend engineer) -----------------------------------
-# Run the headless-Chromium tests against the test stack here (they read
-# SLV_STACK_ENV for LOGVIEW_URL, API_TOKEN, OPS_USER/OPS_PASSWORD, LOG_DIR).
-# -----------------------------------------------------------------------------
+stage_begin "browser tests (headless Chromium)"
+rm -f "$BROWSER_TEST_LOG"
+"$REPO_ROOT/scripts/browser-test.sh" 2>&1 | tee "$BROWSER_TEST_LOG"
+stage_end

@@ -71,6 +71,12 @@ password = $(toml_str "$SALT_LOGVIEW_PASSWORD")
 eauth = $(toml_str "$SALT_EAUTH")
 logtail_bin = $(toml_str "$LOGTAIL_BIN")
 logtail_config = $(toml_str "$LOGTAIL_CONFIG")
+# A shared 2-core machine running the whole stack plus builds: 1 s Salt
+# timeouts report a busy (not down) minion as unreachable. 3 + 3 s held at
+# load 15; a stopped minion is then reported after about 6 s.
+minion_timeout_secs = 3
+gather_job_timeout_secs = 3
+request_timeout_secs = 15
 
 [tail]
 allowed_paths = ["/var/log/**", $(toml_str "$LOG_DIR/**")]
