@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 use redis_server::RedisServer;
 use salt_logview::wire::{self, Entry};
 
+/// `XREAD` reply: per stream, its (id, flat field/value list) entries.
+type XreadReply = Vec<(String, Vec<(String, Vec<Vec<u8>>)>)>;
+
 const MUSL_BIN: &str = "target/x86_64-unknown-linux-musl/release/logtail";
 const LINE_LEN: usize = 120;
 
@@ -54,11 +57,17 @@ fn main() {
         "throughput run: logtail used {cpu_lt:.2} CPU-s ({:.0} lines per logtail CPU-second), redis-server {cpu_redis:.2} CPU-s",
         total as f64 / cpu_lt
     );
-    let (p50, p99, n) = latency(&bin, &redis, &config, &root.join("latency.log"));
+    let (p50, p99, n, floor50, floor99) = latency(&bin, &redis, &config, &root.join("latency.log"));
     let (cpu, wakeups, idle_rss) = idle(&bin, &redis, &config, &root.join("idle.log"));
     let size = std::fs::metadata(MUSL_BIN).map(|m| m.len()).ok();
 
     println!();
+    println!(
+        "load average during the run: {}",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
     println!("| measure | result | target | |");
     println!("|---|---|---|---|");
     println!(
@@ -74,7 +83,12 @@ fn main() {
         verdict(p50 <= 0.2e-3 && p99 <= 1e-3)
     );
     println!(
-        "| idle CPU / wake-ups (10 s) | {:.3}% CPU, {:.2} wake-ups/s | ≈ 0, ≤ 1/s | {} |",
+        "| same path without logtail (direct XADD → XREAD): the floor | p50 {:.3} ms, p99 {:.3} ms | — | |",
+        floor50 * 1e3,
+        floor99 * 1e3
+    );
+    println!(
+        "| idle CPU / context switches (10 s, all threads) | {:.3}% CPU, {:.2} wake-ups/s | ≈ 0, ≤ 1/s | {} |",
         cpu * 100.0,
         wakeups,
         verdict(cpu < 0.001 && wakeups <= 1.05)
@@ -304,23 +318,62 @@ fn cpu_secs(pid: u32) -> f64 {
     ticks as f64 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
 }
 
-/// Latency from write() to a blocking XREAD seeing the entry, at 100 lines/s.
-fn latency(bin: &Path, redis: &RedisServer, config: &Path, path: &Path) -> (f64, f64, usize) {
-    const N: usize = 1000;
+/// Latency from write() to a blocking XREAD seeing the entry, at 100 lines/s;
+/// then the same for direct XADDs by this process (no logtail), the floor
+/// that Redis, the reader and the scheduler add on this machine.
+fn latency(
+    bin: &Path,
+    redis: &RedisServer,
+    config: &Path,
+    path: &Path,
+) -> (f64, f64, usize, f64, f64) {
     std::fs::write(path, b"").expect("create");
     let stream = stream_of(path);
     let mut con = redis.admin();
     let child = spawn(bin, config, path, 0);
     wait_started(&mut con, &stream);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .expect("open");
+    let via_logtail = measure(redis, &stream, |i| {
+        f.write_all(&line(i, "L")).expect("write")
+    });
+    stop(child);
+    let direct_stream = format!("{stream}:direct");
+    let mut writer = redis.admin();
+    let direct = measure(redis, &direct_stream, |i| {
+        let l = line(i, "L");
+        let _: String = redis::cmd("XADD")
+            .arg(&direct_stream)
+            .arg("*")
+            .arg(wire::field::LINES)
+            .arg(&l[..l.len() - 1])
+            .query(&mut writer)
+            .expect("XADD");
+    });
+    (
+        via_logtail.0,
+        via_logtail.1,
+        via_logtail.2,
+        direct.0,
+        direct.1,
+    )
+}
+
+/// Sends N lines at 100/s with `send(i)` and measures until a blocking
+/// XREAD on `stream` sees each; returns p50, p99 (seconds) and the count.
+fn measure(redis: &RedisServer, stream: &str, mut send: impl FnMut(usize)) -> (f64, f64, usize) {
+    const N: usize = 1000;
     let (tx, rx) = mpsc::channel::<(usize, Instant)>();
     let reader = {
         let mut con = redis.admin();
-        let stream = stream.clone();
+        let stream = stream.to_owned();
         std::thread::spawn(move || {
             let mut after = "$".to_owned();
             let mut got = 0;
             while got < N {
-                let reply: Option<Vec<(String, Vec<(String, Vec<Vec<u8>>)>)>> = redis::cmd("XREAD")
+                let reply: Option<XreadReply> = redis::cmd("XREAD")
                     .arg("BLOCK")
                     .arg(0)
                     .arg("STREAMS")
@@ -350,22 +403,16 @@ fn latency(bin: &Path, redis: &RedisServer, config: &Path, path: &Path) -> (f64,
             }
         })
     };
-    std::thread::sleep(Duration::from_millis(200)); // the XREAD is blocked before the first write
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .expect("open");
+    std::thread::sleep(Duration::from_millis(200)); // the XREAD is blocked before the first line
     let mut sent = Vec::with_capacity(N);
     let t0 = Instant::now();
     for i in 0..N {
         let at = t0 + Duration::from_millis(10 * i as u64);
         std::thread::sleep(at.saturating_duration_since(Instant::now()));
-        let l = line(i, "L");
         sent.push(Instant::now());
-        f.write_all(&l).expect("write");
+        send(i);
     }
     reader.join().expect("reader");
-    stop(child);
     let mut lat: Vec<f64> = rx
         .try_iter()
         .map(|(seq, at)| at.duration_since(sent[seq]).as_secs_f64())
