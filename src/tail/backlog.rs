@@ -21,7 +21,14 @@ pub fn start_of_last_lines(file: &File, size: u64, n: u64) -> io::Result<u64> {
         let len = (end as usize).min(BLOCK);
         let start = end - len as u64;
         let block = &mut buf[..len];
-        file.read_exact_at(block, start)?;
+        if let Err(e) = file.read_exact_at(block, start) {
+            // Truncated while we looked: the whole (new) content is the backlog.
+            return if e.kind() == io::ErrorKind::UnexpectedEof {
+                Ok(0)
+            } else {
+                Err(e)
+            };
+        }
         let mut upto = len;
         while let Some(i) = memchr::memrchr(b'\n', &block[..upto]) {
             if skip_first {
@@ -81,6 +88,14 @@ mod tests {
         assert_eq!(&c[start(&c, 3)..], b"line 49997\nline 49998\nline 49999\n");
         let s = start(&c, 20_000);
         assert!(c[s..].starts_with(b"line 30000\n"));
+    }
+
+    #[test]
+    fn a_file_truncated_under_the_scan_starts_at_zero() {
+        let mut f = tempfile::tempfile().expect("tempfile");
+        f.write_all(b"a\nb\n").expect("write");
+        // Claims 1 MiB: the reads run past the end, as after a truncation.
+        assert_eq!(start_of_last_lines(&f, 1 << 20, 1).expect("scan"), 0);
     }
 
     #[test]
