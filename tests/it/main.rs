@@ -9,3 +9,6 @@ mod stream_support;
 mod stream_ws;
 /// Shared helpers: the stack's coordinates, spawning processes.
 mod support;
+
+/// logtail distributed by the Salt state through salt-api; the eauth ACLs.
+mod stack_deploy;

@@ -1,4 +1,5 @@
 //! Test support shared by every integration-test module.
 #![allow(dead_code)]
 
+pub mod salt_api;
 pub mod stack;

@@ -1,0 +1,68 @@
+# shellcheck shell=bash
+# Installs what the stack and the tests need on a fresh Debian machine of the
+# project's kind, and nothing that is already there. Sourced by stack.sh and
+# test.sh (needs common.sh).
+
+# apt_ensure PACKAGE=COMMAND...: installs each package whose command is missing;
+# runs `apt-get update` only when something must be installed.
+apt_ensure() {
+    local missing=() pair pkg cmd
+    for pair in "$@"; do
+        pkg="${pair%%=*}"
+        cmd="${pair#*=}"
+        command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    say "installing Debian packages: ${missing[*]}"
+    local log="$STACK_ROOT/apt.log"
+    mkdir -p "$STACK_ROOT"
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get update &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+        die "installing ${missing[*]} failed. Read $log"
+    fi
+}
+
+# The Debian packages the stack runs on.
+install_stack_packages() {
+    apt_ensure redis-server=redis-server file=file curl=curl
+}
+
+# Salt from PyPI into $VENV (route A of notes/salt-api.md): salt 3008.5 pins
+# certifi>=2026.10.23, newer than any certifi the registry has, so uv installs
+# it with an override `certifi>=2026.1.4` (certifi only carries CA roots; the
+# stack talks to salt-api over plain HTTP on 127.0.0.1). Reused when present.
+install_salt_venv() {
+    local marker="$VENV/.salt-$SALT_VERSION-installed"
+    if [[ -f "$marker" && -x "$VENV/bin/salt-master" && -x "$VENV/bin/salt-api" ]]; then
+        return 0
+    fi
+    local log="$STACK_ROOT/venv-install.log"
+    mkdir -p "$STACK_ROOT"
+    say "installing salt $SALT_VERSION into $VENV (about 30-60 s; log: $log)"
+    python3 -c 'import venv' 2>/dev/null || apt_ensure python3-venv=/nonexistent-python3-venv
+    {
+        rm -rf "$VENV"
+        python3 -m venv "$VENV" &&
+            "$VENV/bin/pip" install --disable-pip-version-check --quiet uv &&
+            printf 'certifi>=2026.1.4\n' >"$VENV/overrides.txt" &&
+            "$VENV/bin/uv" pip install --python "$VENV/bin/python" --override "$VENV/overrides.txt" \
+                "salt==$SALT_VERSION" cherrypy
+    } >"$log" 2>&1 || die "installing salt into $VENV failed. Read $log"
+    "$VENV/bin/salt-master" --version >>"$log" 2>&1 || die "salt-master does not run after install. Read $log"
+    touch "$marker"
+}
+
+# The static build target of logtail.
+install_musl_target() {
+    if ! rustup target list --installed 2>/dev/null | grep -qx 'x86_64-unknown-linux-musl'; then
+        say "adding the Rust target x86_64-unknown-linux-musl"
+        rustup target add x86_64-unknown-linux-musl >&2 || die "rustup target add x86_64-unknown-linux-musl failed"
+    fi
+}
+
+# Everything `scripts/stack.sh up` needs.
+install_stack_prerequisites() {
+    install_stack_packages
+    install_salt_venv
+    install_musl_target
+}

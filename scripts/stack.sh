@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# Brings the whole local salt-logview stack up on 127.0.0.1, stops it, or shows
+# it: Redis (ACL users), salt-master + salt-minion web-01 + salt-api, logtail
+# deployed to the minion through salt-api, then logview. All state lives under
+# .stack/NAME/ (profiles `dev`, the default, and `test` use different ports).
+#
+#   scripts/stack.sh up     [--name NAME]   install what is missing, start, wait until ready
+#   scripts/stack.sh down   [--name NAME]   stop exactly what the stack started
+#   scripts/stack.sh status [--name NAME]   what runs, where, and the URL
+#
+# Ports (remembered per profile in .stack/NAME/ports.env) can be changed with
+# SLV_REDIS_PORT, SLV_SALT_PUBLISH_PORT, SLV_SALT_RET_PORT, SLV_SALT_API_PORT,
+# SLV_LOGVIEW_PORT. SLV_LOGVIEW_BIN=path runs that logview binary (no build).
+set -euo pipefail
+
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=scripts/lib/install.sh
+source "$REPO_ROOT/scripts/lib/install.sh"
+# shellcheck source=scripts/lib/redis.sh
+source "$REPO_ROOT/scripts/lib/redis.sh"
+# shellcheck source=scripts/lib/salt.sh
+source "$REPO_ROOT/scripts/lib/salt.sh"
+# shellcheck source=scripts/lib/logview.sh
+source "$REPO_ROOT/scripts/lib/logview.sh"
+
+usage() {
+    sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+ACTION="${1:-}"
+[[ -n "$ACTION" ]] || usage
+shift
+PROFILE="dev"
+while (($#)); do
+    case "$1" in
+    --name)
+        [[ $# -ge 2 ]] || die "--name needs a value"
+        PROFILE="$2"
+        shift 2
+        ;;
+    --name=*)
+        PROFILE="${1#--name=}"
+        shift
+        ;;
+    -h | --help) usage ;;
+    *) die "unknown argument '$1' (expected --name NAME)" ;;
+    esac
+done
+[[ "$PROFILE" =~ ^[a-z0-9][a-z0-9_-]{0,31}$ ]] || die "--name '$PROFILE': use 1-32 characters of a-z 0-9 _ - (e.g. dev, test)"
+
+PROFILE_DIR="$STACK_ROOT/$PROFILE"
+SECRETS="$PROFILE_DIR/secrets"
+LOG_DIR="$PROFILE_DIR/logs"
+STACK_ENV="$PROFILE_DIR/stack.env"
+
+# Every variable the parts need: ports, paths, secrets (generated once, reused).
+# Ports and paths only (what down and status need).
+load_paths() {
+    resolve_ports
+    redis_paths
+    salt_paths
+    logview_paths
+}
+
+load_profile() {
+    mkdir -p "$PROFILE_DIR/run/log" "$SECRETS" "$LOG_DIR"
+    chmod 700 "$SECRETS"
+    load_paths
+    REDIS_ADMIN_PASSWORD="$(secret_get "$SECRETS/redis-admin.password")"
+    REDIS_TAILER_PASSWORD="$(secret_get "$SECRETS/redis-logtail.password")"
+    REDIS_LOGVIEW_PASSWORD="$(secret_get "$SECRETS/redis-logview.password")"
+    SALT_LOGVIEW_PASSWORD="$(secret_get "$SECRETS/salt-logview.password")"
+    SALT_DEPLOY_PASSWORD="$(secret_get "$SECRETS/salt-deploy.password")"
+    API_TOKEN="$(secret_get "$SECRETS/api.token")"
+    TICKET_KEY="$(secret_get "$SECRETS/ticket.key")$(secret_get "$SECRETS/ticket.key2")"
+    OPS_USER="ops"
+    OPS_PASSWORD="$(secret_get "$SECRETS/ops.password")"
+    REDIS_URL_ADMIN="redis://admin:$REDIS_ADMIN_PASSWORD@127.0.0.1:$REDIS_PORT/0"
+    REDIS_URL_TAILER="redis://logtail:$REDIS_TAILER_PASSWORD@127.0.0.1:$REDIS_PORT/0"
+    REDIS_URL_LOGVIEW="redis://logview:$REDIS_LOGVIEW_PASSWORD@127.0.0.1:$REDIS_PORT/0"
+}
+
+write_stack_env() {
+    write_private "$STACK_ENV" <<ENV
+STACK_DIR=$PROFILE_DIR
+REDIS_URL_ADMIN=$REDIS_URL_ADMIN
+REDIS_URL_LOGVIEW=$REDIS_URL_LOGVIEW
+REDIS_URL_TAILER=$REDIS_URL_TAILER
+REDIS_PORT=$REDIS_PORT
+REDIS_ACL_FILE=$REDIS_ACL_FILE
+SALT_API_URL=$SALT_API_URL
+SALT_EAUTH=$SALT_EAUTH
+SALT_LOGVIEW_USER=logview
+SALT_LOGVIEW_PASSWORD=$SALT_LOGVIEW_PASSWORD
+SALT_DEPLOY_USER=deploy
+SALT_DEPLOY_PASSWORD=$SALT_DEPLOY_PASSWORD
+MINION_ID=$MINION_ID
+LOGTAIL_BIN=$LOGTAIL_BIN
+LOGTAIL_CONFIG=$LOGTAIL_CONFIG
+LOGTAIL_MUSL=$LOGTAIL_MUSL
+LOG_DIR=$LOG_DIR
+LOGVIEW_SETTINGS=$LOGVIEW_SETTINGS
+LOGVIEW_URL=$LOGVIEW_URL
+API_TOKEN=$API_TOKEN
+OPS_USER=$OPS_USER
+OPS_PASSWORD=$OPS_PASSWORD
+ENV
+}
+
+build_logtail_musl() {
+    say "cargo build --release --target x86_64-unknown-linux-musl --no-default-features --bin logtail"
+    (cd "$REPO_ROOT" && cargo build --release --target x86_64-unknown-linux-musl --no-default-features --bin logtail) \
+        >"$PROFILE_DIR/run/log/logtail-build.log" 2>&1 ||
+        die "building the musl logtail failed. Read $PROFILE_DIR/run/log/logtail-build.log"
+}
+
+# A demo log in LOG_DIR so the page has something to tail at once.
+seed_demo_log() {
+    local log="$LOG_DIR/app.log"
+    [[ -s "$log" ]] || printf '%s demo: salt-logview stack %s is up\n' "$(date -u +%FT%TZ)" "$PROFILE" >"$log"
+}
+
+cmd_up() {
+    local t0
+    t0="$(now_ms)"
+    stage_begin "install (packages, Salt venv, musl target, builds)"
+    install_stack_prerequisites
+    load_profile
+    build_logtail_musl
+    build_logview
+    stage_end
+
+    stage_begin "start (redis, salt-master/minion/api)"
+    write_redis_configs
+    write_salt_configs
+    stage_logtail_binary
+    seed_demo_log
+    start_redis
+    start_salt
+    stage_end
+
+    stage_begin "ready (redis PING, minion test.ping via salt-api, deploy logtail, logview /healthz)"
+    wait_redis_ready
+    wait_salt_ready
+    deploy_logtail
+    write_logview_settings
+    write_stack_env
+    start_logview
+    wait_logview_ready
+    stage_end
+
+    local total=$(($(now_ms) - t0))
+    say "stage times: ${STAGE_TIMES[*]}; total $((total / 1000)).$(((total % 1000) / 100)) s"
+    cat >&2 <<MSG
+
+  salt-logview stack '$PROFILE' is up.
+    Open:      ${LOGVIEW_URL}minions/$MINION_ID
+    Log in as: $OPS_USER / $OPS_PASSWORD      (HTTP Basic)
+    API token: $API_TOKEN   (POST ${LOGVIEW_URL}api/tail, Authorization: Bearer ...)
+    Tail e.g.: $LOG_DIR/app.log
+    Everything (ports, passwords, paths): $STACK_ENV
+    Stop:      scripts/stack.sh down --name $PROFILE
+
+MSG
+}
+
+stop_logtails() {
+    local pids p targets=()
+    mapfile -t pids < <(logtail_pids)
+    ((${#pids[@]})) || return 0
+    for p in "${pids[@]}"; do targets+=("logtail=$p"); done
+    say "logtail processes the minion launched from $LOGTAIL_BIN: ${pids[*]}"
+    stop_pids 5 "${targets[@]}"
+}
+
+cmd_down() {
+    [[ -d "$PROFILE_DIR" ]] || {
+        say "no stack '$PROFILE' ($PROFILE_DIR does not exist)"
+        return 0
+    }
+    stage_begin "down"
+    load_paths
+    # logview first (no new tailers, leases lapse), then the tailers while
+    # Redis still takes their final `stopped` event, then Salt, then Redis.
+    stop_pidfiles 10 "$LOGVIEW_PID|logview"
+    stop_logtails
+    stop_pidfiles 30 "$API_PID|salt-api" "$MINION_PID|salt-minion" "$MASTER_PID|salt-master"
+    stop_pidfiles 10 "$REDIS_PID|redis-server"
+    # Anything still running from this profile's directory was not started by
+    # this stack's pid files: say so, leave it alone.
+    local p left=()
+    while IFS=/ read -r _ _ p _; do
+        [[ "$p" != "$$" ]] && pid_running "$p" && left+=("$p")
+    done < <(grep -lsF "$PROFILE_DIR/" /proc/[0-9]*/cmdline 2>/dev/null || true)
+    ((${#left[@]} == 0)) || warn "processes still mention $PROFILE_DIR (left alone): ${left[*]}"
+    stage_end
+}
+
+show() {
+    local file="$1" what="$2" where="$3"
+    if pid_alive "$file"; then
+        printf '  %-12s running  pid %-7s %s\n' "$what" "$(pid_of "$file")" "$where"
+    else
+        printf '  %-12s stopped\n' "$what"
+        STATUS_DOWN=1
+    fi
+}
+
+cmd_status() {
+    [[ -f "$PROFILE_DIR/ports.env" ]] || {
+        echo "stack '$PROFILE': never started ($PROFILE_DIR/ports.env missing)"
+        return 3
+    }
+    load_paths
+    STATUS_DOWN=0
+    echo "stack '$PROFILE' ($PROFILE_DIR):"
+    show "$REDIS_PID" redis-server "127.0.0.1:$REDIS_PORT"
+    show "$MASTER_PID" salt-master "127.0.0.1:$SALT_PUBLISH_PORT,$SALT_RET_PORT"
+    show "$MINION_PID" salt-minion "id $MINION_ID"
+    show "$API_PID" salt-api "$SALT_API_URL"
+    show "$LOGVIEW_PID" logview "${LOGVIEW_URL}minions/$MINION_ID"
+    local tails
+    tails="$(logtail_pids | tr '\n' ' ')"
+    echo "  logtail      ${tails:-none running}"
+    echo "  stack.env    $STACK_ENV"
+    return "$STATUS_DOWN"
+}
+
+case "$ACTION" in
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+*) usage ;;
+esac

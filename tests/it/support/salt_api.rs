@@ -1,0 +1,93 @@
+//! A raw salt-api client for tests: posts lowstate chunks to `/run` as one of
+//! the stack's eauth users and hands back the HTTP status and the body.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::stack::{stack, Stack};
+
+/// The keyword arguments the `logview` and `deploy` ACLs pin (team contract, PINS).
+pub fn pins() -> Value {
+    json!({"python_shell": false, "runas": null, "group": null, "cwd": "/",
+           "env": null, "umask": null, "template": null})
+}
+
+/// One eauth user of the stack.
+#[derive(Clone, Copy, Debug)]
+pub enum User {
+    /// The service's user: exactly the four calls of the contract.
+    Logview,
+    /// The operator's user: `state.apply logtail`, `logtail --version`, `test.ping`.
+    Deploy,
+}
+
+/// What salt-api answered: the status, and the body as JSON when it was JSON
+/// (error bodies are CherryPy HTML, G12).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub json: Option<Value>,
+    pub text: String,
+}
+
+impl Reply {
+    /// The minion's entry of `return[0]`, panicking with the whole reply if absent.
+    pub fn minion(&self, minion: &str) -> &Value {
+        self.json
+            .as_ref()
+            .and_then(|j| j.pointer("/return/0"))
+            .and_then(|r| r.get(minion))
+            .unwrap_or_else(|| panic!("no return for {minion} in {self:?}"))
+    }
+}
+
+/// A lowstate chunk for the stack's minion: `client=local`, `tgt_type=list`,
+/// full_return, short timeouts (G5).
+pub fn chunk(fun: &str, arg: Value, kwarg: Option<Value>) -> Value {
+    let s = stack();
+    let mut c = json!({
+        "client": "local", "tgt": [s.get("MINION_ID")], "tgt_type": "list",
+        "fun": fun, "arg": arg, "full_return": true,
+        "timeout": 10, "gather_job_timeout": 5,
+    });
+    if let Some(k) = kwarg {
+        c["kwarg"] = k;
+    }
+    c
+}
+
+fn credentials(s: &Stack, user: User) -> (&str, &str) {
+    match user {
+        User::Logview => (s.get("SALT_LOGVIEW_USER"), s.get("SALT_LOGVIEW_PASSWORD")),
+        User::Deploy => (s.get("SALT_DEPLOY_USER"), s.get("SALT_DEPLOY_PASSWORD")),
+    }
+}
+
+/// POSTs `[chunk]` to `/run` with `user`'s credentials inside the chunk.
+pub async fn run(user: User, mut chunk: Value) -> Reply {
+    let s = stack();
+    let (name, password) = credentials(s, user);
+    chunk["username"] = json!(name);
+    chunk["password"] = json!(password);
+    chunk["eauth"] = json!(s.get("SALT_EAUTH"));
+    let url = format!("{}/run", s.get("SALT_API_URL").trim_end_matches('/'));
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("a reqwest client with only a timeout set always builds");
+    let response = client
+        .post(&url)
+        .header("Accept", "application/json")
+        .json(&json!([chunk]))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url} failed (is the test stack up?): {e}"));
+    let status = response.status().as_u16();
+    let text = response
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("reading the body of POST {url}: {e}"));
+    let json = serde_json::from_str(&text).ok();
+    Reply { status, json, text }
+}
