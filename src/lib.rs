@@ -2,23 +2,34 @@
 //!
 //! Two binaries share this library (see `ARCHITECTURE.md` for the map):
 //! * `logtail` (minion side, static musl build, no `server` feature): follows a
-//!   file or runs a command and appends to a Redis stream. Modules: [`wire`], `tail`.
+//!   file or runs a command and appends to a Redis stream. Modules: [`wire`], [`tail`].
 //! * `logview` (the web service, feature `server`): drives salt-api, reads the
 //!   streams and serves the pages, the JSON API, WebSocket and SSE.
 
+pub mod tail;
 pub mod wire;
 
 #[cfg(feature = "server")]
 pub mod settings;
 
 #[cfg(feature = "server")]
+pub mod commands;
+#[cfg(feature = "server")]
 pub mod http;
+#[cfg(feature = "server")]
+pub mod local;
 #[cfg(feature = "server")]
 pub mod metrics;
 #[cfg(feature = "server")]
 pub mod password;
 #[cfg(feature = "server")]
+pub mod salt_api;
+#[cfg(feature = "server")]
+pub mod session;
+#[cfg(feature = "server")]
 pub mod stream;
+#[cfg(feature = "server")]
+pub mod target;
 #[cfg(feature = "server")]
 pub mod telemetry;
 #[cfg(feature = "server")]

@@ -376,6 +376,129 @@ impl Settings {
             if cmd.timeout_secs == 0 {
                 return Err(invalid(format!("{key}.timeout_secs"), "must be at least 1"));
             }
+            if let Some(a) = cmd.argv.iter().find(|a| a.chars().any(char::is_control)) {
+                return Err(invalid(
+                    format!("{key}.argv"),
+                    format!("{a:?} contains a control character"),
+                ));
+            }
+        }
+        self.validate_control_plane()
+    }
+
+    /// Checks of the keys the control plane (salt-api client, orchestrator,
+    /// auth, local mode) relies on.
+    fn validate_control_plane(&self) -> Result<(), SettingsError> {
+        let s = &self.salt;
+        for (key, value) in [
+            ("salt.minion_timeout_secs", s.minion_timeout_secs),
+            ("salt.gather_job_timeout_secs", s.gather_job_timeout_secs),
+            ("salt.start_confirm_secs", s.start_confirm_secs),
+            ("tail.default_lines", u64::from(self.tail.default_lines)),
+            ("tail.idle_exit_secs", self.tail.idle_exit_secs),
+            ("tail.max_duration_secs", self.tail.max_duration_secs),
+            ("viewer.heartbeat_secs", self.viewer.heartbeat_secs),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        let down_minion = s.minion_timeout_secs + s.gather_job_timeout_secs;
+        if s.request_timeout_secs <= down_minion {
+            return Err(invalid(
+                "salt.request_timeout_secs",
+                format!(
+                    "{} must be above salt.minion_timeout_secs + salt.gather_job_timeout_secs ({down_minion}), or a stopped minion is reported as salt-api hanging",
+                    s.request_timeout_secs
+                ),
+            ));
+        }
+        if s.start_confirm_secs > 120 {
+            return Err(invalid("salt.start_confirm_secs", "must be at most 120"));
+        }
+        for (key, value) in [("salt.username", &s.username), ("salt.eauth", &s.eauth)] {
+            if value.trim().is_empty() {
+                return Err(invalid(key, "must not be empty"));
+            }
+        }
+        if self.tail.allowed_paths.is_empty() {
+            return Err(invalid(
+                "tail.allowed_paths",
+                "must name at least one glob such as \"/var/log/**\"",
+            ));
+        }
+        for p in &self.tail.suggestions {
+            if let Err(e) = crate::target::LogPath::parse(p, &self.tail.allowed_paths) {
+                return Err(invalid("tail.suggestions", e.message));
+            }
+        }
+        if self.server.public_url.contains(['?', '#']) {
+            return Err(invalid(
+                "server.public_url",
+                "must not contain a query or a fragment",
+            ));
+        }
+        for o in &self.server.allowed_origins {
+            let rest = o
+                .strip_prefix("https://")
+                .or_else(|| o.strip_prefix("http://"));
+            if rest.is_none_or(|r| r.is_empty() || r.contains('/')) {
+                return Err(invalid(
+                    "server.allowed_origins",
+                    format!("{o:?} must be scheme://host[:port] without a path"),
+                ));
+            }
+        }
+        let header = &self.auth.trusted_user_header;
+        if !header.is_empty()
+            && !header
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(invalid(
+                "auth.trusted_user_header",
+                format!("{header:?} is not a header name (letters, digits, '-', '_')"),
+            ));
+        }
+        for u in &self.auth.users {
+            if u.name.is_empty() || u.name.contains(':') {
+                return Err(invalid(
+                    "auth.users.name",
+                    format!("{:?} must be non-empty and contain no ':'", u.name),
+                ));
+            }
+            if !u.password_hash.starts_with("$argon2") {
+                return Err(invalid(
+                    "auth.users.password_hash",
+                    format!(
+                        "the hash of user {:?} is not an argon2 PHC string (make one with `logview hash-password`)",
+                        u.name
+                    ),
+                ));
+            }
+        }
+        let l = &self.local;
+        if l.enabled {
+            if crate::target::MinionId::parse(&l.host_id).is_err() {
+                return Err(invalid(
+                    "local.host_id",
+                    "must be a valid minion id (A-Z a-z 0-9 . _ -, 1 to 64 characters)",
+                ));
+            }
+            if l.allowed_paths.is_empty() {
+                return Err(invalid(
+                    "local.allowed_paths",
+                    "must name at least one glob when local.enabled is true",
+                ));
+            }
+            for (key, value) in [
+                ("local.logtail_bin", &l.logtail_bin),
+                ("local.logtail_config", &l.logtail_config),
+            ] {
+                if !value.starts_with('/') {
+                    return Err(invalid(key, format!("{value:?} must be an absolute path")));
+                }
+            }
         }
         Ok(())
     }
@@ -435,6 +558,48 @@ mod tests {
             .expect_err("must fail")
             .to_string();
         assert!(err.contains("tail.default_lines"), "{err}");
+    }
+
+    #[test]
+    fn control_plane_keys_are_checked_and_named() {
+        for (key, value, needle) in [
+            (
+                "LOGVIEW__SALT__REQUEST_TIMEOUT_SECS",
+                "2",
+                "salt.request_timeout_secs",
+            ),
+            (
+                "LOGVIEW__TAIL__SUGGESTIONS",
+                "/etc/passwd",
+                "tail.suggestions",
+            ),
+            ("LOGVIEW__TAIL__IDLE_EXIT_SECS", "0", "tail.idle_exit_secs"),
+            (
+                "LOGVIEW__SERVER__ALLOWED_ORIGINS",
+                "https://x.example/path",
+                "server.allowed_origins",
+            ),
+            (
+                "LOGVIEW__AUTH__TRUSTED_USER_HEADER",
+                "X User",
+                "auth.trusted_user_header",
+            ),
+            ("LOGVIEW__SALT__USERNAME", " ", "salt.username"),
+        ] {
+            let env = [(key.to_owned(), value.to_owned())];
+            let err = Settings::load_with_env(&repo_settings(), env)
+                .expect_err(key)
+                .to_string();
+            assert!(err.contains(needle), "{key}={value}: {err}");
+        }
+        let env = [
+            ("LOGVIEW__LOCAL__ENABLED".to_owned(), "true".to_owned()),
+            ("LOGVIEW__LOCAL__HOST_ID".to_owned(), "my host".to_owned()),
+        ];
+        let err = Settings::load_with_env(&repo_settings(), env)
+            .expect_err("host id")
+            .to_string();
+        assert!(err.contains("local.host_id"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,10 @@
-//! `logtail`: the minion-side tailer. Parses arguments and calls into the library.
+//! `logtail`: the minion-side tailer binary; parses the command line, runs
+//! the library and exits with its documented exit code.
+
+use clap::Parser;
+use salt_logview::tail::{cli::Cli, run};
+
 fn main() {
-    if std::env::args().nth(1).as_deref() == Some("--version") {
-        println!("logtail {}", env!("CARGO_PKG_VERSION"));
-    }
+    let cli = Cli::parse();
+    std::process::exit(run(cli));
 }

@@ -57,7 +57,9 @@ async fn main() -> anyhow::Result<()> {
                     )
                 })?;
             tracing::info!(bind = %settings.server.bind, url = %settings.public_base(), "logview listening");
-            salt_logview::http::serve(listener, settings, shutdown_signal())
+            let state = salt_logview::http::AppState::new(settings)
+                .context("while building the service from its settings")?;
+            salt_logview::http::serve(listener, state, shutdown_signal())
                 .await
                 .context("while serving")?;
             Ok(())

@@ -10,5 +10,30 @@ mod stream_ws;
 /// Shared helpers: the stack's coordinates, spawning processes.
 mod support;
 
+<<<<<<< HEAD
 /// logtail distributed by the Salt state through salt-api; the eauth ACLs.
 mod stack_deploy;
+
+/// Helpers of the api_* modules: logview in-process, Redis, /proc.
+mod api_support;
+
+/// POST /api/tail: the Django flow, WebSocket order, one tailer, idle exit.
+mod api_tail;
+
+/// Every bad input answered clearly with nothing started.
+mod api_input;
+
+/// POST /api/run: a named command's stdout, stderr and exit status.
+mod api_run;
+
+/// salt-api down/restarted and a stopped minion, on private processes.
+mod api_salt;
+=======
+/// logtail: the shared fixture, then one module per area.
+mod logtail_exec;
+mod logtail_follow;
+mod logtail_harness;
+mod logtail_lifecycle;
+mod logtail_outage;
+mod logtail_rotation;
+>>>>>>> logtail

@@ -1,5 +1,6 @@
 //! Test support shared by every integration-test module.
 #![allow(dead_code)]
 
+pub mod redis_server;
 pub mod salt_api;
 pub mod stack;

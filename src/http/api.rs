@@ -1,0 +1,116 @@
+//! The JSON API for the Django frontend: `POST /api/tail` and `POST /api/run`,
+//! form-encoded or JSON, bearer-token auth. Success is
+//! `{"success": true, "url": …}`; failures come from [`ApiError`].
+//!
+//! Local mode: when `[local].enabled`, `POST /api/tail` with
+//! `minion_id` = `local.host_id` tails a file on logview's own host.
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequest, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Form, Json, Router};
+use serde_json::{json, Value};
+
+use super::auth::ApiClient;
+use super::error::ApiError;
+use super::state::AppState;
+use crate::session::{Orchestrator, Started, TailRequest};
+
+/// `/api/*` routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/tail", post(tail))
+        .route("/api/run", post(run))
+}
+
+async fn tail(
+    State(state): State<AppState>,
+    _client: ApiClient,
+    fields: Fields,
+) -> Result<Response, ApiError> {
+    let req = TailRequest::from_raw(
+        &state.settings,
+        &fields.text("minion_id")?.unwrap_or_default(),
+        &fields.text("log_path")?.unwrap_or_default(),
+        fields.text("line_count")?.as_deref(),
+    )?;
+    let started = state.orchestrator.start_tail(req).await?;
+    Ok(success(&started))
+}
+
+async fn run(
+    State(orchestrator): State<Orchestrator>,
+    _client: ApiClient,
+    fields: Fields,
+) -> Result<Response, ApiError> {
+    let minion = fields.text("minion_id")?.unwrap_or_default();
+    let command = fields.text("command")?.unwrap_or_default();
+    let started = orchestrator.run_command(&minion, &command).await?;
+    Ok(success(&started))
+}
+
+fn success(started: &Started) -> Response {
+    Json(json!({"success": true, "url": started.viewer_url})).into_response()
+}
+
+/// The request body's fields, from JSON or a form.
+#[derive(Debug, Default)]
+pub struct Fields(HashMap<String, Value>);
+
+impl Fields {
+    /// Field `name` as text: strings as they are, numbers written out, null or
+    /// absent as `None`; objects, lists and booleans are refused.
+    pub fn text(&self, name: &'static str) -> Result<Option<String>, ApiError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(_) => Err(ApiError::BadRequest {
+                message: format!("{name} must be a string or a number"),
+                field: Some(name),
+            }),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Fields {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ctype = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let bad = |message: String| ApiError::BadRequest {
+            message,
+            field: None,
+        };
+        if ctype.starts_with("application/json") {
+            let Json(v) = Json::<Value>::from_request(req, state)
+                .await
+                .map_err(|e| bad(format!("the body is not valid JSON: {}", e.body_text())))?;
+            match v {
+                Value::Object(map) => Ok(Fields(map.into_iter().collect())),
+                _ => Err(bad("the JSON body must be an object".into())),
+            }
+        } else if ctype.starts_with("application/x-www-form-urlencoded") {
+            let Form(map) = Form::<HashMap<String, String>>::from_request(req, state)
+                .await
+                .map_err(|e| bad(format!("the form body is not valid: {}", e.body_text())))?;
+            Ok(Fields(
+                map.into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect(),
+            ))
+        } else {
+            Err(bad(
+                "send the fields as application/json or application/x-www-form-urlencoded".into(),
+            ))
+        }
+    }
+}

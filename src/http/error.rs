@@ -1,0 +1,212 @@
+//! `ApiError`: the one place HTTP statuses are chosen for errors. 4xx answer
+//! `{"success": false, "message": …, "field": …}`; 5xx answer the same shape
+//! with a message written for people (never salt-api's HTML, never a Redis
+//! error) and log the whole cause chain.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::session::SessionError;
+use crate::target::InputError;
+
+/// Which authentication scheme a 401 asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// `Authorization: Bearer <token>` (the JSON API, /metrics).
+    Bearer,
+    /// HTTP Basic (the ops pages).
+    Basic,
+}
+
+/// Every error an HTTP handler or extractor can answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The session did not start (boxed: it is the largest variant).
+    #[error(transparent)]
+    Session(Box<SessionError>),
+    /// The request body or a field is malformed.
+    #[error("{message}")]
+    BadRequest {
+        /// What is wrong.
+        message: String,
+        /// The field at fault.
+        field: Option<&'static str>,
+    },
+    /// Missing or wrong credentials.
+    #[error("{message}")]
+    Unauthorized {
+        /// What is wrong.
+        message: String,
+        /// The scheme to ask for.
+        challenge: Challenge,
+    },
+    /// Valid credentials that may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A configured limit is reached.
+    #[error("{0}")]
+    LimitReached(String),
+    /// Anything else; the source is logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> Self {
+        ApiError::Session(Box::new(e))
+    }
+}
+
+impl From<InputError> for ApiError {
+    fn from(e: InputError) -> Self {
+        ApiError::from(SessionError::Input(e))
+    }
+}
+
+impl ApiError {
+    /// The status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Session(e) => match e.as_ref() {
+                SessionError::Input(_) => StatusCode::BAD_REQUEST,
+                SessionError::MinionUnknown { .. } | SessionError::FileMissing { .. } => {
+                    StatusCode::NOT_FOUND
+                }
+                SessionError::MinionTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+                SessionError::SaltUnavailable(_)
+                | SessionError::SaltLogin(_)
+                | SessionError::SaltRefused { .. }
+                | SessionError::SaltFunction { .. }
+                | SessionError::NotStarted { .. }
+                | SessionError::Prepare { .. } => StatusCode::BAD_GATEWAY,
+                SessionError::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
+                SessionError::Local(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::LimitReached(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The request field at fault, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            ApiError::Session(e) => e.field(),
+            ApiError::BadRequest { field, .. } => *field,
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), error = %self, cause = ?self, "request failed");
+        }
+        let message = self.to_string();
+        let mut body = json!({"success": false, "message": message});
+        if let Some(field) = self.field() {
+            body["field"] = json!(field);
+        }
+        let mut resp = (status, Json(body)).into_response();
+        if let ApiError::Unauthorized { challenge, .. } = &self {
+            let value = match challenge {
+                Challenge::Bearer => "Bearer realm=\"logview\"",
+                Challenge::Basic => "Basic realm=\"logview\", charset=\"UTF-8\"",
+            };
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(value));
+        }
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::salt_api::{SaltError, Unavailable};
+
+    fn status_of(e: SessionError) -> StatusCode {
+        ApiError::from(e).status()
+    }
+
+    #[test]
+    fn each_failure_gets_its_documented_status() {
+        let m = || "web-01".to_owned();
+        assert_eq!(
+            status_of(SessionError::Input(InputError::new("log_path", "x"))),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status_of(SessionError::MinionUnknown { minion: m() }),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            status_of(SessionError::FileMissing {
+                minion: m(),
+                path: "/var/log/x".into()
+            }),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            status_of(SessionError::MinionTimeout {
+                minion: m(),
+                secs: 2
+            }),
+            StatusCode::GATEWAY_TIMEOUT
+        );
+        let down = SaltError::Unavailable {
+            url: "http://x/".into(),
+            reason: Unavailable::Connect,
+        };
+        assert_eq!(
+            status_of(SessionError::SaltUnavailable(down)),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            ApiError::LimitReached("x".into()).status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+
+    #[tokio::test]
+    async fn a_401_carries_the_challenge_and_the_json_shape() {
+        let resp = ApiError::Unauthorized {
+            message: "missing token".into(),
+            challenge: Challenge::Bearer,
+        }
+        .into_response();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            resp.headers()[header::WWW_AUTHENTICATE],
+            "Bearer realm=\"logview\""
+        );
+        let bytes = axum::body::to_bytes(resp.into_body(), 4096)
+            .await
+            .expect("body");
+        let v: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(v, json!({"success": false, "message": "missing token"}));
+    }
+
+    #[tokio::test]
+    async fn a_salt_failure_never_shows_its_internals() {
+        let inner = SaltError::Unexpected {
+            detail: "HTTP 400: <p>Invalid JSON document</p> secret-ish".into(),
+        };
+        let resp = ApiError::from(SessionError::SaltUnavailable(inner)).into_response();
+        let bytes = axum::body::to_bytes(resp.into_body(), 4096)
+            .await
+            .expect("body");
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("secret-ish") && !text.contains('<'),
+            "{text}"
+        );
+        assert!(text.contains("salt-api is not reachable"), "{text}");
+    }
+}

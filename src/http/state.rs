@@ -1,0 +1,128 @@
+//! `AppState`: what every handler can reach (settings, ticket signer, session
+//! orchestrator, stream hub, metrics, page templates, per-token limiter), with
+//! a `FromRef` per part so routers stay generic over the state.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
+use super::auth::TokenLimiter;
+use super::templates::{self, TemplateError};
+use crate::metrics::Metrics;
+use crate::salt_api::{CallObserver, SaltApi, SaltError};
+use crate::session::{Orchestrator, StreamControl};
+use crate::settings::Settings;
+use crate::stream::Hub;
+use crate::tickets::TicketSigner;
+
+/// Why the state could not be built from settings.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The salt-api client could not be built.
+    #[error("salt-api client: {0}")]
+    Salt(#[from] SaltError),
+    /// `redis.url` is not usable.
+    #[error("redis.url: {0}")]
+    Redis(#[from] redis::RedisError),
+    /// A page template does not parse.
+    #[error("templates: {0}")]
+    Templates(#[from] TemplateError),
+}
+
+/// Shared application state (cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    /// The validated settings.
+    pub settings: Arc<Settings>,
+    /// Signs and verifies viewer tickets.
+    pub signer: TicketSigner,
+    /// Starts tail and command sessions.
+    pub orchestrator: Orchestrator,
+    /// `limits.max_sessions_per_token`.
+    pub limiter: TokenLimiter,
+    /// One Redis reader per active stream, fanned out to viewers.
+    pub hub: Hub,
+    /// Prometheus counters.
+    pub metrics: Arc<Metrics>,
+    /// The page templates (MiniJinja, autoescaped).
+    pub templates: Arc<minijinja::Environment<'static>>,
+}
+
+impl AppState {
+    /// Builds every part from `settings`. Connects to nothing yet: Redis and
+    /// salt-api are contacted on first use, so the service starts while
+    /// either is down and says so per request.
+    pub fn new(settings: Arc<Settings>) -> Result<AppState, StateError> {
+        let signer = TicketSigner::new(
+            settings.auth.ticket_key.clone(),
+            settings.auth.ticket_ttl_secs,
+        );
+        let metrics = Arc::new(Metrics::new());
+        let observer: Arc<dyn CallObserver> = metrics.clone();
+        let salt = SaltApi::new(&settings, Some(observer))?;
+        let streams = StreamControl::new(&settings)?;
+        let orchestrator = Orchestrator::new(settings.clone(), salt, streams, signer.clone());
+        Ok(AppState {
+            limiter: TokenLimiter::new(&settings),
+            hub: Hub::new(settings.clone(), metrics.clone()),
+            templates: Arc::new(templates::environment(&settings)?),
+            metrics,
+            settings,
+            signer,
+            orchestrator,
+        })
+    }
+}
+
+impl FromRef<AppState> for Arc<Settings> {
+    fn from_ref(s: &AppState) -> Self {
+        s.settings.clone()
+    }
+}
+
+impl FromRef<AppState> for TicketSigner {
+    fn from_ref(s: &AppState) -> Self {
+        s.signer.clone()
+    }
+}
+
+impl FromRef<AppState> for Orchestrator {
+    fn from_ref(s: &AppState) -> Self {
+        s.orchestrator.clone()
+    }
+}
+
+impl FromRef<AppState> for TokenLimiter {
+    fn from_ref(s: &AppState) -> Self {
+        s.limiter.clone()
+    }
+}
+
+impl FromRef<AppState> for Hub {
+    fn from_ref(s: &AppState) -> Self {
+        s.hub.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(s: &AppState) -> Self {
+        s.metrics.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<minijinja::Environment<'static>> {
+    fn from_ref(s: &AppState) -> Self {
+        s.templates.clone()
+    }
+}
+
+impl CallObserver for Metrics {
+    fn record_salt_call(
+        &self,
+        function: &str,
+        outcome: &'static str,
+        elapsed: std::time::Duration,
+    ) {
+        Metrics::record_salt_call(self, function, outcome, elapsed);
+    }
+}

@@ -1,0 +1,134 @@
+//! Local mode (the seeds' `/log/local`): files on logview's own host, allowed
+//! by `[local].allowed_paths`, tailed by spawning the local `logtail` with an
+//! argv (no shell) into the same Redis stream pipe; no Salt involved.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::Command;
+
+use crate::salt_api::lowstate;
+use crate::settings::Settings;
+
+/// Why a local logtail could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    /// The binary could not be executed.
+    #[error("cannot run {bin} (setting local.logtail_bin): {source}")]
+    Spawn {
+        /// The binary.
+        bin: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// `logtail stop` did not finish within 10 s.
+    #[error("logtail stop did not finish within 10 s")]
+    StopHung,
+    /// `logtail stop` exited with an error.
+    #[error("logtail stop exited with status {status}: {stderr}")]
+    StopFailed {
+        /// Exit status (-1 for a signal).
+        status: i32,
+        /// Its stderr, shortened.
+        stderr: String,
+    },
+}
+
+/// Runs the local logtail binary with the local config.
+#[derive(Debug, Clone)]
+pub struct LocalTailer {
+    bin: String,
+    config: String,
+}
+
+impl LocalTailer {
+    /// From `[local]`.
+    pub fn new(settings: &Settings) -> LocalTailer {
+        LocalTailer {
+            bin: settings.local.logtail_bin.clone(),
+            config: settings.local.logtail_config.clone(),
+        }
+    }
+
+    /// Whether `path` is a regular file here (follows symlinks, like `file.file_exists`).
+    pub async fn file_exists(path: &str) -> bool {
+        tokio::fs::metadata(Path::new(path))
+            .await
+            .map(|m| m.is_file())
+            .unwrap_or(false)
+    }
+
+    /// `logtail stop --config CFG PATH`, waited for.
+    pub async fn stop(&self, path: &str) -> Result<(), LocalError> {
+        let argv = lowstate::stop_argv(&self.bin, &self.config, path);
+        let child = Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|source| self.spawn_error(source))?;
+        let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+            .await
+            .map_err(|_| LocalError::StopHung)?
+            .map_err(|source| self.spawn_error(source))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            let stderr: String = String::from_utf8_lossy(&out.stderr)
+                .trim()
+                .chars()
+                .take(300)
+                .collect();
+            Err(LocalError::StopFailed {
+                status: out.status.code().unwrap_or(-1),
+                stderr,
+            })
+        }
+    }
+
+    /// Spawns `logtail follow …` in its own process group (it outlives a
+    /// logview restart, as on minions) and reaps it when it exits.
+    #[allow(clippy::too_many_arguments)]
+    pub fn follow(
+        &self,
+        stream: &str,
+        lines: u32,
+        max_duration_secs: u64,
+        idle_exit_secs: u64,
+        path: &str,
+    ) -> Result<u32, LocalError> {
+        let argv = lowstate::follow_argv(
+            &self.bin,
+            &self.config,
+            stream,
+            lines,
+            max_duration_secs,
+            idle_exit_secs,
+            path,
+        );
+        let mut child = Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .map_err(|source| self.spawn_error(source))?;
+        let pid = child.id().unwrap_or(0);
+        tokio::spawn(async move {
+            let status = child.wait().await;
+            tracing::debug!(pid, ?status, "local logtail exited");
+        });
+        Ok(pid)
+    }
+
+    fn spawn_error(&self, source: std::io::Error) -> LocalError {
+        LocalError::Spawn {
+            bin: self.bin.clone(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The typed failures of a salt-api call: every way Salt's polymorphic
+//! answers (G4) and the transport can go wrong, each a variant.
+
+use std::fmt;
+
+/// Why salt-api could not be used at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unavailable {
+    /// Nothing listens at the URL (connection refused) or the connection failed.
+    Connect,
+    /// No answer within `salt.request_timeout_secs` (the master is down: salt-api hangs ~90 s).
+    Timeout {
+        /// The limit that elapsed.
+        secs: u64,
+    },
+    /// salt-api answered with this 5xx status.
+    Status(u16),
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unavailable::Connect => f.write_str("cannot connect"),
+            Unavailable::Timeout { secs } => write!(f, "no answer within {secs} s"),
+            Unavailable::Status(s) => write!(f, "answered HTTP {s}"),
+        }
+    }
+}
+
+/// A failed salt-api call. `Display` is for logs; it never contains salt-api's
+/// HTML bodies, passwords or tokens.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SaltError {
+    /// The master has no accepted key for this id: Salt answers `{}`.
+    #[error("minion {minion:?} is not known to the Salt master")]
+    MinionUnknown {
+        /// The targeted id.
+        minion: String,
+    },
+    /// The key is accepted but the minion did not answer within `timeout` +
+    /// `gather_job_timeout` ("Minion did not return", `out: no_return`).
+    #[error("minion {minion:?} did not answer within {waited_secs} s")]
+    MinionUnreachable {
+        /// The targeted id.
+        minion: String,
+        /// `timeout` + `gather_job_timeout` of the call.
+        waited_secs: u64,
+    },
+    /// The function ran and failed: retcode ≠ 0, or a string where a value was expected.
+    #[error("{function} on {minion:?} failed (retcode {retcode}): {message}")]
+    FunctionFailed {
+        /// The Salt function.
+        function: String,
+        /// The targeted id.
+        minion: String,
+        /// Salt's retcode (1 when Salt gave none).
+        retcode: i64,
+        /// Salt's message.
+        message: String,
+    },
+    /// salt-api is down, hangs, or answers 5xx.
+    #[error("salt-api at {url} is unavailable: {reason}")]
+    Unavailable {
+        /// The salt-api base URL (never carries credentials).
+        url: String,
+        /// What happened.
+        reason: Unavailable,
+    },
+    /// `/login` answered 401: user, password or eauth backend are wrong.
+    #[error("salt-api refused the login of user {user:?} with eauth {eauth:?} (check salt.username, salt.password, salt.eauth)")]
+    LoginRefused {
+        /// The eauth user.
+        user: String,
+        /// The eauth backend.
+        eauth: String,
+    },
+    /// 401 "Authorization error" even after a fresh login: the eauth ACL refused
+    /// this exact call, so the ACL and logview's settings disagree.
+    #[error("the Salt eauth ACL of user {user:?} refused {function} (the ACL and logview's settings salt.logtail_bin, salt.logtail_config, tail.allowed_paths or [commands] disagree)")]
+    NotAuthorized {
+        /// The eauth user.
+        user: String,
+        /// The refused function.
+        function: String,
+    },
+    /// 401 for another reason even after a fresh login.
+    #[error("salt-api rejected a fresh token of user {user:?} ({detail})")]
+    TokenRejected {
+        /// The eauth user.
+        user: String,
+        /// salt-api's message, HTML stripped and shortened.
+        detail: String,
+    },
+    /// A 4xx other than 401, or a 200 whose body is not what Salt sends.
+    #[error("salt-api gave an unexpected answer: {detail}")]
+    Unexpected {
+        /// What was unexpected (HTML stripped and shortened).
+        detail: String,
+    },
+}
+
+impl SaltError {
+    /// A short label for metrics (`record_salt_call`'s `outcome`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            SaltError::MinionUnknown { .. } => "minion_unknown",
+            SaltError::MinionUnreachable { .. } => "no_return",
+            SaltError::FunctionFailed { .. } => "function_error",
+            SaltError::Unavailable { .. } => "unavailable",
+            SaltError::LoginRefused { .. } | SaltError::TokenRejected { .. } => "auth_failed",
+            SaltError::NotAuthorized { .. } => "not_authorized",
+            SaltError::Unexpected { .. } => "unexpected",
+        }
+    }
+}
+
+/// The text of an HTML error page, tags removed, whitespace collapsed, at most
+/// 160 characters: enough for a log line, never a page.
+pub fn strip_html(body: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let collapsed = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    collapsed.chars().take(160).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_bodies_are_reduced_to_their_text() {
+        let page = "<!DOCTYPE html><html><head><title>401 Unauthorized</title></head><body>\n<h2>401 Unauthorized</h2>\n<p>Authorization error occurred.</p></body></html>";
+        let text = strip_html(page);
+        assert!(!text.contains('<'), "{text}");
+        assert!(text.contains("Authorization error occurred."), "{text}");
+        assert!(strip_html(&"x".repeat(1000)).len() <= 160);
+    }
+}

@@ -1,0 +1,339 @@
+//! The salt-api client: logs in with the configured eauth, keeps the token,
+//! logs in again once on 401 (tokens die with a salt-api restart, G6), bounds
+//! every request by its own timeout (with the master down salt-api hangs
+//! ~90 s, G5), and offers the three calls the `logview` ACL allows as typed
+//! methods.
+
+mod error;
+pub mod lowstate;
+pub mod outcome;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+
+pub use error::{strip_html, SaltError, Unavailable};
+pub use lowstate::CallTimeouts;
+pub use outcome::RunAll;
+
+use crate::settings::Settings;
+
+/// Receives the latency and outcome of every salt-api call (metrics).
+pub trait CallObserver: Send + Sync {
+    /// `outcome` is `ok` or a [`SaltError::label`].
+    fn record_salt_call(&self, function: &str, outcome: &'static str, elapsed: Duration);
+}
+
+/// A cheap-to-clone salt-api client.
+#[derive(Clone)]
+pub struct SaltApi {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: String,
+    username: String,
+    password: SecretString,
+    eauth: String,
+    request_timeout_secs: u64,
+    timeouts: CallTimeouts,
+    token: Mutex<Option<SecretString>>,
+    observer: Option<Arc<dyn CallObserver>>,
+}
+
+impl std::fmt::Debug for SaltApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SaltApi")
+            .field("base", &self.inner.base)
+            .field("username", &self.inner.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A 200 body, or the status and HTML-stripped text of anything else.
+enum Answer {
+    Json(Value),
+    Status(StatusCode, String),
+}
+
+impl SaltApi {
+    /// A client for `[salt]` of `settings`, reporting calls to `observer`.
+    pub fn new(
+        settings: &Settings,
+        observer: Option<Arc<dyn CallObserver>>,
+    ) -> Result<SaltApi, SaltError> {
+        let s = &settings.salt;
+        let request_timeout = Duration::from_secs(s.request_timeout_secs.max(1));
+        let http = reqwest::Client::builder()
+            .timeout(request_timeout)
+            .connect_timeout(request_timeout.min(Duration::from_secs(3)))
+            .build()
+            .map_err(|e| SaltError::Unexpected {
+                detail: format!("cannot build the HTTP client: {e}"),
+            })?;
+        Ok(SaltApi {
+            inner: Arc::new(Inner {
+                http,
+                base: format!("{}/", s.api_url.trim_end_matches('/')),
+                username: s.username.clone(),
+                password: s.password.clone(),
+                eauth: s.eauth.clone(),
+                request_timeout_secs: s.request_timeout_secs.max(1),
+                timeouts: CallTimeouts {
+                    timeout: s.minion_timeout_secs,
+                    gather_job_timeout: s.gather_job_timeout_secs,
+                },
+                token: Mutex::new(None),
+                observer,
+            }),
+        })
+    }
+
+    /// The per-call Salt timeouts sent with every call.
+    pub fn timeouts(&self) -> CallTimeouts {
+        self.inner.timeouts
+    }
+
+    /// `file.file_exists PATH` on `minion`: `true` for a regular file (or a
+    /// symlink to one), `false` for missing, a directory or a dangling link.
+    pub async fn file_exists(&self, minion: &str, path: &str) -> Result<bool, SaltError> {
+        let f = "file.file_exists";
+        let r = self.call(minion, f, vec![json!(path)], None).await?;
+        outcome::file_exists(r, minion)
+    }
+
+    /// `cmd.run_all ARGV` with the pins: waits for the command and returns its status and output.
+    pub async fn run_all(&self, minion: &str, argv: &[String]) -> Result<RunAll, SaltError> {
+        let r = self
+            .call(
+                minion,
+                "cmd.run_all",
+                vec![json!(argv)],
+                Some(lowstate::pins()),
+            )
+            .await?;
+        outcome::run_all(r, minion)
+    }
+
+    /// `cmd.run_bg ARGV` with the pins: launches and returns the pid. It says
+    /// nothing about whether the process keeps running (G3).
+    pub async fn run_bg(&self, minion: &str, argv: &[String]) -> Result<u32, SaltError> {
+        let r = self
+            .call(
+                minion,
+                "cmd.run_bg",
+                vec![json!(argv)],
+                Some(lowstate::pins()),
+            )
+            .await?;
+        outcome::run_bg_pid(r, minion)
+    }
+
+    /// `GET /` without auth: salt-api answers `{"return": "Welcome"}` when it is up.
+    pub async fn ping(&self) -> Result<(), SaltError> {
+        match self.send(self.inner.http.get(&self.inner.base)).await? {
+            Answer::Json(_) => Ok(()),
+            Answer::Status(status, detail) => Err(self.status_error(status, detail)),
+        }
+    }
+
+    async fn call(
+        &self,
+        minion: &str,
+        function: &str,
+        arg: Vec<Value>,
+        kwarg: Option<Value>,
+    ) -> Result<outcome::MinionReturn, SaltError> {
+        let started = Instant::now();
+        let result = self.call_inner(minion, function, arg, kwarg).await;
+        if let Some(o) = &self.inner.observer {
+            let label = match &result {
+                Ok(_) => "ok",
+                Err(e) => e.label(),
+            };
+            o.record_salt_call(function, label, started.elapsed());
+        }
+        match &result {
+            Ok(r) => tracing::debug!(
+                function,
+                minion,
+                retcode = r.retcode,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "salt call"
+            ),
+            Err(e) => {
+                tracing::info!(function, minion, error = %e, elapsed_ms = started.elapsed().as_millis() as u64, "salt call failed")
+            }
+        }
+        result
+    }
+
+    async fn call_inner(
+        &self,
+        minion: &str,
+        function: &str,
+        arg: Vec<Value>,
+        kwarg: Option<Value>,
+    ) -> Result<outcome::MinionReturn, SaltError> {
+        let timeouts = self.inner.timeouts;
+        let body = json!([lowstate::chunk(minion, function, arg, kwarg, timeouts)?]);
+        let mut relogged = false;
+        loop {
+            let token = self.token().await?;
+            let req = self
+                .inner
+                .http
+                .post(&self.inner.base)
+                .header("Accept", "application/json")
+                .header("X-Auth-Token", token.expose_secret())
+                .json(&body);
+            match self.send(req).await? {
+                Answer::Json(v) => {
+                    return outcome::minion_return(
+                        &v,
+                        function,
+                        minion,
+                        timeouts.down_minion_wait(),
+                    )
+                }
+                Answer::Status(StatusCode::UNAUTHORIZED, detail) if !relogged => {
+                    tracing::info!(function, detail = %detail, "salt-api answered 401; logging in again once");
+                    self.forget(&token).await;
+                    relogged = true;
+                }
+                Answer::Status(StatusCode::UNAUTHORIZED, detail) => {
+                    return Err(if detail.contains("Authorization error") {
+                        SaltError::NotAuthorized {
+                            user: self.inner.username.clone(),
+                            function: function.to_owned(),
+                        }
+                    } else {
+                        SaltError::TokenRejected {
+                            user: self.inner.username.clone(),
+                            detail,
+                        }
+                    });
+                }
+                Answer::Status(status, detail) => return Err(self.status_error(status, detail)),
+            }
+        }
+    }
+
+    /// The current token, logging in first when there is none.
+    async fn token(&self) -> Result<SecretString, SaltError> {
+        let mut slot = self.inner.token.lock().await;
+        if let Some(t) = slot.as_ref() {
+            return Ok(t.clone());
+        }
+        let fresh = self.login().await?;
+        *slot = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Drops `used` unless another task already replaced it.
+    async fn forget(&self, used: &SecretString) {
+        let mut slot = self.inner.token.lock().await;
+        if slot
+            .as_ref()
+            .map(|t| t.expose_secret() == used.expose_secret())
+            == Some(true)
+        {
+            *slot = None;
+        }
+    }
+
+    async fn login(&self) -> Result<SecretString, SaltError> {
+        let req = self
+            .inner
+            .http
+            .post(format!("{}login", self.inner.base))
+            .header("Accept", "application/json")
+            .json(&json!({
+                "username": self.inner.username,
+                "password": self.inner.password.expose_secret(),
+                "eauth": self.inner.eauth,
+            }));
+        let resp = req.send().await.map_err(|e| self.transport_error(&e))?;
+        let status = resp.status();
+        let header = resp
+            .headers()
+            .get("X-Auth-Token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(SaltError::LoginRefused {
+                user: self.inner.username.clone(),
+                eauth: self.inner.eauth.clone(),
+            });
+        }
+        let text = resp.text().await.map_err(|e| self.transport_error(&e))?;
+        if !status.is_success() {
+            return Err(self.status_error(status, strip_html(&text)));
+        }
+        let from_body = serde_json::from_str::<Value>(&text).ok().and_then(|v| {
+            v.pointer("/return/0/token")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+        match header.or(from_body) {
+            Some(t) if !t.is_empty() => {
+                tracing::info!(user = %self.inner.username, eauth = %self.inner.eauth, "logged in to salt-api");
+                Ok(SecretString::from(t))
+            }
+            _ => Err(SaltError::Unexpected {
+                detail: "the /login answer carries no token".into(),
+            }),
+        }
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<Answer, SaltError> {
+        let resp = req.send().await.map_err(|e| self.transport_error(&e))?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| self.transport_error(&e))?;
+        if status == StatusCode::OK {
+            serde_json::from_str(&text)
+                .map(Answer::Json)
+                .map_err(|_| SaltError::Unexpected {
+                    detail: format!("a 200 answer that is not JSON: {}", strip_html(&text)),
+                })
+        } else {
+            Ok(Answer::Status(status, strip_html(&text)))
+        }
+    }
+
+    fn status_error(&self, status: StatusCode, detail: String) -> SaltError {
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), detail = %detail, "salt-api answered a server error");
+            SaltError::Unavailable {
+                url: self.inner.base.clone(),
+                reason: Unavailable::Status(status.as_u16()),
+            }
+        } else {
+            SaltError::Unexpected {
+                detail: format!("HTTP {}: {detail}", status.as_u16()),
+            }
+        }
+    }
+
+    fn transport_error(&self, e: &reqwest::Error) -> SaltError {
+        let reason = if e.is_timeout() {
+            Unavailable::Timeout {
+                secs: self.inner.request_timeout_secs,
+            }
+        } else {
+            Unavailable::Connect
+        };
+        SaltError::Unavailable {
+            url: self.inner.base.clone(),
+            reason,
+        }
+    }
+}
+
+#[cfg(test)]
+mod fake_api_tests;

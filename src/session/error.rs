@@ -1,0 +1,136 @@
+//! `SessionError`: why a tail or command session did not start, worded for
+//! the person who asked (which minion, which file, what to do). Internals
+//! (Salt's raw answers, Redis errors) stay in the `source` chain for logs.
+
+use crate::salt_api::SaltError;
+use crate::target::InputError;
+
+/// Why a session did not start. `Display` is user-facing.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// A request field is missing or not allowed.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The Salt master has no accepted key for the minion.
+    #[error("minion {minion} is not known to the Salt master; check the minion id")]
+    MinionUnknown {
+        /// The id asked for.
+        minion: String,
+    },
+    /// The minion's key is accepted but it did not answer.
+    #[error("minion {minion} did not answer within {secs} s; is salt-minion running on it and connected to the master?")]
+    MinionTimeout {
+        /// The id asked for.
+        minion: String,
+        /// How long Salt waited.
+        secs: u64,
+    },
+    /// `file.file_exists` said false.
+    #[error("file {path} does not exist on {minion} (or is not a regular file)")]
+    FileMissing {
+        /// The minion (or local host id).
+        minion: String,
+        /// The path asked for.
+        path: String,
+    },
+    /// salt-api is down, hangs or answers 5xx.
+    #[error("salt-api is not reachable or did not answer in time; try again shortly (operators: check salt-api and the salt-master)")]
+    SaltUnavailable(#[source] SaltError),
+    /// logview could not log in to salt-api.
+    #[error("logview cannot log in to salt-api; operators: check salt.username, salt.password and salt.eauth")]
+    SaltLogin(#[source] SaltError),
+    /// The eauth ACL refused a call logview makes: ACL and settings disagree.
+    #[error("Salt refused logview's call ({function}) on minion {minion}: the eauth ACL does not allow it, so the ACL and logview's settings disagree; operators: compare the ACL with salt.logtail_bin, salt.logtail_config, tail.allowed_paths and [commands]")]
+    SaltRefused {
+        /// The refused function.
+        function: String,
+        /// The minion.
+        minion: String,
+        /// The salt-api error.
+        #[source]
+        source: SaltError,
+    },
+    /// A Salt function failed on the minion.
+    #[error("Salt reported an error on minion {minion}: {message}")]
+    SaltFunction {
+        /// The minion.
+        minion: String,
+        /// Salt's message (first line).
+        message: String,
+        /// The salt-api error.
+        #[source]
+        source: SaltError,
+    },
+    /// logtail was launched but did not confirm that it runs.
+    #[error("logtail did not start on {minion} for {what}: {reason}")]
+    NotStarted {
+        /// The minion (or local host id).
+        minion: String,
+        /// The path or command.
+        what: String,
+        /// What it said, or that it said nothing.
+        reason: String,
+    },
+    /// `logtail stop` (or a local spawn) failed before launching.
+    #[error("could not prepare the tail of {path} on {minion}: {reason}")]
+    Prepare {
+        /// The minion (or local host id).
+        minion: String,
+        /// The path.
+        path: String,
+        /// What failed.
+        reason: String,
+    },
+    /// Redis is unreachable or refused a command.
+    #[error(
+        "the stream store (Redis) is not reachable; try again shortly (operators: check redis.url)"
+    )]
+    Redis(#[from] redis::RedisError),
+    /// The local host cannot run logtail.
+    #[error("local tailing failed: {0}")]
+    Local(String),
+}
+
+impl SessionError {
+    /// The request field at fault, for `{"field": …}`.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            SessionError::Input(e) => Some(e.field),
+            SessionError::MinionUnknown { .. } | SessionError::MinionTimeout { .. } => {
+                Some("minion_id")
+            }
+            SessionError::FileMissing { .. } => Some("log_path"),
+            _ => None,
+        }
+    }
+
+    /// Maps a salt-api failure on `minion` to what the user is told.
+    pub fn from_salt(e: SaltError, minion: &str) -> SessionError {
+        match e {
+            SaltError::MinionUnknown { minion } => SessionError::MinionUnknown { minion },
+            SaltError::MinionUnreachable {
+                minion,
+                waited_secs,
+            } => SessionError::MinionTimeout {
+                minion,
+                secs: waited_secs,
+            },
+            SaltError::Unavailable { .. } | SaltError::Unexpected { .. } => {
+                SessionError::SaltUnavailable(e)
+            }
+            SaltError::LoginRefused { .. } | SaltError::TokenRejected { .. } => {
+                SessionError::SaltLogin(e)
+            }
+            SaltError::NotAuthorized { ref function, .. } => SessionError::SaltRefused {
+                function: function.clone(),
+                minion: minion.to_owned(),
+                source: e,
+            },
+            SaltError::FunctionFailed { ref message, .. } => SessionError::SaltFunction {
+                minion: minion.to_owned(),
+                message: message.clone(),
+                source: e,
+            },
+        }
+    }
+}

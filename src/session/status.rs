@@ -1,0 +1,99 @@
+//! Minion reachability for the ops page, cached ~30 s. The only calls the ACL
+//! allows are `file.file_exists` of an allowed path and logtail, so the
+//! honest answer is: "answers" when the last call to the minion got an answer
+//! (any answer, even `false`), probed with `file.file_exists` of the first
+//! suggested path when nothing recent is known.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// How long a known state is reused before probing again.
+pub const STATUS_TTL: Duration = Duration::from_secs(30);
+/// Entries kept at most; stale ones are dropped beyond this.
+const MAX_ENTRIES: usize = 4096;
+
+/// What is known about a minion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reachability {
+    /// The last call got an answer from the minion.
+    Answers,
+    /// The key is accepted but the minion did not answer in time.
+    NoAnswer,
+    /// The master has no accepted key for this id.
+    Unknown,
+    /// salt-api could not be asked.
+    SaltUnavailable,
+    /// Could not be checked (no probe path, or the call was refused).
+    NotChecked,
+}
+
+/// A minion's reachability with a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MinionStatus {
+    /// The minion id.
+    pub minion: String,
+    /// The state.
+    pub reachability: Reachability,
+    /// A sentence for the ops page.
+    pub message: String,
+    /// Seconds since this was learnt.
+    pub checked_secs_ago: u64,
+}
+
+/// The per-minion cache.
+#[derive(Debug, Default)]
+pub struct StatusCache {
+    entries: Mutex<HashMap<String, (Instant, Reachability, String)>>,
+}
+
+impl StatusCache {
+    /// A fresh (younger than [`STATUS_TTL`]) entry for `minion`.
+    pub fn fresh(&self, minion: &str) -> Option<MinionStatus> {
+        let map = self.entries.lock().ok()?;
+        let (at, reach, msg) = map.get(minion)?;
+        let age = at.elapsed();
+        (age < STATUS_TTL).then(|| MinionStatus {
+            minion: minion.to_owned(),
+            reachability: *reach,
+            message: msg.clone(),
+            checked_secs_ago: age.as_secs(),
+        })
+    }
+
+    /// Records what was just learnt about `minion` and returns it.
+    pub fn put(&self, minion: &str, reach: Reachability, message: String) -> MinionStatus {
+        if let Ok(mut map) = self.entries.lock() {
+            if map.len() >= MAX_ENTRIES {
+                map.retain(|_, (at, _, _)| at.elapsed() < STATUS_TTL);
+            }
+            if map.len() < MAX_ENTRIES {
+                map.insert(minion.to_owned(), (Instant::now(), reach, message.clone()));
+            }
+        }
+        MinionStatus {
+            minion: minion.to_owned(),
+            reachability: reach,
+            message,
+            checked_secs_ago: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_state_is_served_from_the_cache() {
+        let c = StatusCache::default();
+        assert!(c.fresh("web-01").is_none());
+        c.put("web-01", Reachability::Answers, "answers".into());
+        let s = c.fresh("web-01").expect("cached");
+        assert_eq!(s.reachability, Reachability::Answers);
+        assert!(c.fresh("web-02").is_none());
+    }
+}

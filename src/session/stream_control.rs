@@ -1,0 +1,160 @@
+//! The Redis side of starting a session, as the `logview` ACL user (may only
+//! SET lease keys and read streams): set the lease, note a stream's last id,
+//! and wait for the launched tailer's `started` event on a dedicated
+//! connection (blocking reads must not share a connection or run under the
+//! crate's 500 ms response timeout, notes/acl.md §7).
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::streams::{StreamRangeReply, StreamReadOptions, StreamReadReply};
+use redis::{AsyncCommands, AsyncConnectionConfig, Client, RedisError, Value};
+use secrecy::ExposeSecret;
+use tokio::time::Instant;
+
+use crate::settings::Settings;
+use crate::wire::{self, Entry, EventKind};
+
+/// How a launched tailer announced itself (or did not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmation {
+    /// The `started` event, with its entry id.
+    Started {
+        /// Entry id of the `started` event.
+        id: String,
+    },
+    /// The tailer wrote `stopped` before `started`: it gave up at once.
+    Stopped {
+        /// The `reason` field.
+        reason: String,
+        /// Its sentence for people.
+        message: String,
+    },
+    /// Nothing within the wait.
+    Silent,
+}
+
+/// Lease writes, last-id reads and start confirmations on one Redis.
+#[derive(Clone)]
+pub struct StreamControl {
+    client: Client,
+    manager: ConnectionManager,
+    lease_ttl_secs: u64,
+}
+
+impl std::fmt::Debug for StreamControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamControl")
+            .field("lease_ttl_secs", &self.lease_ttl_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Value written into lease keys (logtail only checks presence).
+const LEASE_VALUE: &str = "logview";
+
+impl StreamControl {
+    /// Connects lazily (the first command connects), so logview starts even
+    /// while Redis is down and reports that per request.
+    pub fn new(settings: &Settings) -> Result<StreamControl, RedisError> {
+        let client = Client::open(settings.redis.url.expose_secret())?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(1);
+        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+        Ok(StreamControl {
+            client,
+            manager,
+            lease_ttl_secs: settings.redis.lease_ttl_secs,
+        })
+    }
+
+    /// `SET <stream>:lease logview EX lease_ttl_secs`.
+    pub async fn set_lease(&self, stream: &str) -> Result<(), RedisError> {
+        let mut c = self.manager.clone();
+        let _: () = c
+            .set_ex(wire::lease_key(stream), LEASE_VALUE, self.lease_ttl_secs)
+            .await?;
+        Ok(())
+    }
+
+    /// Id of the newest entry of `stream`, `0-0` when it has none.
+    pub async fn last_id(&self, stream: &str) -> Result<String, RedisError> {
+        let mut c = self.manager.clone();
+        let reply: StreamRangeReply = c.xrevrange_count(stream, "+", "-", 1).await?;
+        Ok(reply
+            .ids
+            .into_iter()
+            .next()
+            .map(|e| e.id)
+            .unwrap_or_else(|| "0-0".to_owned()))
+    }
+
+    /// Waits up to `wait` for a `started` (or an early `stopped`) event after
+    /// `after` on `stream`, reading on its own connection.
+    pub async fn wait_started(
+        &self,
+        stream: &str,
+        after: &str,
+        wait: Duration,
+    ) -> Result<Confirmation, RedisError> {
+        let deadline = Instant::now() + wait;
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(wait + Duration::from_secs(2)));
+        let mut conn = self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?;
+        let mut cursor = after.to_owned();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(Confirmation::Silent);
+            }
+            let block_ms = (left.as_millis() as usize).max(1);
+            let opts = StreamReadOptions::default().block(block_ms).count(100);
+            let reply: Option<StreamReadReply> = conn
+                .xread_options(&[stream], &[cursor.as_str()], &opts)
+                .await?;
+            let Some(reply) = reply else {
+                continue;
+            };
+            for key in reply.keys {
+                for entry in key.ids {
+                    cursor = entry.id.clone();
+                    match decode(&entry.map) {
+                        Some(Entry::Event(ev)) if ev.kind == EventKind::Started => {
+                            return Ok(Confirmation::Started { id: entry.id });
+                        }
+                        Some(Entry::Event(ev)) if ev.kind == EventKind::Stopped => {
+                            return Ok(Confirmation::Stopped {
+                                reason: ev.get("reason").unwrap_or("unknown").to_owned(),
+                                message: ev.message,
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn decode(map: &std::collections::HashMap<String, Value>) -> Option<Entry> {
+    let pairs: Vec<(&str, Vec<u8>)> = map
+        .iter()
+        .map(|(k, v)| (k.as_str(), value_bytes(v)))
+        .collect();
+    Entry::from_fields(pairs.iter().map(|(k, v)| (*k, v.as_slice()))).ok()
+}
+
+fn value_bytes(v: &Value) -> Vec<u8> {
+    match v {
+        Value::BulkString(b) => b.clone(),
+        Value::SimpleString(s) => s.clone().into_bytes(),
+        Value::Int(i) => i.to_string().into_bytes(),
+        _ => Vec::new(),
+    }
+}

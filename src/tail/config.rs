@@ -1,0 +1,279 @@
+//! The `logtail` configuration file (TOML written by the Salt state): typed,
+//! defaulted and validated, with errors that name the key.
+//!
+//! The Redis URL (with its password) comes only from here, never from argv,
+//! the environment or a query string; [`Config`]'s `Debug` never shows it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::error::{Error, Result};
+
+/// Default `max_line_bytes`: longer lines are cut and marked.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 65_536;
+/// Default `batch_max_bytes`: the most text one `lines` entry carries.
+pub const DEFAULT_BATCH_MAX_BYTES: usize = 262_144;
+/// Default `stream_max_len`: `XADD … MAXLEN ~ N` (entries, not lines).
+pub const DEFAULT_STREAM_MAX_LEN: u64 = 100_000;
+/// Default `stream_expire_secs`: the stream's expiry once the tailer stops.
+pub const DEFAULT_STREAM_EXPIRE_SECS: u64 = 3_600;
+/// Default `buffer_max_bytes`: what is kept while Redis is away.
+pub const DEFAULT_BUFFER_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// Default `poll_interval_ms`: the safety-net re-stat (inotify does the real work).
+pub const DEFAULT_POLL_INTERVAL_MS: u64 = 1_000;
+
+/// The validated configuration.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `redis://user:pass@host:port/db`; secret, never logged.
+    pub redis_url: String,
+    /// Globs a followed path must match after symlinks are resolved
+    /// (`*` = one path segment, `**` = any number of segments).
+    pub allowed_paths: Vec<String>,
+    /// Directory of the per-path lock files (created 0700 if missing).
+    pub lock_dir: PathBuf,
+    /// Lines longer than this many bytes are cut and marked.
+    #[serde(default = "default_max_line_bytes")]
+    pub max_line_bytes: usize,
+    /// The most bytes of text one `lines` entry carries.
+    #[serde(default = "default_batch_max_bytes")]
+    pub batch_max_bytes: usize,
+    /// `MAXLEN ~` of every `XADD`.
+    #[serde(default = "default_stream_max_len")]
+    pub stream_max_len: u64,
+    /// Expiry of the stream (and owner key) after the tailer stops.
+    #[serde(default = "default_stream_expire_secs")]
+    pub stream_expire_secs: u64,
+    /// Bytes buffered while Redis is unreachable; the oldest lines go first.
+    #[serde(default = "default_buffer_max_bytes")]
+    pub buffer_max_bytes: usize,
+    /// Lines per second published at most; 0 = no limit.
+    #[serde(default)]
+    pub rate_limit_lines_per_sec: u64,
+    /// Interval of the fallback re-stat and of housekeeping (ms).
+    #[serde(default = "default_poll_interval_ms")]
+    pub poll_interval_ms: u64,
+    /// Where `logtail` logs; stderr when absent.
+    #[serde(default)]
+    pub log_file: Option<PathBuf>,
+    /// Log level: `error`, `warn` (default), `info` or `debug`.
+    #[serde(default)]
+    pub log_level: Option<String>,
+}
+
+fn default_max_line_bytes() -> usize {
+    DEFAULT_MAX_LINE_BYTES
+}
+fn default_batch_max_bytes() -> usize {
+    DEFAULT_BATCH_MAX_BYTES
+}
+fn default_stream_max_len() -> u64 {
+    DEFAULT_STREAM_MAX_LEN
+}
+fn default_stream_expire_secs() -> u64 {
+    DEFAULT_STREAM_EXPIRE_SECS
+}
+fn default_buffer_max_bytes() -> usize {
+    DEFAULT_BUFFER_MAX_BYTES
+}
+fn default_poll_interval_ms() -> u64 {
+    DEFAULT_POLL_INTERVAL_MS
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("redis_url", &"<secret>")
+            .field("allowed_paths", &self.allowed_paths)
+            .field("lock_dir", &self.lock_dir)
+            .field("max_line_bytes", &self.max_line_bytes)
+            .field("batch_max_bytes", &self.batch_max_bytes)
+            .field("stream_max_len", &self.stream_max_len)
+            .field("stream_expire_secs", &self.stream_expire_secs)
+            .field("buffer_max_bytes", &self.buffer_max_bytes)
+            .field("rate_limit_lines_per_sec", &self.rate_limit_lines_per_sec)
+            .field("poll_interval_ms", &self.poll_interval_ms)
+            .field("log_file", &self.log_file)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Reads, parses and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            path: path.to_owned(),
+            reason: format!("cannot read: {e}"),
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parses and validates `text` (the content of `path`, for messages).
+    pub fn parse(path: &Path, text: &str) -> Result<Config> {
+        let bad = |reason: String| Error::Config {
+            path: path.to_owned(),
+            reason,
+        };
+        // toml's message quotes the offending line, which could hold the
+        // password: report only the position-free summary.
+        let cfg: Config = toml::from_str(text).map_err(|e| bad(toml_error_summary(&e)))?;
+        cfg.validate().map_err(bad)?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        if !self.redis_url.starts_with("redis://") {
+            return Err(
+                "invalid \"redis_url\": must start with redis:// (TLS is not supported by logtail)"
+                    .into(),
+            );
+        }
+        if self.redis_url.contains('?') {
+            return Err("invalid \"redis_url\": query parameters are not accepted".into());
+        }
+        if redis::Client::open(self.redis_url.as_str()).is_err() {
+            return Err(
+                "invalid \"redis_url\": not a valid redis://user:password@host:port/db URL".into(),
+            );
+        }
+        if self.allowed_paths.is_empty() {
+            return Err(
+                "invalid \"allowed_paths\": empty (list at least one absolute glob)".into(),
+            );
+        }
+        for glob in &self.allowed_paths {
+            super::allowlist::validate_glob(glob)
+                .map_err(|why| format!("invalid \"allowed_paths\" entry {glob:?}: {why}"))?;
+        }
+        if !self.lock_dir.is_absolute() {
+            return Err(format!(
+                "invalid \"lock_dir\": {:?} is not an absolute path",
+                self.lock_dir
+            ));
+        }
+        check_range("max_line_bytes", self.max_line_bytes as u64, 64, 64 << 20)?;
+        check_range(
+            "batch_max_bytes",
+            self.batch_max_bytes as u64,
+            1024,
+            64 << 20,
+        )?;
+        check_range("stream_max_len", self.stream_max_len, 1, 1 << 40)?;
+        check_range(
+            "stream_expire_secs",
+            self.stream_expire_secs,
+            1,
+            365 * 86_400,
+        )?;
+        check_range(
+            "buffer_max_bytes",
+            self.buffer_max_bytes as u64,
+            4096,
+            1 << 32,
+        )?;
+        check_range("poll_interval_ms", self.poll_interval_ms, 100, 60_000)?;
+        if let Some(level) = &self.log_level {
+            if !["error", "warn", "info", "debug"].contains(&level.as_str()) {
+                return Err(format!(
+                    "invalid \"log_level\": {level:?} (allowed: error, warn, info, debug)"
+                ));
+            }
+        }
+        if let Some(file) = &self.log_file {
+            if !file.is_absolute() {
+                return Err(format!(
+                    "invalid \"log_file\": {file:?} is not an absolute path"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_range(key: &str, value: u64, min: u64, max: u64) -> std::result::Result<(), String> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("invalid {key:?}: {value} (allowed {min}..={max})"))
+    }
+}
+
+/// The first line of a TOML error without the quoted source text.
+fn toml_error_summary(e: &toml::de::Error) -> String {
+    let msg = e.message().trim().to_owned();
+    match e.span() {
+        Some(span) => format!("{msg} (at byte {})", span.start),
+        None => msg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: &str = r#"
+        redis_url = "redis://logtail:s3cret@127.0.0.1:6379/0"
+        allowed_paths = ["/var/log/**"]
+        lock_dir = "/run/logtail"
+    "#;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(Path::new("/etc/logtail.toml"), text)
+    }
+
+    #[test]
+    fn a_minimal_file_gets_the_documented_defaults() {
+        let c = parse(MIN).expect("valid");
+        assert_eq!(c.max_line_bytes, 65_536);
+        assert_eq!(c.batch_max_bytes, 262_144);
+        assert_eq!(c.stream_max_len, 100_000);
+        assert_eq!(c.stream_expire_secs, 3_600);
+        assert_eq!(c.buffer_max_bytes, 8 * 1024 * 1024);
+        assert_eq!(c.rate_limit_lines_per_sec, 0);
+        assert_eq!(c.poll_interval_ms, 1_000);
+        assert!(c.log_file.is_none());
+    }
+
+    #[test]
+    fn debug_output_hides_the_redis_password() {
+        let c = parse(MIN).expect("valid");
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        for (extra, key) in [
+            ("max_line_bytes = 1", "max_line_bytes"),
+            ("poll_interval_ms = 5", "poll_interval_ms"),
+            ("log_level = \"loud\"", "log_level"),
+            ("bogus = 1", "bogus"),
+        ] {
+            let err = parse(&format!("{MIN}\n{extra}"))
+                .expect_err(extra)
+                .to_string();
+            assert!(err.contains(key), "{err}");
+        }
+        let err = parse(&MIN.replace("redis://", "rediss://"))
+            .expect_err("tls")
+            .to_string();
+        assert!(
+            err.contains("redis_url") && !err.contains("s3cret"),
+            "{err}"
+        );
+        let err = parse(&MIN.replace("/var/log/**", "var/log"))
+            .expect_err("relative glob")
+            .to_string();
+        assert!(err.contains("allowed_paths"), "{err}");
+    }
+
+    #[test]
+    fn a_syntax_error_does_not_echo_the_password() {
+        let err = parse("redis_url = \"redis://u:s3cret@h/0\" oops")
+            .expect_err("syntax")
+            .to_string();
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+}

@@ -1,0 +1,434 @@
+//! `logtail follow`: checks the path, takes the per-path lock, sends the
+//! last N lines, then follows the file (`tail -F` semantics) into the stream
+//! until the lease is gone, `max-duration` passes, a signal, a takeover or
+//! `logtail stop`; every exit writes a `stopped` event.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::allowlist::{self, Target};
+use super::backlog;
+use super::batch::Batcher;
+use super::config::Config;
+use super::error::{Error, Result};
+use super::lease::LeaseClock;
+use super::lines::Splitter;
+use super::lock::{self, PathLock};
+use super::owner::Owner;
+use super::publish::{self, Publisher};
+use super::ratelimit::RateLimit;
+use super::rotation::{Change, FollowedFile};
+use super::signals::Signals;
+use super::wait;
+use super::watch::Watcher;
+use super::{events, sink, STOP_DRAIN};
+use crate::wire::StopReason;
+
+/// Bytes read per `read` call.
+const READ_BUF: usize = 256 * 1024;
+/// Bytes read before signals and housekeeping get a look in.
+const ROUND_BUDGET: usize = 16 << 20;
+/// Queued bytes that trigger a pipelined flush in the middle of a read burst.
+const FLUSH_AT: usize = 1 << 20;
+/// How often the running stream's expiry is pushed back.
+const EXPIRE_REFRESH: Duration = Duration::from_secs(60);
+
+/// What to follow, from the command line.
+#[derive(Debug, Clone)]
+pub struct FollowOptions {
+    /// The stream key.
+    pub stream: String,
+    /// Backlog line count.
+    pub lines: u64,
+    /// Stop after this long.
+    pub max_duration: Option<Duration>,
+    /// Stop this long after the lease is gone.
+    pub idle_exit: Option<Duration>,
+    /// The path as given.
+    pub path: PathBuf,
+}
+
+/// Runs `follow` to the end.
+pub fn run(cfg: &Config, opts: &FollowOptions) -> Result<()> {
+    allowlist::check_stream_syntax(&opts.stream)?;
+    let target = allowlist::resolve_follow(&opts.path, &cfg.allowed_paths)
+        .map_err(|e| report_refusal(cfg, opts, e))?;
+    allowlist::check_stream_for_path(&opts.stream, &target)?;
+    let (file, meta) = FollowedFile::open(&target.canonical)
+        .map_err(|source| Error::Unreadable {
+            path: opts.path.clone(),
+            source,
+        })
+        .map_err(|e| report_refusal(cfg, opts, e))?;
+
+    let signals = Signals::new(false).map_err(|e| Error::os("cannot set up signal handling", e))?;
+    let publisher = Publisher::connect(
+        &cfg.redis_url,
+        publish::Target {
+            stream: opts.stream.clone(),
+            max_len: cfg.stream_max_len,
+            buffer_max_bytes: cfg.buffer_max_bytes,
+        },
+    )?;
+    let mut interrupted = || {
+        signals
+            .pending()
+            .is_ok_and(|s| s.iter().any(|&s| s != libc::SIGHUP))
+    };
+    let lock = lock::acquire(
+        &cfg.lock_dir,
+        &target.canonical,
+        lock::TAKEOVER_WAIT,
+        &mut interrupted,
+    )?;
+
+    let now = Instant::now();
+    let mut f = Follower {
+        cfg,
+        opts,
+        target,
+        file,
+        splitter: Splitter::new(cfg.max_line_bytes),
+        batcher: Batcher::new(cfg.batch_max_bytes, None),
+        publisher,
+        limiter: RateLimit::new(cfg.rate_limit_lines_per_sec, now),
+        watcher: Watcher::new().map_err(|e| Error::os("cannot set up inotify", e))?,
+        signals,
+        lock,
+        lease: LeaseClock::new(opts.idle_exit, now),
+        owner: Owner::current(),
+        buf: vec![0u8; READ_BUF],
+        in_backlog: true,
+        started_at: now,
+        next_expire: now,
+    };
+    let size = meta.len();
+    let result = f.start(size).and_then(|()| f.follow());
+    if let Err(e) = &result {
+        let _ = f.finish(StopReason::Error, e.to_string());
+    }
+    result
+}
+
+/// Writes `stopped: error` for a refused start when the stream is the
+/// path's own (best effort: Redis may be away too), then hands `e` back.
+fn report_refusal(cfg: &Config, opts: &FollowOptions, e: Error) -> Error {
+    let given = opts.path.to_string_lossy();
+    let belongs = opts
+        .stream
+        .strip_suffix(given.as_ref())
+        .is_some_and(|head| head.len() > 1 && head.ends_with(':'));
+    if belongs {
+        let message = match &e {
+            Error::NotAllowed { path, .. } => {
+                format!(
+                    "{} is not in the allow-list of logtail on this host",
+                    path.display()
+                )
+            }
+            other => other.to_string(),
+        };
+        let target = publish::Target {
+            stream: opts.stream.clone(),
+            max_len: cfg.stream_max_len,
+            buffer_max_bytes: cfg.buffer_max_bytes,
+        };
+        if let Ok(mut p) = Publisher::connect(&cfg.redis_url, target) {
+            let _ = p.push_event(events::stopped(StopReason::Error, message));
+            let _ = p.drain_until(Instant::now() + STOP_DRAIN);
+            let _ = p.expire(cfg.stream_expire_secs, None);
+        }
+    }
+    e
+}
+
+struct Follower<'a> {
+    cfg: &'a Config,
+    opts: &'a FollowOptions,
+    target: Target,
+    file: FollowedFile,
+    splitter: Splitter,
+    batcher: Batcher,
+    publisher: Publisher,
+    limiter: RateLimit,
+    watcher: Watcher,
+    signals: Signals,
+    lock: PathLock,
+    lease: LeaseClock,
+    owner: Owner,
+    buf: Vec<u8>,
+    /// The first drain sends the backlog, which the rate limit does not count.
+    in_backlog: bool,
+    started_at: Instant,
+    next_expire: Instant,
+}
+
+impl Follower<'_> {
+    fn start(&mut self, size: u64) -> Result<()> {
+        let canonical = self.target.canonical.clone();
+        let parent = canonical.parent().unwrap_or(Path::new("/"));
+        let name = canonical.file_name().unwrap_or_default();
+        let watch_err = |e| Error::os(format!("cannot watch {}", canonical.display()), e);
+        self.watcher.watch_file(&canonical).map_err(watch_err)?;
+        self.watcher
+            .watch_name(parent, name, false)
+            .map_err(watch_err)?;
+        let paths = self.lock.paths.clone();
+        self.watcher
+            .watch_name(&paths.dir, &paths.request_name, true)
+            .map_err(|e| Error::os(format!("cannot watch {}", paths.dir.display()), e))?;
+
+        self.publisher.push_event(events::started_file(
+            &self.owner,
+            &canonical,
+            self.file.inode(),
+            size,
+        ))?;
+        if let Some(file) = self.file.file() {
+            let start = backlog::start_of_last_lines(file, size, self.opts.lines)
+                .map_err(|e| Error::os(format!("cannot read {}", canonical.display()), e))?;
+            self.file.seek(start);
+        }
+        tracing::info!(path = %canonical.display(), stream = %self.opts.stream, lines = self.opts.lines, "following");
+        Ok(())
+    }
+
+    fn follow(&mut self) -> Result<()> {
+        let interval = Duration::from_millis(self.cfg.poll_interval_ms);
+        let max_deadline = self.opts.max_duration.map(|d| self.started_at + d);
+        let mut next_tick = Instant::now();
+        let mut more = true;
+        loop {
+            let now = Instant::now();
+            let deadline = if more {
+                Some(now)
+            } else {
+                wait::earliest(&[Some(next_tick), max_deadline, self.publisher.next_attempt()])
+            };
+            let ready = wait::wait_readable(&[self.watcher.fd(), self.signals.fd()], deadline)
+                .map_err(|e| Error::os("poll failed", e))?;
+            if ready[1] {
+                let sigs = self
+                    .signals
+                    .pending()
+                    .map_err(|e| Error::os("signalfd", e))?;
+                if let Some(&sig) = sigs
+                    .iter()
+                    .find(|&&s| s == libc::SIGTERM || s == libc::SIGINT)
+                {
+                    return self.finish(StopReason::Signal, events::signal_message(sig));
+                }
+            }
+            if ready[0] {
+                let changes = self
+                    .watcher
+                    .read_changes()
+                    .map_err(|e| Error::os("inotify", e))?;
+                if changes.lock_request {
+                    if let Some(reason) = self.lock.pending_request() {
+                        return self.finish(reason, events::stop_message(reason));
+                    }
+                }
+            }
+            more = self.service_file()?;
+            self.publisher.flush()?;
+            let now = Instant::now();
+            if now >= next_tick {
+                if let Some(reason) = self.tick(now)? {
+                    return self.finish(reason, events::stop_message(reason));
+                }
+                next_tick = now + interval;
+            }
+            if max_deadline.is_some_and(|d| now >= d) {
+                let secs = self.opts.max_duration.unwrap_or_default().as_secs();
+                return self.finish(
+                    StopReason::MaxDuration,
+                    format!("maximum duration of {secs}s reached"),
+                );
+            }
+            if self.lease.is_idle(now) {
+                let secs = self.opts.idle_exit.unwrap_or_default().as_secs();
+                return self.finish(StopReason::Idle, format!("nobody watched for {secs}s"));
+            }
+        }
+    }
+
+    /// Housekeeping once per `poll_interval_ms`: stop requests missed by
+    /// inotify, rate-limit reports, the lease, the stream's expiry.
+    fn tick(&mut self, now: Instant) -> Result<Option<StopReason>> {
+        if let Some(reason) = self.lock.pending_request() {
+            return Ok(Some(reason));
+        }
+        self.report_rate_drops()?;
+        self.publisher.flush()?;
+        if self.lease.check_due(now) {
+            let state = self.publisher.lease_state()?;
+            self.lease.observe(state, now);
+        }
+        if now >= self.next_expire || self.publisher.reconnected {
+            let running_ttl = self.cfg.stream_expire_secs + 2 * EXPIRE_REFRESH.as_secs();
+            if self.publisher.is_connected() {
+                self.publisher
+                    .expire(running_ttl, Some(&self.owner.value()))?;
+                self.publisher.reconnected = false;
+                self.next_expire = now + EXPIRE_REFRESH;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Reads everything available (up to a budget; `Ok(true)` if more is
+    /// left) and applies rotations, truncations, deletions as they show.
+    fn service_file(&mut self) -> Result<bool> {
+        let mut budget = ROUND_BUDGET;
+        loop {
+            loop {
+                let n = self.file.read(&mut self.buf).map_err(|e| {
+                    Error::os(
+                        format!("cannot read {}", self.target.canonical.display()),
+                        e,
+                    )
+                })?;
+                if n == 0 {
+                    break;
+                }
+                self.feed(n)?;
+                budget = budget.saturating_sub(n);
+                if budget == 0 {
+                    self.push_batch()?;
+                    return Ok(true);
+                }
+            }
+            self.in_backlog = false;
+            self.push_batch()?;
+            let change = self.file.check().map_err(|e| {
+                Error::os(
+                    format!("cannot stat {}", self.target.canonical.display()),
+                    e,
+                )
+            })?;
+            match change {
+                None => return Ok(false),
+                Some(change) => self.on_change(change)?,
+            }
+        }
+    }
+
+    fn feed(&mut self, n: usize) -> Result<()> {
+        let Follower {
+            splitter,
+            batcher,
+            publisher,
+            limiter,
+            buf,
+            in_backlog,
+            ..
+        } = self;
+        let exempt = *in_backlog;
+        limiter.refill(Instant::now());
+        let mut failed = None;
+        splitter.push(&buf[..n], &mut |line, cut| {
+            if failed.is_none() && (exempt || limiter.allow()) {
+                if let Err(e) = sink::add_line(batcher, publisher, limiter, line, cut) {
+                    failed = Some(e);
+                }
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if self.batcher.is_full() {
+            self.push_batch()?;
+        }
+        if self.publisher.queued_bytes() >= FLUSH_AT {
+            self.publisher.flush()?;
+        }
+        Ok(())
+    }
+
+    fn push_batch(&mut self) -> Result<()> {
+        match self.batcher.take() {
+            Some(b) => self.publisher.push_lines(b),
+            None => Ok(()),
+        }
+    }
+
+    fn report_rate_drops(&mut self) -> Result<()> {
+        let dropped = self.limiter.take_dropped();
+        if dropped > 0 {
+            self.push_batch()?;
+            self.publisher.push_event(events::rate_dropped(dropped))?;
+        }
+        Ok(())
+    }
+
+    /// Emits the held partial line: its file is gone, the newline will not come.
+    fn flush_partial(&mut self) -> Result<()> {
+        let Follower {
+            splitter,
+            batcher,
+            publisher,
+            limiter,
+            ..
+        } = self;
+        let mut failed = None;
+        splitter.flush_partial(&mut |line, cut| {
+            if let Err(e) = sink::add_line(batcher, publisher, limiter, line, cut) {
+                failed = Some(e);
+            }
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => self.push_batch(),
+        }
+    }
+
+    fn on_change(&mut self, change: Change) -> Result<()> {
+        self.flush_partial()?;
+        let path = self.target.canonical.clone();
+        tracing::info!(path = %path.display(), change = ?change, "file changed");
+        let rewatch = |w: &mut Watcher| {
+            // The name may vanish again at once; the next check sees that.
+            let _ = w.watch_file(&path);
+        };
+        let event = match change {
+            Change::Rotated {
+                from_inode,
+                to_inode,
+            } => {
+                rewatch(&mut self.watcher);
+                events::rotated(from_inode, to_inode)
+            }
+            Change::Truncated { at, size } => events::truncated(at, size),
+            Change::Missing => {
+                self.watcher.unwatch_file();
+                events::missing(&path)
+            }
+            Change::Reappeared { inode } => {
+                rewatch(&mut self.watcher);
+                events::reappeared(inode)
+            }
+        };
+        self.publisher.push_event(event)
+    }
+
+    /// Writes the last lines and the `stopped` event, sets the expiry and
+    /// gives the owner key back.
+    fn finish(&mut self, reason: StopReason, message: String) -> Result<()> {
+        if reason != StopReason::Error {
+            let _ = self.service_file();
+        }
+        self.push_batch()?;
+        self.report_rate_drops()?;
+        self.publisher
+            .push_event(events::stopped(reason, message.clone()))?;
+        let unsent = self.publisher.drain_until(Instant::now() + STOP_DRAIN)?;
+        self.publisher.expire(self.cfg.stream_expire_secs, None)?;
+        self.publisher.release_owner(&self.owner.value())?;
+        if unsent > 0 {
+            tracing::warn!(unsent, "redis unreachable at exit: lines not delivered");
+        }
+        tracing::info!(reason = %reason, message = %message, lines = self.publisher.lines_sent, "stopped");
+        Ok(())
+    }
+}

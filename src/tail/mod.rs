@@ -1,0 +1,102 @@
+//! `logtail`, the minion-side tailer: follows one file (or runs one command)
+//! into a Redis stream. Static, quiet, bounded in memory; see README-logtail.
+//!
+//! Map: [`cli`] parses, [`config`] loads the TOML, [`follow`] / [`exec`] /
+//! [`lock::stop`] do the three jobs. Files are read by [`rotation`] (after
+//! [`backlog`] picked the start), split by [`lines`], batched by [`batch`]
+//! and written by [`publish`]; [`watch`], [`signals`] and [`wait`] are the
+//! event loop's parts; [`lease`], [`lock`] and [`owner`] its lifetime rules.
+
+pub mod allowlist;
+pub mod backlog;
+pub mod batch;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod exec;
+pub mod follow;
+pub mod lease;
+pub mod lines;
+pub mod lock;
+pub mod logsink;
+pub mod owner;
+pub mod publish;
+pub mod ratelimit;
+pub mod rotation;
+pub mod signals;
+pub mod sink;
+pub mod wait;
+pub mod watch;
+
+use std::time::Duration;
+
+use cli::{Cli, Command};
+use config::Config;
+use error::{Error, Result};
+
+/// How long a stopping tailer keeps trying to deliver its last entries.
+pub const STOP_DRAIN: Duration = Duration::from_secs(2);
+
+/// Runs the parsed command line; returns the process exit code. Errors are
+/// logged and printed to stderr as `logtail: error: …`.
+pub fn run(cli: Cli) -> i32 {
+    match dispatch(cli) {
+        Ok(()) => error::EXIT_OK,
+        Err(e) => {
+            tracing::error!(error = %e, "logtail failed");
+            eprintln!("logtail: error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn load(path: &std::path::Path) -> Result<Config> {
+    let cfg = Config::load(path)?;
+    let level = logsink::parse_level(cfg.log_level.as_deref());
+    logsink::init(level, cfg.log_file.as_deref()).map_err(|e| Error::Config {
+        path: path.to_owned(),
+        reason: format!("cannot open \"log_file\": {e}"),
+    })?;
+    Ok(cfg)
+}
+
+fn secs(s: u64) -> Option<Duration> {
+    (s > 0).then(|| Duration::from_secs(s))
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Follow(a) => {
+            let cfg = load(&a.config)?;
+            follow::run(
+                &cfg,
+                &follow::FollowOptions {
+                    stream: a.stream,
+                    lines: a.lines,
+                    max_duration: secs(a.max_duration),
+                    idle_exit: secs(a.idle_exit),
+                    path: a.path,
+                },
+            )
+        }
+        Command::Stop(a) => {
+            let cfg = load(&a.config)?;
+            let target = allowlist::resolve_stop(&a.path, &cfg.allowed_paths)?;
+            let was_running = lock::stop(&cfg.lock_dir, &target.canonical, lock::TAKEOVER_WAIT)?;
+            tracing::info!(path = %target.canonical.display(), was_running, "stop");
+            Ok(())
+        }
+        Command::Exec(a) => {
+            let cfg = load(&a.config)?;
+            exec::run(
+                &cfg,
+                &exec::ExecOptions {
+                    stream: a.stream,
+                    timeout: secs(a.timeout),
+                    argv: a.argv,
+                },
+            )
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! Writes entries to the Redis stream: pipelined `XADD … MAXLEN ~`, a bounded
+//! queue that survives outages (oldest lines dropped and counted exactly),
+//! reconnect with backoff, and the few key commands the tailer user may run
+//! (`EXPIRE`, `PTTL`, `SET`/`GET`/`DEL` of the owner key).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use redis::{ConnectionLike, Value};
+
+use super::batch::Batch;
+use super::error::{Error, Result};
+use super::lease::LeaseState;
+use crate::wire::{self, field, Event, EventKind};
+
+/// Connect timeout; also bounds each reconnect attempt.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Read/write timeout: a dead server cannot hang the tailer longer.
+const IO_TIMEOUT: Duration = Duration::from_secs(5);
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// The most text sent in one pipelined round trip.
+const PIPELINE_MAX_BYTES: usize = 4 << 20;
+/// Server errors worth retrying (after a backoff) rather than giving up.
+const TRANSIENT: [&str; 6] = [
+    "LOADING",
+    "BUSY",
+    "OOM",
+    "TRYAGAIN",
+    "MASTERDOWN",
+    "READONLY",
+];
+
+/// One stream entry waiting to be sent.
+#[derive(Debug)]
+pub enum Item {
+    /// A batch of lines.
+    Lines(Batch),
+    /// An event.
+    Event(Event),
+}
+
+impl Item {
+    fn weight(&self) -> usize {
+        match self {
+            Item::Lines(b) => b.text.len() + 64,
+            Item::Event(e) => e.message.len() + 128,
+        }
+    }
+}
+
+/// Where and how to publish.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The stream key.
+    pub stream: String,
+    /// `MAXLEN ~` of every `XADD`.
+    pub max_len: u64,
+    /// Bytes kept while Redis is away.
+    pub buffer_max_bytes: usize,
+}
+
+/// The Redis side of a tailer.
+pub struct Publisher {
+    client: redis::Client,
+    conn: Option<redis::Connection>,
+    target: Target,
+    queue: VecDeque<Item>,
+    queued_bytes: usize,
+    /// Lines dropped during the current outage, not yet reported.
+    dropped: u64,
+    backoff: Duration,
+    next_attempt: Instant,
+    /// Set after a reconnect: the stream may be new, refresh its TTL.
+    pub reconnected: bool,
+    /// Lines written to Redis so far (acknowledged).
+    pub lines_sent: u64,
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher")
+            .field("stream", &self.target.stream)
+            .field("connected", &self.conn.is_some())
+            .field("queued_bytes", &self.queued_bytes)
+            .finish()
+    }
+}
+
+/// The server address of a URL, for messages (never the password).
+fn server_of(client: &redis::Client) -> String {
+    client.get_connection_info().addr().to_string()
+}
+
+impl Publisher {
+    /// Connects (exit 5 on failure) and checks the credentials with an
+    /// allowed command (`EXISTS` on the lease key; the tailer user cannot PING).
+    pub fn connect(redis_url: &str, target: Target) -> Result<Publisher> {
+        let client = redis::Client::open(redis_url)
+            .map_err(|_| Error::RedisAtStart("redis_url is not a valid redis:// URL".into()))?;
+        let server = server_of(&client);
+        let conn = open(&client).map_err(|e| Error::RedisAtStart(format!("{server}: {e}")))?;
+        let mut p = Publisher {
+            client,
+            conn: Some(conn),
+            target,
+            queue: VecDeque::new(),
+            queued_bytes: 0,
+            dropped: 0,
+            backoff: BACKOFF_MIN,
+            next_attempt: Instant::now(),
+            reconnected: false,
+            lines_sent: 0,
+        };
+        let lease = wire::lease_key(&p.target.stream);
+        let reply = p.command(redis::cmd("EXISTS").arg(&lease));
+        match reply {
+            Ok(Some(_)) => Ok(p),
+            Ok(None) => Err(Error::RedisAtStart(format!("{server}: connection lost"))),
+            Err(e) => Err(Error::RedisAtStart(format!("{server}: {e}"))),
+        }
+    }
+
+    /// Whether a connection is up.
+    pub fn is_connected(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// When the next reconnect attempt is due (None while connected).
+    pub fn next_attempt(&self) -> Option<Instant> {
+        (self.conn.is_none()).then_some(self.next_attempt)
+    }
+
+    /// Bytes waiting to be sent.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes
+    }
+
+    /// Queues a batch; if the queue is over its bound, flushes (connected:
+    /// back-pressure) or drops the oldest lines (disconnected).
+    pub fn push_lines(&mut self, batch: Batch) -> Result<()> {
+        self.push(Item::Lines(batch))
+    }
+
+    /// Queues an event.
+    pub fn push_event(&mut self, event: Event) -> Result<()> {
+        self.push(Item::Event(event))
+    }
+
+    fn push(&mut self, item: Item) -> Result<()> {
+        self.queued_bytes += item.weight();
+        self.queue.push_back(item);
+        if self.queued_bytes > self.target.buffer_max_bytes {
+            if self.conn.is_some() {
+                self.flush()?;
+            }
+            self.enforce_bound();
+        }
+        Ok(())
+    }
+
+    fn enforce_bound(&mut self) {
+        while self.queued_bytes > self.target.buffer_max_bytes {
+            let Some(idx) = self.queue.iter().position(|i| matches!(i, Item::Lines(_))) else {
+                return;
+            };
+            if let Some(item) = self.queue.remove(idx) {
+                self.queued_bytes -= item.weight();
+                if let Item::Lines(b) = item {
+                    self.dropped += u64::from(b.lines);
+                }
+            }
+        }
+    }
+
+    /// Sends everything queued, reconnecting first if due. Returns Ok when
+    /// Redis is merely away (the queue keeps the entries); Err only when
+    /// Redis rejects the entries for good.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.conn.is_none() {
+            self.try_reconnect();
+        }
+        while !self.queue.is_empty() && self.conn.is_some() {
+            self.send_some()?;
+        }
+        Ok(())
+    }
+
+    fn try_reconnect(&mut self) {
+        if Instant::now() < self.next_attempt {
+            return;
+        }
+        match open(&self.client) {
+            Ok(conn) => {
+                tracing::warn!(dropped = self.dropped, "redis reachable again");
+                self.conn = Some(conn);
+                self.backoff = BACKOFF_MIN;
+                self.reconnected = true;
+                if self.dropped > 0 {
+                    let ev = Event::new(
+                        EventKind::Dropped,
+                        format!("{} lines dropped while Redis was unreachable", self.dropped),
+                    )
+                    .with("count", self.dropped)
+                    .with("reason", "redis-outage");
+                    let item = Item::Event(ev);
+                    self.queued_bytes += item.weight();
+                    self.queue.push_front(item);
+                    self.dropped = 0;
+                }
+            }
+            Err(e) => self.schedule_retry(&e.to_string()),
+        }
+    }
+
+    fn schedule_retry(&mut self, why: &str) {
+        tracing::debug!(
+            error = why,
+            backoff_ms = self.backoff.as_millis() as u64,
+            "redis unreachable"
+        );
+        self.conn = None;
+        self.next_attempt = Instant::now() + self.backoff;
+        self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+    }
+
+    fn lost_connection(&mut self, e: &redis::RedisError) {
+        if self.conn.is_some() {
+            tracing::warn!(error = %e, queued_bytes = self.queued_bytes, "redis connection lost, buffering");
+        }
+        self.schedule_retry(&e.to_string());
+    }
+
+    /// Sends one pipeline of queued entries and removes the acknowledged ones.
+    fn send_some(&mut self) -> Result<()> {
+        let mut pipe = redis::pipe();
+        let mut n = 0;
+        let mut bytes = 0;
+        for item in &self.queue {
+            if n > 0 && bytes + item.weight() > PIPELINE_MAX_BYTES {
+                break;
+            }
+            add_xadd(&mut pipe, &self.target, item);
+            bytes += item.weight();
+            n += 1;
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return Ok(());
+        };
+        let replies = match conn.req_packed_commands(&pipe.get_packed_pipeline(), 0, n) {
+            Ok(r) => r,
+            Err(e) => {
+                self.lost_connection(&e);
+                return Ok(());
+            }
+        };
+        for reply in replies {
+            if let Value::ServerError(err) = &reply {
+                let code = err.code().to_owned();
+                let detail = err.details().unwrap_or_default().to_owned();
+                if TRANSIENT.contains(&code.as_str()) {
+                    tracing::warn!(code = %code, detail = %detail, "redis busy, retrying");
+                    self.schedule_retry(&code);
+                    return Ok(());
+                }
+                return Err(Error::RedisRejected {
+                    command: "XADD",
+                    detail: format!("{code} {detail}"),
+                });
+            }
+            if let Some(item) = self.queue.pop_front() {
+                self.queued_bytes -= item.weight();
+                if let Item::Lines(b) = item {
+                    self.lines_sent += u64::from(b.lines);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one command if connected; `Ok(None)` when Redis is away (the
+    /// connection is then dropped and retried later).
+    pub fn command(&mut self, cmd: &redis::Cmd) -> Result<Option<Value>> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Ok(None);
+        };
+        match conn.req_command(cmd) {
+            Ok(Value::ServerError(err)) => Err(Error::RedisRejected {
+                command: "command",
+                detail: format!("{} {}", err.code(), err.details().unwrap_or_default()),
+            }),
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() => {
+                self.lost_connection(&e);
+                Ok(None)
+            }
+            Err(e) => Err(Error::RedisRejected {
+                command: "command",
+                detail: e.to_string(),
+            }),
+        }
+    }
+
+    /// What `PTTL <stream>:lease` says; `None` when Redis is away.
+    pub fn lease_state(&mut self) -> Result<Option<LeaseState>> {
+        let key = wire::lease_key(&self.target.stream);
+        Ok(match self.command(redis::cmd("PTTL").arg(&key))? {
+            Some(Value::Int(-2)) => Some(LeaseState::Absent),
+            Some(Value::Int(ms)) if ms >= 0 => {
+                Some(LeaseState::Present(Some(Duration::from_millis(ms as u64))))
+            }
+            Some(_) => Some(LeaseState::Present(None)),
+            None => None,
+        })
+    }
+
+    /// Sets the stream's (and owner key's) expiry.
+    pub fn expire(&mut self, secs: u64, owner: Option<&str>) -> Result<()> {
+        self.command(redis::cmd("EXPIRE").arg(&self.target.stream).arg(secs))?;
+        if let Some(value) = owner {
+            let key = wire::owner_key(&self.target.stream);
+            self.command(redis::cmd("SET").arg(&key).arg(value).arg("EX").arg(secs))?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the owner key if it still names us.
+    pub fn release_owner(&mut self, ours: &str) -> Result<()> {
+        let key = wire::owner_key(&self.target.stream);
+        if let Some(Value::BulkString(v)) = self.command(redis::cmd("GET").arg(&key))? {
+            if v == ours.as_bytes() {
+                self.command(redis::cmd("DEL").arg(&key))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes until the queue is empty or `deadline` passes (retrying a
+    /// lost connection meanwhile); returns how many lines could not be sent.
+    pub fn drain_until(&mut self, deadline: Instant) -> Result<u64> {
+        loop {
+            self.flush()?;
+            if self.queue.is_empty() || Instant::now() >= deadline {
+                break;
+            }
+            let wake = self.next_attempt.min(deadline);
+            std::thread::sleep(wake.saturating_duration_since(Instant::now()));
+        }
+        let unsent: u64 = self
+            .queue
+            .iter()
+            .map(|i| match i {
+                Item::Lines(b) => u64::from(b.lines),
+                Item::Event(_) => 0,
+            })
+            .sum();
+        Ok(unsent + self.dropped)
+    }
+}
+
+fn open(client: &redis::Client) -> redis::RedisResult<redis::Connection> {
+    let conn = client.get_connection_with_timeout(CONNECT_TIMEOUT)?;
+    conn.set_read_timeout(Some(IO_TIMEOUT))?;
+    conn.set_write_timeout(Some(IO_TIMEOUT))?;
+    Ok(conn)
+}
+
+/// Appends the `XADD` of `item` to `pipe` (field names from [`wire`]).
+fn add_xadd(pipe: &mut redis::Pipeline, target: &Target, item: &Item) {
+    let cmd = pipe
+        .cmd("XADD")
+        .arg(&target.stream)
+        .arg("MAXLEN")
+        .arg("~")
+        .arg(target.max_len)
+        .arg("*");
+    match item {
+        Item::Lines(b) => {
+            cmd.arg(field::KIND)
+                .arg(wire::KIND_LINES)
+                .arg(field::LINES)
+                .arg(&b.text);
+            if let Some(fd) = b.fd {
+                cmd.arg(field::FD).arg(fd);
+            }
+            if b.cut > 0 {
+                cmd.arg(field::CUT).arg(b.cut);
+            }
+        }
+        Item::Event(ev) => {
+            for (k, v) in wire::Entry::Event(ev.clone()).to_fields() {
+                cmd.arg(k).arg(v);
+            }
+        }
+    }
+}

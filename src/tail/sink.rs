@@ -1,0 +1,30 @@
+//! Where a complete line goes: after any pending rate-limit report, into the
+//! current batch, and full batches into the publisher's queue.
+
+use super::batch::Batcher;
+use super::error::Result;
+use super::events;
+use super::publish::Publisher;
+use super::ratelimit::RateLimit;
+
+/// Adds one line (already admitted by the rate limit) to `batcher`,
+/// writing a `dropped` event first if the limiter refused lines before it.
+pub fn add_line(
+    batcher: &mut Batcher,
+    publisher: &mut Publisher,
+    limiter: &mut RateLimit,
+    line: &[u8],
+    cut: u64,
+) -> Result<()> {
+    let dropped = limiter.take_dropped();
+    if dropped > 0 {
+        if let Some(b) = batcher.take() {
+            publisher.push_lines(b)?;
+        }
+        publisher.push_event(events::rate_dropped(dropped))?;
+    }
+    if let Some(full) = batcher.add(line, cut) {
+        publisher.push_lines(full)?;
+    }
+    Ok(())
+}

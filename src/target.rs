@@ -1,0 +1,416 @@
+//! Validated request inputs: a literal minion id, an allow-listed absolute log
+//! path, and a backlog line count. Each error names the field and says what is
+//! allowed, so a person can fix the request without reading logs.
+//!
+//! The path rule is the Salt eauth ACL's rule (`notes/acl.md` §3): absolute,
+//! every segment `[A-Za-z0-9_][A-Za-z0-9_.-]*` (which excludes `.`, `..` and
+//! hidden files). Checking it here turns what would be a Salt 401 into a
+//! message that says what is wrong.
+
+use std::fmt;
+
+/// Longest minion id accepted.
+pub const MINION_ID_MAX: usize = 64;
+/// Longest log path accepted, in bytes.
+pub const LOG_PATH_MAX: usize = 4096;
+
+/// A request field that is missing or has a value that is not allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InputError {
+    /// The request field (`minion_id`, `log_path`, `line_count`, `command`).
+    pub field: &'static str,
+    /// What is wrong and what is allowed, for people.
+    pub message: String,
+}
+
+impl InputError {
+    /// An error about `field`.
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        InputError {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// "`field` is required" for an absent or empty field.
+    pub fn missing(field: &'static str, what: &str) -> Self {
+        InputError::new(field, format!("{field} is required ({what})"))
+    }
+}
+
+/// A minion id that can only ever name one minion: `[A-Za-z0-9._-]{1,64}`.
+/// No glob, list or compound syntax can pass, and calls target it with
+/// `tgt_type=list` on top.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MinionId(String);
+
+impl MinionId {
+    /// Field name in requests.
+    pub const FIELD: &'static str = "minion_id";
+
+    /// Checks `raw` (surrounding whitespace is not trimmed: it is an error).
+    pub fn parse(raw: &str) -> Result<MinionId, InputError> {
+        let allowed = "use 1 to 64 characters from A-Z a-z 0-9 . _ - (one literal minion id; no globs, lists or spaces)";
+        if raw.is_empty() {
+            return Err(InputError::missing(Self::FIELD, allowed));
+        }
+        if raw.len() > MINION_ID_MAX {
+            return Err(InputError::new(
+                Self::FIELD,
+                format!(
+                    "minion_id is {} characters long: {allowed}",
+                    raw.chars().count()
+                ),
+            ));
+        }
+        if let Some(bad) = raw
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        {
+            return Err(InputError::new(
+                Self::FIELD,
+                format!(
+                    "minion_id {} contains {}: {allowed}",
+                    quote(raw),
+                    describe_char(bad)
+                ),
+            ));
+        }
+        Ok(MinionId(raw.to_owned()))
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MinionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An absolute, normalised log path that matches one of the allow-list globs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LogPath(String);
+
+impl LogPath {
+    /// Field name in requests.
+    pub const FIELD: &'static str = "log_path";
+
+    /// Checks `raw` against the segment rule and the `allowed` globs
+    /// (`*` = within one segment, `**` = any number of segments).
+    pub fn parse(raw: &str, allowed: &[String]) -> Result<LogPath, InputError> {
+        let f = Self::FIELD;
+        if raw.is_empty() {
+            return Err(InputError::missing(
+                f,
+                "an absolute path such as /var/log/syslog",
+            ));
+        }
+        if raw.len() > LOG_PATH_MAX {
+            return Err(InputError::new(
+                f,
+                format!("log_path is longer than {LOG_PATH_MAX} bytes"),
+            ));
+        }
+        if let Some(c) = raw.chars().find(|c| c.is_control()) {
+            return Err(InputError::new(
+                f,
+                format!(
+                    "log_path {} contains {}; control characters are not allowed",
+                    quote(raw),
+                    describe_char(c)
+                ),
+            ));
+        }
+        if !raw.starts_with('/') {
+            return Err(InputError::new(
+                f,
+                format!(
+                    "log_path {} is relative; give an absolute path such as /var/log/syslog",
+                    quote(raw)
+                ),
+            ));
+        }
+        let segments: Vec<&str> = raw[1..].split('/').collect();
+        for seg in &segments {
+            if seg.is_empty() {
+                return Err(InputError::new(
+                    f,
+                    format!(
+                        "log_path {} has an empty segment ('//' or a trailing '/'); name a file",
+                        quote(raw)
+                    ),
+                ));
+            }
+            if *seg == "." || *seg == ".." {
+                return Err(InputError::new(
+                    f,
+                    format!(
+                        "log_path {} contains a '{seg}' segment; give the normalised path without '.' or '..'",
+                        quote(raw)
+                    ),
+                ));
+            }
+            if !segment_is_allowed(seg) {
+                return Err(InputError::new(
+                    f,
+                    format!(
+                        "log_path segment {} is not allowed: each segment must start with A-Z a-z 0-9 or _ and contain only those and . -",
+                        quote(seg)
+                    ),
+                ));
+            }
+        }
+        if !allowed.iter().any(|g| glob_matches(g, raw)) {
+            return Err(InputError::new(
+                f,
+                format!(
+                    "log_path {} is outside the allowed paths ({})",
+                    quote(raw),
+                    if allowed.is_empty() {
+                        "none are configured".to_owned()
+                    } else {
+                        allowed.join(", ")
+                    }
+                ),
+            ));
+        }
+        Ok(LogPath(raw.to_owned()))
+    }
+
+    /// The path.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for LogPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How many backlog lines to send first: `1..=max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineCount(u32);
+
+impl LineCount {
+    /// Field name in requests.
+    pub const FIELD: &'static str = "line_count";
+
+    /// Parses `raw` (absent or blank = `default`) and checks `1..=max`.
+    pub fn parse(raw: Option<&str>, default: u32, max: u32) -> Result<LineCount, InputError> {
+        let raw = match raw.map(str::trim) {
+            None | Some("") => return Ok(LineCount(default.clamp(1, max.max(1)))),
+            Some(r) => r,
+        };
+        let range = format!("a whole number from 1 to {max}");
+        match raw.parse::<i64>() {
+            Ok(n) if n >= 1 && n <= i64::from(max) => Ok(LineCount(n as u32)),
+            Ok(n) if n > i64::from(max) => Err(InputError::new(
+                Self::FIELD,
+                format!("line_count {n} is above the maximum of {max}; use {range}"),
+            )),
+            Ok(n) => Err(InputError::new(
+                Self::FIELD,
+                format!("line_count {n} is too small; use {range}"),
+            )),
+            Err(_) if raw.len() <= 20 && raw.bytes().all(|b| b.is_ascii_digit()) => {
+                Err(InputError::new(
+                    Self::FIELD,
+                    format!("line_count {raw} is above the maximum of {max}; use {range}"),
+                ))
+            }
+            Err(_) => Err(InputError::new(
+                Self::FIELD,
+                format!("line_count {} is not a number; use {range}", quote(raw)),
+            )),
+        }
+    }
+
+    /// The count.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// `[A-Za-z0-9_][A-Za-z0-9_.-]*`: the eauth ACL's segment rule.
+fn segment_is_allowed(seg: &str) -> bool {
+    let mut chars = seg.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphanumeric() || c == '_' => {}
+        _ => return false,
+    }
+    chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// Whether absolute `path` matches absolute glob `glob`: `*` and `?`-free
+/// wildcards within one segment, `**` as a whole segment for one or more
+/// segments (so `/var/log/**` matches files below `/var/log`, not the
+/// directory itself).
+pub fn glob_matches(glob: &str, path: &str) -> bool {
+    let g: Vec<&str> = glob.trim_start_matches('/').split('/').collect();
+    let p: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match_segments(&g, &p)
+}
+
+fn match_segments(g: &[&str], p: &[&str]) -> bool {
+    match g.split_first() {
+        None => p.is_empty(),
+        Some((&"**", rest)) => (1..=p.len()).any(|skip| match_segments(rest, &p[skip..])),
+        Some((first, rest)) => match p.split_first() {
+            Some((seg, prest)) => {
+                wildcard(first.as_bytes(), seg.as_bytes()) && match_segments(rest, prest)
+            }
+            None => false,
+        },
+    }
+}
+
+/// `*` matches any run of bytes within a segment.
+fn wildcard(pat: &[u8], s: &[u8]) -> bool {
+    match pat.split_first() {
+        None => s.is_empty(),
+        Some((b'*', rest)) => (0..=s.len()).any(|i| wildcard(rest, &s[i..])),
+        Some((c, rest)) => s.first() == Some(c) && wildcard(rest, &s[1..]),
+    }
+}
+
+fn quote(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn describe_char(c: char) -> String {
+    match c {
+        ' ' => "a space".to_owned(),
+        '*' | '?' | '[' | ']' => format!("the glob character {c:?}"),
+        ',' => "a comma (lists are not allowed)".to_owned(),
+        c if c.is_control() => format!("the control character U+{:04X}", c as u32),
+        c => format!("the character {c:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed() -> Vec<String> {
+        vec!["/var/log/**".into(), "/srv/app/*/logs/*.log".into()]
+    }
+
+    #[test]
+    fn literal_minion_ids_pass() {
+        for id in ["web-01", "db.example.com", "a", "X_9"] {
+            assert_eq!(MinionId::parse(id).expect(id).as_str(), id);
+        }
+    }
+
+    #[test]
+    fn globs_lists_spaces_and_long_ids_are_refused_with_the_rule() {
+        for (id, needle) in [
+            ("*", "glob"),
+            ("web-*", "glob"),
+            ("a,b", "comma"),
+            ("web 01", "space"),
+            (" web-01", "space"),
+            ("", "required"),
+            ("L@host", "'@'"),
+        ] {
+            let e = MinionId::parse(id).expect_err(id);
+            assert_eq!(e.field, "minion_id");
+            assert!(e.message.contains(needle), "{id:?}: {}", e.message);
+            assert!(e.message.contains("A-Z a-z 0-9 . _ -"), "{}", e.message);
+        }
+        let long = "a".repeat(65);
+        assert!(MinionId::parse(&long)
+            .expect_err("long")
+            .message
+            .contains("65 characters"));
+        assert!(MinionId::parse(&"a".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn paths_inside_the_allow_list_pass() {
+        for p in [
+            "/var/log/syslog",
+            "/var/log/nginx/error.log",
+            "/srv/app/x/logs/a.log",
+        ] {
+            assert_eq!(LogPath::parse(p, &allowed()).expect(p).as_str(), p);
+        }
+    }
+
+    #[test]
+    fn bad_paths_are_refused_with_a_specific_message() {
+        for (p, needle) in [
+            ("var/log/syslog", "relative"),
+            ("/var/log/../../etc/shadow", "'..'"),
+            ("/var/log/./syslog", "'.'"),
+            ("/var/log/a\nb", "control"),
+            ("/var/log//syslog", "empty segment"),
+            ("/var/log/", "empty segment"),
+            ("/var/log/.hidden", "segment"),
+            ("/var/log/a b", "segment"),
+            ("/etc/shadow", "outside the allowed paths (/var/log/**"),
+            ("/var/log", "outside"),
+            ("/srv/app/x/logs/a.txt", "outside"),
+            ("/srv/app/x/y/logs/a.log", "outside"),
+            ("", "required"),
+        ] {
+            let e = LogPath::parse(p, &allowed()).expect_err(p);
+            assert_eq!(e.field, "log_path");
+            assert!(e.message.contains(needle), "{p:?}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn globs_match_one_segment_per_star_and_any_depth_for_double_star() {
+        assert!(glob_matches("/var/log/*", "/var/log/a"));
+        assert!(!glob_matches("/var/log/*", "/var/log/a/b"));
+        assert!(glob_matches("/var/log/**", "/var/log/a/b/c"));
+        assert!(glob_matches("/var/**/x.log", "/var/a/b/x.log"));
+        assert!(glob_matches("/var/log/*.log", "/var/log/app.log"));
+        assert!(!glob_matches("/var/log/*.log", "/var/log/app.txt"));
+        assert!(glob_matches("/var/log/syslog", "/var/log/syslog"));
+        assert!(!glob_matches("/var/log/syslog", "/var/log/syslog2"));
+    }
+
+    #[test]
+    fn line_counts_outside_the_range_name_the_range() {
+        assert_eq!(
+            LineCount::parse(None, 200, 1000).expect("default").get(),
+            200
+        );
+        assert_eq!(
+            LineCount::parse(Some(""), 200, 1000).expect("blank").get(),
+            200
+        );
+        assert_eq!(
+            LineCount::parse(Some("1000"), 200, 1000)
+                .expect("max")
+                .get(),
+            1000
+        );
+        assert_eq!(
+            LineCount::parse(Some(" 5 "), 200, 1000).expect("5").get(),
+            5
+        );
+        for (raw, needle) in [
+            ("-1", "too small"),
+            ("0", "too small"),
+            ("abc", "not a number"),
+            ("1001", "above the maximum of 1000"),
+            ("99999999999999999999", "above the maximum"),
+            ("1.5", "not a number"),
+        ] {
+            let e = LineCount::parse(Some(raw), 200, 1000).expect_err(raw);
+            assert_eq!(e.field, "line_count");
+            assert!(e.message.contains(needle), "{raw}: {}", e.message);
+            assert!(e.message.contains("from 1 to 1000"), "{}", e.message);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+// events.js — the one responsibility of this module: put the stream's events
+// (started, rotated, truncated, missing, reappeared, dropped, stopped, exit)
+// and the viewer's own `dropped` notices into words: the marker line shown in
+// the log and the stream state shown in the header.
+
+import { clock } from "./render.js";
+
+const STOP_REASONS = {
+  idle: "nobody was watching",
+  "max-duration": "it reached its maximum duration",
+  signal: "it was stopped by a signal",
+  replaced: "another tailer took over this file",
+  "stop-command": "it was asked to stop",
+  finished: "the command finished",
+  timeout: "the command ran past its time limit and was killed",
+  error: "of an error",
+};
+
+function field(msg, name) {
+  const f = msg.fields;
+  if (f && typeof f === "object" && f[name] !== undefined && f[name] !== null) return String(f[name]);
+  return "";
+}
+
+function stopReason(msg) {
+  const reason = field(msg, "reason");
+  return STOP_REASONS[reason] || (reason ? reason : "of an unknown reason");
+}
+
+/**
+ * Words for one `event` message:
+ * { marker: "text of the marker line", state: { key, text } | null }.
+ * `state` is the new stream state for the header (null = unchanged).
+ */
+export function describeEvent(msg) {
+  const name = typeof msg.event === "string" ? msg.event : "event";
+  const said = typeof msg.message === "string" ? msg.message : "";
+  const at = clock(Date.now());
+  switch (name) {
+    case "started":
+      return { marker: `tailer started${said ? `: ${said}` : ""}`, state: { key: "following", text: "following" } };
+    case "rotated":
+      return {
+        marker: `file rotated${said ? `: ${said}` : ""}`,
+        state: { key: "rotated", text: `following (rotated at ${at})` },
+      };
+    case "truncated":
+      return {
+        marker: `file truncated, reading again from its start${said ? `: ${said}` : ""}`,
+        state: { key: "truncated", text: `following (truncated at ${at})` },
+      };
+    case "missing":
+      return {
+        marker: `file missing, waiting for it to come back${said ? `: ${said}` : ""}`,
+        state: { key: "missing", text: "file missing (waiting)" },
+      };
+    case "reappeared":
+      return { marker: `file is back${said ? `: ${said}` : ""}`, state: { key: "following", text: "following" } };
+    case "dropped": {
+      const count = field(msg, "count") || "some";
+      const reason = field(msg, "reason");
+      return { marker: `${count} lines lost at the source${reason ? ` (${reason})` : ""}${said ? `: ${said}` : ""}`, state: null };
+    }
+    case "stopped":
+      return {
+        marker: `tailer stopped because ${stopReason(msg)}${said ? `: ${said}` : ""}`,
+        state: { key: "stopped", text: `tailer stopped: ${stopReason(msg)}` },
+      };
+    case "exit": {
+      const status = field(msg, "status") || "unknown";
+      return {
+        marker: `command exited with status ${status}${said ? `: ${said}` : ""}`,
+        state: { key: "exited", text: `command exited (status ${status})` },
+      };
+    }
+    default:
+      return { marker: `${name}${said ? `: ${said}` : ""}`, state: null };
+  }
+}
+
+/** Words for a `dropped` message: this viewer fell behind and missed lines. */
+export function describeDropped(msg) {
+  const count = Number.isFinite(msg.count) ? msg.count : "some";
+  const reason = typeof msg.reason === "string" && msg.reason ? msg.reason : "slow client";
+  return `${count} lines skipped for this viewer (${reason}); reload to see the retained backlog`;
+}

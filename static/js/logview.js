@@ -1,0 +1,202 @@
+// logview.js — the one responsibility of this module: hold the records shown
+// in the viewer (lines and markers), render them in batches once per animation
+// frame, keep at most `maxLines` of them, and apply pause, filter, highlight
+// and stick-to-bottom scrolling.
+
+import { stripAnsi } from "./ansi.js";
+import { fillText, levelOf, lineNode, markerNode } from "./render.js";
+
+/** Records turned into DOM nodes per animation frame (keeps frames short under floods). */
+const FRAME_BUDGET = 2000;
+/** Distance from the bottom (px) that still counts as "at the bottom". */
+const BOTTOM_SLACK = 8;
+
+export class LogView {
+  /**
+   * @param {HTMLElement} scroller the scrolling box
+   * @param {HTMLElement} list the element the line nodes go into
+   * @param {number} maxLines records kept at most
+   * @param {(counts: object) => void} onChange called after every change of the counts
+   */
+  constructor(scroller, list, maxLines, onChange) {
+    this.scroller = scroller;
+    this.list = list;
+    this.maxLines = Math.max(1, maxLines | 0);
+    this.onChange = onChange;
+    this.held = []; // rendered records, oldest first
+    this.pending = []; // received, not rendered yet (always while paused)
+    this.trimmed = 0; // records dropped to stay within maxLines
+    this.lines = 0; // held line records (the rest are markers)
+    this.shown = 0; // held line records passing the filter
+    this.statusFrame = 0;
+    this.paused = false;
+    this.stick = true;
+    this.frame = 0;
+    this.visible = () => true;
+    this.highlight = null;
+    scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
+  }
+
+  /** Queues the lines of one `lines` message. */
+  addLines(lines, fd) {
+    const at = Date.now();
+    for (const raw of lines) this.pending.push({ kind: "line", raw: String(raw), fd, at, text: null, node: null });
+    this.capPending();
+    this.schedule();
+  }
+
+  /** Queues one marker line (an event or a notice from the viewer itself). */
+  addMarker(event, text) {
+    const safe = String(event).replace(/[^a-z0-9-]/g, "") || "notice";
+    this.pending.push({ kind: "marker", event: safe, text, at: Date.now(), node: null });
+    this.capPending();
+    this.schedule();
+  }
+
+  capPending() {
+    const excess = this.pending.length - this.maxLines;
+    if (excess > 0) {
+      // Never rendered: what the flood pushed past the cap before a frame
+      // could show it. Dropping the oldest keeps memory and work bounded.
+      this.pending.splice(0, excess);
+      this.trimmed += excess;
+    }
+    this.changed();
+  }
+
+  schedule() {
+    if (this.paused || this.frame !== 0 || this.pending.length === 0) return;
+    this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  flush() {
+    this.frame = 0;
+    if (this.paused) return;
+    const batch = this.pending.splice(0, FRAME_BUDGET);
+    const fragment = document.createDocumentFragment();
+    for (const rec of batch) {
+      if (rec.kind === "line") {
+        rec.text = stripAnsi(rec.raw);
+        rec.level = levelOf(rec.text);
+        rec.node = lineNode(rec, this.rangesOf(rec));
+        this.lines += 1;
+        const show = this.visible(rec.text);
+        if (!show) rec.node.classList.add("hidden");
+        else this.shown += 1;
+        if (this.highlight && this.highlight.test(rec.text)) rec.node.classList.add("hl");
+      } else {
+        rec.node = markerNode(rec);
+      }
+      fragment.append(rec.node);
+      this.held.push(rec);
+    }
+    this.list.append(fragment);
+    this.trimHeld();
+    if (this.stick) this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.changed();
+    this.schedule();
+  }
+
+  trimHeld() {
+    const excess = this.held.length - this.maxLines;
+    if (excess <= 0) return;
+    for (const rec of this.held.splice(0, excess)) {
+      if (rec.kind === "line") {
+        this.lines -= 1;
+        if (!rec.node.classList.contains("hidden")) this.shown -= 1;
+      }
+      rec.node.remove();
+    }
+    this.trimmed += excess;
+  }
+
+  rangesOf(rec) {
+    return this.highlight ? this.highlight.ranges(rec.text) : [];
+  }
+
+  onScroll() {
+    const s = this.scroller;
+    const atBottom = s.scrollHeight - s.scrollTop - s.clientHeight <= BOTTOM_SLACK;
+    if (atBottom !== this.stick) {
+      this.stick = atBottom;
+      this.changed();
+    }
+  }
+
+  /** Scrolls to the newest line and keeps following (also resumes). */
+  jumpToLive() {
+    this.stick = true;
+    this.resume();
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.changed();
+  }
+
+  pause() {
+    this.paused = true;
+    this.changed();
+  }
+
+  /** Shows everything that arrived while paused (up to the cap). */
+  resume() {
+    if (!this.paused) return;
+    this.paused = false;
+    this.changed();
+    this.schedule();
+  }
+
+  /** Sets the visibility predicate and re-applies it to every held line. */
+  setFilter(visible) {
+    this.visible = visible;
+    let shown = 0;
+    for (const rec of this.held) {
+      if (rec.kind !== "line") continue;
+      const show = visible(rec.text);
+      rec.node.classList.toggle("hidden", !show);
+      if (show) shown += 1;
+    }
+    this.shown = shown;
+    if (this.stick) this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.changed();
+  }
+
+  /** Sets the highlight matcher (or null) and re-renders every held line's text. */
+  setHighlight(matcher) {
+    this.highlight = matcher;
+    for (const rec of this.held) {
+      if (rec.kind !== "line") continue;
+      const txt = rec.node.querySelector(".txt");
+      fillText(txt, rec.raw, this.rangesOf(rec));
+      rec.node.classList.toggle("hl", matcher !== null && matcher.test(rec.text));
+    }
+  }
+
+  /** Everything held and pending, as the text of a log file. */
+  text() {
+    const out = [];
+    for (const rec of this.held.concat(this.pending)) {
+      out.push(rec.kind === "line" ? rec.raw : `### ${rec.text}`);
+    }
+    return out.length > 0 ? `${out.join("\n")}\n` : "";
+  }
+
+  counts() {
+    return {
+      held: this.held.length,
+      lines: this.lines,
+      shown: this.shown,
+      pending: this.pending.length,
+      trimmed: this.trimmed,
+      paused: this.paused,
+      atBottom: this.stick,
+    };
+  }
+
+  /** Reports the counts once per frame at most, however many changes happened. */
+  changed() {
+    if (this.statusFrame !== 0) return;
+    this.statusFrame = requestAnimationFrame(() => {
+      this.statusFrame = 0;
+      this.onChange(this.counts());
+    });
+  }
+}

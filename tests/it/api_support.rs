@@ -1,0 +1,321 @@
+//! Helpers of the `api_*` tests: logview started in-process on 127.0.0.1:0
+//! with the stack's settings (`settings.toml` + `LOGVIEW_SETTINGS`), HTTP
+//! calls, Redis reads as the admin user, and counting the tailers that follow
+//! a path by reading `/proc/*/cmdline` (no `ps | grep`).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use redis::streams::StreamRangeReply;
+use redis::AsyncCommands;
+use salt_logview::http::{self, AppState};
+use salt_logview::settings::Settings;
+use salt_logview::tickets::{Ticket, TicketSigner};
+use salt_logview::wire::{self, Entry};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::support::stack::stack;
+
+/// A logview serving on a free port until dropped.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT/`.
+    pub base: String,
+    /// The settings it runs with.
+    pub settings: Arc<Settings>,
+    /// Its state (the orchestrator's salt-api client, …).
+    pub state: AppState,
+    http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts logview with the stack's settings plus `overrides`
+/// (`LOGVIEW__SECTION__KEY` names, as in the environment).
+pub async fn spawn_app(overrides: &[(&str, &str)]) -> TestApp {
+    let s = stack();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local addr");
+    let base = format!("http://{addr}/");
+    let mut env: Vec<(String, String)> = vec![
+        ("LOGVIEW__SERVER__BIND".into(), addr.to_string()),
+        ("LOGVIEW__SERVER__PUBLIC_URL".into(), base.clone()),
+    ];
+    env.extend(
+        overrides
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let files = [
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("settings.toml"),
+        s.path("LOGVIEW_SETTINGS"),
+    ];
+    let settings =
+        Arc::new(Settings::load_with_env(&files, env).expect("the stack's settings load"));
+    let state = AppState::new(settings.clone()).expect("app state builds");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let served = state.clone();
+    tokio::spawn(async move {
+        let _ = http::serve(listener, served, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    TestApp {
+        base,
+        settings,
+        state,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("reqwest client"),
+        stop: Some(stop),
+    }
+}
+
+/// Status and JSON body of an answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub www_authenticate: Option<String>,
+}
+
+impl Answer {
+    /// `body.message` as text ("" when absent).
+    pub fn message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or("")
+    }
+
+    /// `body.url`, panicking with the whole answer when the call failed.
+    pub fn url(&self) -> &str {
+        assert_eq!(self.status, 200, "expected success: {self:?}");
+        assert_eq!(self.body["success"], Value::Bool(true), "{self:?}");
+        self.body["url"].as_str().expect("url is a string")
+    }
+}
+
+impl TestApp {
+    /// The stack's API token.
+    pub fn token(&self) -> String {
+        stack().get("API_TOKEN").to_owned()
+    }
+
+    /// POST JSON `body` to `path` with the stack's bearer token.
+    pub async fn post_json(&self, path: &str, body: Value) -> Answer {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(self.token())
+            .json(&body);
+        answer(req).await
+    }
+
+    /// POST a form to `path` with `token` (None = no Authorization header).
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        token: Option<&str>,
+    ) -> Answer {
+        let mut req = self.http.post(format!("{}{path}", self.base)).form(form);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        answer(req).await
+    }
+
+    /// POST /api/tail as JSON.
+    pub async fn tail(&self, minion: &str, path: &str, lines: Value) -> Answer {
+        self.post_json(
+            "api/tail",
+            serde_json::json!({"minion_id": minion, "log_path": path, "line_count": lines}),
+        )
+        .await
+    }
+
+    /// The ticket of a viewer URL, verified with this app's key.
+    pub fn ticket_of(&self, url: &str) -> Ticket {
+        let prefix = format!("{}view/", self.base);
+        let token = url
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("{url} does not start with {prefix}"));
+        TicketSigner::new(
+            self.settings.auth.ticket_key.clone(),
+            self.settings.auth.ticket_ttl_secs,
+        )
+        .verify(token)
+        .expect("the ticket of the viewer URL verifies")
+    }
+
+    /// The stream key of `path` on the stack's minion.
+    pub fn stream_of(&self, minion: &str, path: &str) -> String {
+        wire::stream_key(&self.settings.redis.prefix, minion, path)
+    }
+}
+
+async fn answer(req: reqwest::RequestBuilder) -> Answer {
+    let resp = req.send().await.expect("logview answers");
+    let status = resp.status().as_u16();
+    let www_authenticate = resp
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let text = resp.text().await.expect("body");
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("logview answered non-JSON (status {status}): {text}"));
+    Answer {
+        status,
+        body,
+        www_authenticate,
+    }
+}
+
+/// A fresh file in the stack's `LOG_DIR` holding `lines` (`name-N` each).
+pub fn log_file(name: &str, lines: usize) -> PathBuf {
+    let dir = stack().path("LOG_DIR");
+    let path = dir.join(format!("api-{name}-{}.log", unique()));
+    let text: String = (1..=lines).map(|i| format!("{name}-{i}\n")).collect();
+    std::fs::write(&path, text).expect("write the test log file");
+    path
+}
+
+/// Appends `lines` to `path`.
+pub fn append(path: &Path, lines: &[String]) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .expect("open for append");
+    for l in lines {
+        writeln!(f, "{l}").expect("append");
+    }
+}
+
+/// A short unique suffix (time + counter; tests run in parallel).
+pub fn unique() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}{nanos:x}{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// An admin Redis connection (tests only).
+pub async fn redis_admin() -> redis::aio::MultiplexedConnection {
+    redis::Client::open(stack().get("REDIS_URL_ADMIN"))
+        .expect("admin url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis admin connection")
+}
+
+/// Every entry of `stream`, decoded, with its id.
+pub async fn entries(stream: &str) -> Vec<(String, Entry)> {
+    let mut c = redis_admin().await;
+    let reply: StreamRangeReply = c.xrange_all(stream).await.expect("XRANGE");
+    reply
+        .ids
+        .into_iter()
+        .map(|e| {
+            let pairs: Vec<(String, Vec<u8>)> = e
+                .map
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        redis::from_redis_value_ref::<Vec<u8>>(v).unwrap_or_default(),
+                    )
+                })
+                .collect();
+            let entry = Entry::from_fields(pairs.iter().map(|(k, v)| (k.as_str(), v.as_slice())))
+                .expect("every entry decodes");
+            (e.id, entry)
+        })
+        .collect()
+}
+
+/// Whether `key` exists.
+pub async fn key_exists(key: &str) -> bool {
+    let mut c = redis_admin().await;
+    c.exists(key).await.expect("EXISTS")
+}
+
+/// pids of live `LOGTAIL_BIN follow … PATH` processes (zombies have an empty
+/// cmdline and are not counted).
+pub fn tailers_following(path: &Path) -> Vec<u32> {
+    let bin = stack().get("LOGTAIL_BIN");
+    let path = path.to_string_lossy();
+    let mut pids = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return pids;
+    };
+    for d in dir.flatten() {
+        let Ok(pid) = d.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(raw) = std::fs::read(d.path().join("cmdline")) else {
+            continue;
+        };
+        let argv: Vec<String> = raw
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        if argv.first().map(String::as_str) == Some(bin)
+            && argv.get(1).map(String::as_str) == Some("follow")
+            && argv.last().map(String::as_str) == Some(&*path)
+        {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Polls `check` every 100 ms until it returns `Some` or `limit` passes (a
+/// generous bound for a shared machine, not a performance assertion).
+pub async fn eventually<T>(
+    limit: Duration,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> Option<T> {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if start.elapsed() > limit {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The lines of the `lines` entries of `entries`, in order.
+pub fn lines_of(entries: &[(String, Entry)]) -> Vec<String> {
+    entries
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Entry::Lines { lines, .. } => Some(lines.clone()),
+            Entry::Event(_) => None,
+        })
+        .flatten()
+        .collect()
+}

@@ -1,0 +1,184 @@
+//! The Django flow against the real stack: `POST /api/tail` → a viewer URL
+//! whose ticket verifies → the tailer's `started` event and backlog in Redis →
+//! the WebSocket gets the backlog then appended lines, in order, none twice.
+//! Also: one tailer per file, and a tailer without viewers exits after idle_exit.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use salt_logview::tickets::TicketKind;
+use salt_logview::wire::{Entry, EventKind};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::api_support::*;
+use crate::support::stack::stack;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn django_post_gives_a_url_whose_ticket_verifies_and_the_backlog_is_in_redis() {
+    let app = spawn_app(&[]).await;
+    let minion = stack().get("MINION_ID");
+    let file = log_file("django", 50);
+    let path = file.to_string_lossy().into_owned();
+
+    let answer = app.tail(minion, &path, json!(10)).await;
+    let url = answer.url().to_owned();
+    assert!(url.starts_with(&format!("{}view/", app.base)), "{url}");
+    let ticket = app.ticket_of(&url);
+    assert_eq!(ticket.kind, TicketKind::File);
+    assert_eq!(ticket.minion, minion);
+    assert_eq!(ticket.target, path);
+    assert_eq!(ticket.stream, app.stream_of(minion, &path));
+    assert!(!url.contains(&app.token()), "no credential in the URL");
+
+    let stream = ticket.stream.clone();
+    let got = eventually(WAIT, async || {
+        let e = entries(&stream).await;
+        (lines_of(&e).len() >= 10).then_some(e)
+    })
+    .await
+    .expect("the backlog reaches Redis");
+    assert!(
+        matches!(&got[0].1, Entry::Event(ev) if ev.kind == EventKind::Started),
+        "the first entry is `started`: {:?}",
+        got[0]
+    );
+    let want: Vec<String> = (41..=50).map(|i| format!("django-{i}")).collect();
+    assert_eq!(lines_of(&got), want, "exactly the last 10 lines, in order");
+    assert_eq!(tailers_following(&file).len(), 1);
+}
+
+#[tokio::test]
+async fn a_form_encoded_post_works_like_json() {
+    let app = spawn_app(&[]).await;
+    let file = log_file("form", 3);
+    let path = file.to_string_lossy().into_owned();
+    let token = app.token();
+    let answer = app
+        .post_form(
+            "api/tail",
+            &[
+                ("minion_id", stack().get("MINION_ID")),
+                ("log_path", &path),
+                ("line_count", "2"),
+            ],
+            Some(&token),
+        )
+        .await;
+    let ticket = app.ticket_of(answer.url());
+    assert_eq!(ticket.target, path);
+}
+
+#[tokio::test]
+async fn the_websocket_gets_the_backlog_then_appended_lines_in_order_none_twice() {
+    let app = spawn_app(&[]).await;
+    let minion = stack().get("MINION_ID");
+    let file = log_file("ws", 20);
+    let answer = app.tail(minion, &file.to_string_lossy(), json!(5)).await;
+    let url = answer.url().to_owned();
+    let ticket = url.rsplit('/').next().expect("ticket").to_owned();
+
+    let ws_url = format!("{}ws/{ticket}", app.base.replacen("http://", "ws://", 1));
+    let mut req = ws_url.into_client_request().expect("ws request");
+    let origin = app.base.trim_end_matches('/').to_owned();
+    req.headers_mut()
+        .insert("Origin", origin.parse().expect("origin header"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("the WebSocket opens");
+
+    let mut seen: Vec<String> = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut appended = false;
+    let want: Vec<String> = (16..=20)
+        .map(|i| format!("ws-{i}"))
+        .chain((1..=30).map(|i| format!("live-{i}")))
+        .collect();
+    let read = async {
+        while let Some(msg) = ws.next().await {
+            let Message::Text(text) = msg.expect("frame") else {
+                continue;
+            };
+            let m: Value = serde_json::from_str(&text).expect("JSON message");
+            if let Some(id) = m["id"].as_str() {
+                ids.push(id.to_owned());
+            }
+            if m["type"] == "lines" {
+                for l in m["lines"].as_array().expect("lines") {
+                    seen.push(l.as_str().expect("line").to_owned());
+                }
+            }
+            if !appended && seen.len() >= 5 {
+                appended = true;
+                let live: Vec<String> = (1..=30).map(|i| format!("live-{i}")).collect();
+                append(&file, &live);
+            }
+            if seen.len() >= want.len() {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, read)
+        .await
+        .expect("every line arrives");
+    assert_eq!(seen, want, "backlog then live lines, in order, none twice");
+    let keys: Vec<(u64, u64)> = ids.iter().map(|id| id_key(id)).collect();
+    assert!(
+        keys.windows(2).all(|w| w[0] < w[1]),
+        "entry ids strictly increase (none twice): {ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_second_post_for_the_same_file_leaves_exactly_one_tailer() {
+    let app = spawn_app(&[]).await;
+    let minion = stack().get("MINION_ID");
+    let file = log_file("twice", 5);
+    let path = file.to_string_lossy().into_owned();
+    app.tail(minion, &path, json!(5)).await.url();
+    let first = tailers_following(&file);
+    assert_eq!(first.len(), 1, "one tailer after the first POST: {first:?}");
+    app.tail(minion, &path, json!(5)).await.url();
+    let one = eventually(WAIT, async || {
+        let now = tailers_following(&file);
+        (now.len() == 1).then_some(now)
+    })
+    .await
+    .expect("exactly one tailer remains");
+    assert_ne!(one, first, "the second POST's tailer replaced the first");
+}
+
+#[tokio::test]
+async fn without_a_viewer_the_tailer_exits_after_idle_exit() {
+    let app = spawn_app(&[
+        ("LOGVIEW__TAIL__IDLE_EXIT_SECS", "1"),
+        ("LOGVIEW__REDIS__LEASE_TTL_SECS", "3"),
+    ])
+    .await;
+    let minion = stack().get("MINION_ID");
+    let file = log_file("idle", 2);
+    let path = file.to_string_lossy().into_owned();
+    let url = app.tail(minion, &path, json!(2)).await.url().to_owned();
+    assert_eq!(tailers_following(&file).len(), 1);
+    eventually(WAIT, async || {
+        tailers_following(&file).is_empty().then_some(())
+    })
+    .await
+    .expect("the tailer exits once the lease is gone and idle_exit passed");
+    let stream = app.ticket_of(&url).stream;
+    let got = entries(&stream).await;
+    let last = got.last().map(|(_, e)| e.clone());
+    assert!(
+        matches!(&last, Some(Entry::Event(ev)) if ev.kind == EventKind::Stopped && ev.get("reason") == Some("idle")),
+        "the last entry is `stopped` with reason idle: {last:?}"
+    );
+}
+
+/// `ms-seq` of a stream entry id as a comparable pair.
+fn id_key(id: &str) -> (u64, u64) {
+    let (ms, seq) = id.split_once('-').expect("entry ids are ms-seq");
+    (ms.parse().expect("ms"), seq.parse().expect("seq"))
+}
