@@ -1,17 +1,21 @@
-//! End-to-end benchmark of the data plane, printing numbers (no assertions):
-//! tailer XADD → Redis → logview (Hub + WebSocket route, in its own process)
-//! → WebSocket clients. Run against the test stack:
+//! End-to-end benchmark, printing numbers (no assertions). Two sources:
+//! * `logtail`: a file in /var/log/salt-logview-bench on the minion, followed
+//!   by the stack's deployed logtail (its binary, config and argv, spawned
+//!   directly rather than through Salt) → Redis → logview → WebSocket clients;
+//!   `POST /api/tail` → first line is measured separately through Salt;
+//! * `xadd`: lines XADDed to Redis exactly as logtail writes them
+//!   (`wire::Entry::to_fields`, as the `logtail` ACL user) → logview →
+//!   WebSocket clients (logview alone).
 //!
 //! ```text
-//! SLV_STACK_ENV=.stack/test/stack.env cargo bench --bench e2e
+//! SLV_STACK_ENV=$PWD/.stack/test/stack.env cargo bench --bench e2e
+//! SLV_BENCH_ONLY=latency,max,fanout,post   # optional subset
 //! ```
 //!
-//! The bench re-executes itself with `SLV_BENCH_ROLE=server` to run the
-//! logview stream service (the same `Hub` and `/ws` router the `logview`
-//! binary serves) in a separate process, so its RSS and CPU are measured
-//! apart from the clients. Lines are written to Redis as logtail writes them
-//! (`wire::Entry::to_fields`, as the `logtail` ACL user); each line carries
-//! its send time so the client computes the latency.
+//! The bench starts the release `logview` binary (`target/release/logview`,
+//! or `SLV_LOGVIEW_BIN`) with the stack's settings on a free port, so its
+//! RSS and CPU are measured apart from the clients. Each line carries its
+//! send time; the client computes the latency.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,12 +24,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::FromRef;
 use futures_util::StreamExt;
-use salt_logview::http::{health, sse, ws};
-use salt_logview::metrics::Metrics;
 use salt_logview::settings::Settings;
-use salt_logview::stream::Hub;
 use salt_logview::tickets::{TicketKind, TicketSigner};
 use salt_logview::wire::Entry;
 use tokio_tungstenite::tungstenite::Message;
@@ -34,10 +34,6 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> Result<(), BoxError> {
     raise_fd_limit();
-    if std::env::var("SLV_BENCH_ROLE").as_deref() == Ok("server") {
-        return server_role();
-    }
-    // `cargo bench` passes `--bench`; nothing else is accepted.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -57,6 +53,10 @@ fn stack_env() -> Result<HashMap<String, String>, BoxError> {
         .collect())
 }
 
+/// Where the bench writes the files logtail follows (inside `/var/log/**`,
+/// which the stack allows in logview, the eauth ACL and logtail).
+const BENCH_LOG_DIR: &str = "/var/log/salt-logview-bench";
+
 fn settings_files(env: &HashMap<String, String>) -> Vec<PathBuf> {
     let mut files = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("settings.toml")];
     if let Some(overlay) = env
@@ -68,7 +68,7 @@ fn settings_files(env: &HashMap<String, String>) -> Vec<PathBuf> {
     files
 }
 
-fn bench_settings(env: &HashMap<String, String>, port: u16) -> Result<Settings, BoxError> {
+fn overrides(env: &HashMap<String, String>, port: u16) -> Result<Vec<(String, String)>, BoxError> {
     let overrides = [
         ("LOGVIEW__SERVER__BIND", format!("127.0.0.1:{port}")),
         (
@@ -82,9 +82,22 @@ fn bench_settings(env: &HashMap<String, String>, port: u16) -> Result<Settings, 
                 .ok_or("stack.env lacks REDIS_URL_LOGVIEW")?,
         ),
         ("LOGVIEW__LIMITS__MAX_VIEWERS_PER_STREAM", "5000".to_owned()),
+        // The stack's LOG_DIR lies under `.stack/`, whose leading dot logtail's
+        // path rule refuses: the bench tails files in BENCH_LOG_DIR instead.
+        ("LOGVIEW__TAIL__ALLOWED_PATHS", "/var/log/**".to_owned()),
+        ("LOGVIEW__TAIL__SUGGESTIONS", "/var/log/syslog".to_owned()),
     ];
-    let env_vars = overrides.into_iter().map(|(k, v)| (k.to_owned(), v));
-    Ok(Settings::load_with_env(&settings_files(env), env_vars)?)
+    Ok(overrides
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect())
+}
+
+fn bench_settings(env: &HashMap<String, String>, port: u16) -> Result<Settings, BoxError> {
+    Ok(Settings::load_with_env(
+        &settings_files(env),
+        overrides(env, port)?,
+    )?)
 }
 
 fn raise_fd_limit() {
@@ -102,64 +115,6 @@ fn raise_fd_limit() {
 }
 
 // --------------------------------------------------------------- server ---
-
-#[derive(Clone)]
-struct ServerState {
-    hub: Hub,
-    signer: TicketSigner,
-    settings: Arc<Settings>,
-    metrics: Arc<Metrics>,
-}
-
-impl FromRef<ServerState> for Hub {
-    fn from_ref(s: &ServerState) -> Hub {
-        s.hub.clone()
-    }
-}
-impl FromRef<ServerState> for TicketSigner {
-    fn from_ref(s: &ServerState) -> TicketSigner {
-        s.signer.clone()
-    }
-}
-impl FromRef<ServerState> for Arc<Settings> {
-    fn from_ref(s: &ServerState) -> Arc<Settings> {
-        s.settings.clone()
-    }
-}
-impl FromRef<ServerState> for Arc<Metrics> {
-    fn from_ref(s: &ServerState) -> Arc<Metrics> {
-        s.metrics.clone()
-    }
-}
-
-/// The logview stream service, as the `logview` binary runs it.
-fn server_role() -> Result<(), BoxError> {
-    let env = stack_env()?;
-    let port: u16 = std::env::var("SLV_BENCH_PORT")?.parse()?;
-    let settings = Arc::new(bench_settings(&env, port)?);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async move {
-        let metrics = Arc::new(Metrics::new());
-        let state = ServerState {
-            hub: Hub::new(settings.clone(), metrics.clone()),
-            signer: TicketSigner::new(
-                settings.auth.ticket_key.clone(),
-                settings.auth.ticket_ttl_secs,
-            ),
-            settings: settings.clone(),
-            metrics,
-        };
-        let app = ws::router::<ServerState>()
-            .merge(sse::router::<ServerState>())
-            .merge(health::router::<ServerState>())
-            .with_state(state);
-        let listener = tokio::net::TcpListener::bind(&settings.server.bind).await?;
-        axum::serve(listener, app).await?;
-        Ok(())
-    })
-}
 
 struct ServerProcess {
     child: Child,
@@ -197,16 +152,35 @@ impl Drop for ServerProcess {
     }
 }
 
-async fn spawn_server() -> Result<ServerProcess, BoxError> {
+async fn spawn_logview(env: &HashMap<String, String>) -> Result<ServerProcess, BoxError> {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0")?;
         l.local_addr()?.port()
     };
-    let child = Command::new(std::env::current_exe()?)
-        .env("SLV_BENCH_ROLE", "server")
-        .env("SLV_BENCH_PORT", port.to_string())
+    let bin = std::env::var("SLV_LOGVIEW_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/logview"));
+    let mut cmd = Command::new(&bin);
+    for f in settings_files(env) {
+        cmd.arg("--config").arg(f);
+    }
+    for (k, v) in overrides(env, port)? {
+        cmd.env(k, v);
+    }
+    let log = std::fs::File::create(std::env::temp_dir().join(format!("e2e-logview-{port}.log")))?;
+    let child = cmd
+        .arg("serve")
+        .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
-        .spawn()?;
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "cannot start {}: {e} (cargo build --release --bin logview)",
+                bin.display()
+            )
+        })?;
     let server = ServerProcess { child, port };
     let url = format!("http://127.0.0.1:{port}/healthz");
     for _ in 0..100 {
@@ -219,7 +193,7 @@ async fn spawn_server() -> Result<ServerProcess, BoxError> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err("the logview stream service did not answer /healthz".into())
+    Err("logview did not answer /healthz".into())
 }
 
 // --------------------------------------------------------------- client ---
@@ -233,22 +207,101 @@ fn now_ns() -> u64 {
     epoch().elapsed().as_nanos() as u64
 }
 
-fn unique_stream(tag: &str) -> (String, String, String) {
-    let minion = format!("bench-{tag}-{:08x}", rand::random::<u32>());
-    let path = "/var/log/bench.log".to_owned();
-    let key = salt_logview::wire::stream_key("logs", &minion, &path);
-    (minion, path, key)
+/// A line `"<seq> <send ns> <pad>"`.
+fn line(seq: u64, pad: &str) -> String {
+    format!("{seq} {} {pad}", now_ns())
 }
 
-async fn tailer(
-    env: &HashMap<String, String>,
-) -> Result<redis::aio::MultiplexedConnection, BoxError> {
-    let url = env
-        .get("REDIS_URL_TAILER")
-        .ok_or("stack.env lacks REDIS_URL_TAILER")?;
-    Ok(redis::Client::open(url.as_str())?
-        .get_multiplexed_async_connection()
-        .await?)
+/// Where the lines come from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// A file on the minion followed by logtail (POST /api/tail).
+    Logtail,
+    /// XADD to Redis as logtail would (logview alone).
+    Xadd,
+}
+
+impl Source {
+    fn name(self) -> &'static str {
+        match self {
+            Source::Logtail => "file→logtail→redis→logview→ws",
+            Source::Xadd => "xadd→redis→logview→ws",
+        }
+    }
+}
+
+/// A stream being fed: its WebSocket URL and how to append lines to it.
+struct Feed {
+    ws_url: String,
+    sink: Sink,
+}
+
+enum Sink {
+    /// The file and the logtail process following it.
+    File(std::fs::File, PathBuf, Child),
+    Redis(redis::aio::MultiplexedConnection, String),
+}
+
+impl Feed {
+    /// Appends `lines` (one logtail entry for XADD; one write for the file).
+    async fn append(&mut self, lines: Vec<String>) -> Result<(), BoxError> {
+        match &mut self.sink {
+            Sink::File(f, _, _) => {
+                use std::io::Write;
+                let mut buf = lines.join("\n");
+                buf.push('\n');
+                f.write_all(buf.as_bytes())?;
+            }
+            Sink::Redis(conn, key) => {
+                let _: String = xadd_cmd(
+                    key,
+                    &Entry::Lines {
+                        lines,
+                        fd: None,
+                        cut: 0,
+                    },
+                )
+                .query_async(conn)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// XADD mode: several entries in one round trip.
+    async fn append_many(&mut self, batches: Vec<Vec<String>>) -> Result<(), BoxError> {
+        match &mut self.sink {
+            Sink::Redis(conn, key) => {
+                let mut pipe = redis::pipe();
+                for lines in batches {
+                    pipe.add_command(xadd_cmd(
+                        key,
+                        &Entry::Lines {
+                            lines,
+                            fd: None,
+                            cut: 0,
+                        },
+                    ));
+                }
+                let _: Vec<String> = pipe.query_async(conn).await?;
+                Ok(())
+            }
+            Sink::File(..) => {
+                let all = batches.into_iter().flatten().collect();
+                self.append(all).await
+            }
+        }
+    }
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        if let Sink::File(_, path, tailer) = &mut self.sink {
+            let _ = tailer.kill();
+            let _ = tailer.wait();
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 fn xadd_cmd(key: &str, entry: &Entry) -> redis::Cmd {
@@ -260,10 +313,6 @@ fn xadd_cmd(key: &str, entry: &Entry) -> redis::Cmd {
     cmd
 }
 
-fn line(seq: u64, pad: &str) -> String {
-    format!("{seq} {} {pad}", now_ns())
-}
-
 /// What one viewer saw.
 #[derive(Default)]
 struct ViewerStats {
@@ -271,6 +320,7 @@ struct ViewerStats {
     latencies_us: Vec<u32>,
     dropped: u64,
     out_of_order: u64,
+    first_line: Option<Instant>,
 }
 
 /// Parses `"lines":["<seq> <ns> ...",...]` without a JSON parser (cheap
@@ -332,6 +382,7 @@ async fn viewer(
             }
             next_seq = seq + 1;
             stats.lines += 1;
+            stats.first_line.get_or_insert_with(Instant::now);
             if keep_latency {
                 stats
                     .latencies_us
@@ -351,29 +402,136 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     sorted[idx] as f64 / 1000.0
 }
 
+fn ticks_per_sec() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as u64
+    } else {
+        100
+    }
+}
+
 struct Bench {
     env: HashMap<String, String>,
     server: ServerProcess,
     signer: TicketSigner,
+    http: reqwest::Client,
 }
 
 impl Bench {
-    fn ws_url(&self, minion: &str, path: &str, key: &str) -> String {
-        let t = self.signer.issue(TicketKind::File, minion, path, key);
-        format!("ws://127.0.0.1:{}/ws/{t}", self.server.port)
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.server.port)
     }
 
-    /// `viewers` clients of one stream; the tailer writes `rate` lines/s
-    /// (one line per entry, as logtail does at low rates) for `secs`.
-    async fn paced(&self, tag: &str, viewers: usize, rate: u64, secs: u64) -> Result<(), BoxError> {
-        let (minion, path, key) = unique_stream(tag);
-        let url = self.ws_url(&minion, &path, &key);
+    /// POST /api/tail for `path`; returns the WebSocket URL of the viewer URL.
+    async fn post_tail(&self, path: &str) -> Result<String, BoxError> {
+        let token = self
+            .env
+            .get("API_TOKEN")
+            .ok_or("stack.env lacks API_TOKEN")?;
+        let minion = self
+            .env
+            .get("MINION_ID")
+            .ok_or("stack.env lacks MINION_ID")?;
+        let resp = self
+            .http
+            .post(format!("{}api/tail", self.base()))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"minion_id": minion, "log_path": path, "line_count": 1}))
+            .send()
+            .await?;
+        let status = resp.status();
+        let body: serde_json::Value = resp.json().await.unwrap_or_default();
+        let view = body["url"]
+            .as_str()
+            .ok_or_else(|| format!("POST /api/tail: HTTP {status}: {body}"))?;
+        Ok(view.replacen("http", "ws", 1).replacen("/view/", "/ws/", 1))
+    }
+
+    async fn feed(&self, source: Source, tag: &str) -> Result<Feed, BoxError> {
+        let id = format!("{tag}-{:08x}", rand::random::<u32>());
+        match source {
+            Source::Xadd => {
+                let minion = format!("bench-{id}");
+                let path = "/var/log/bench.log";
+                let key = salt_logview::wire::stream_key("logs", &minion, path);
+                let url = self
+                    .env
+                    .get("REDIS_URL_TAILER")
+                    .ok_or("stack.env lacks REDIS_URL_TAILER")?;
+                let conn = redis::Client::open(url.as_str())?
+                    .get_multiplexed_async_connection()
+                    .await?;
+                let t = self.signer.issue(TicketKind::File, &minion, path, &key);
+                Ok(Feed {
+                    ws_url: format!("ws://127.0.0.1:{}/ws/{t}", self.server.port),
+                    sink: Sink::Redis(conn, key),
+                })
+            }
+            Source::Logtail => {
+                // logtail follows the file as Salt would start it on the minion
+                // (same binary, config and argv), spawned directly.
+                std::fs::create_dir_all(BENCH_LOG_DIR)?;
+                let path = PathBuf::from(BENCH_LOG_DIR).join(format!("bench-{id}.log"));
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)?;
+                let minion = format!("bench-{id}");
+                let path_str = path.to_string_lossy().into_owned();
+                let key = salt_logview::wire::stream_key("logs", &minion, &path_str);
+                let bin = self
+                    .env
+                    .get("LOGTAIL_BIN")
+                    .ok_or("stack.env lacks LOGTAIL_BIN")?;
+                let config = self
+                    .env
+                    .get("LOGTAIL_CONFIG")
+                    .ok_or("stack.env lacks LOGTAIL_CONFIG")?;
+                let tailer = Command::new(bin)
+                    .args([
+                        "follow",
+                        "--config",
+                        config,
+                        "--stream",
+                        &key,
+                        "--lines",
+                        "1",
+                        "--max-duration",
+                        "900",
+                        "--idle-exit",
+                        "60",
+                        &path_str,
+                    ])
+                    .stdin(Stdio::null())
+                    .spawn()?;
+                let t = self
+                    .signer
+                    .issue(TicketKind::File, &minion, &path_str, &key);
+                Ok(Feed {
+                    ws_url: format!("ws://127.0.0.1:{}/ws/{t}", self.server.port),
+                    sink: Sink::File(file, path, tailer),
+                })
+            }
+        }
+    }
+
+    /// `viewers` clients of one stream; `rate` lines/s written one at a time for `secs`.
+    async fn paced(
+        &self,
+        source: Source,
+        viewers: usize,
+        rate: u64,
+        secs: u64,
+    ) -> Result<(), BoxError> {
+        let mut feed = self.feed(source, "paced").await?;
         let total = rate * secs;
         let ready = Arc::new(AtomicU64::new(0));
         let mut handles = Vec::new();
         for _ in 0..viewers {
             handles.push(tokio::spawn(viewer(
-                url.clone(),
+                feed.ws_url.clone(),
                 total,
                 Duration::from_secs(secs + 60),
                 true,
@@ -383,21 +541,14 @@ impl Bench {
         while ready.load(Ordering::Relaxed) < viewers as u64 {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let mut redis = tailer(&self.env).await?;
+        tokio::time::sleep(Duration::from_millis(1000)).await;
         let cpu0 = self.server.cpu_ticks();
         let t0 = Instant::now();
         let mut peak_rss = 0;
         let interval = Duration::from_nanos(1_000_000_000 / rate);
         for seq in 0..total {
-            let due = t0 + interval * seq as u32;
-            tokio::time::sleep_until(due.into()).await;
-            let entry = Entry::Lines {
-                lines: vec![line(seq, "")],
-                fd: None,
-                cut: 0,
-            };
-            let _: String = xadd_cmd(&key, &entry).query_async(&mut redis).await?;
+            tokio::time::sleep_until((t0 + interval * seq as u32).into()).await;
+            feed.append(vec![line(seq, "")]).await?;
             if seq % rate == 0 {
                 peak_rss = peak_rss.max(self.server.rss_kib());
             }
@@ -418,9 +569,10 @@ impl Bench {
         peak_rss = peak_rss.max(self.server.rss_kib());
         all.sort_unstable();
         println!(
-            "{tag}: {viewers} viewer(s), {rate} lines/s for {secs} s: latency p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms; \
+            "[{}] {viewers} viewer(s), {rate} lines/s for {secs} s: latency p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms; \
              {complete}/{viewers} viewers got all {total} lines, dropped {dropped}, out of order {disorder}; \
              logview CPU {:.0}% of one core, RSS peak {:.1} MiB",
+            source.name(),
             percentile(&all, 0.50),
             percentile(&all, 0.99),
             percentile(&all, 1.0),
@@ -430,56 +582,51 @@ impl Bench {
         Ok(())
     }
 
-    /// The highest rate to one client with no loss: the tailer writes
-    /// batched entries (as logtail does under load) as fast as Redis takes
-    /// them while one client reads.
-    async fn throughput(&self, batch: usize, total_lines: u64) -> Result<(), BoxError> {
-        let (minion, path, key) = unique_stream("max");
-        let url = self.ws_url(&minion, &path, &key);
+    /// As fast as the source takes them (batches of `batch` lines, as logtail
+    /// writes under load) while one client reads; reports what arrived.
+    async fn throughput(
+        &self,
+        source: Source,
+        batch: usize,
+        total_lines: u64,
+    ) -> Result<(), BoxError> {
+        let mut feed = self.feed(source, "max").await?;
         let ready = Arc::new(AtomicU64::new(0));
         let reader = tokio::spawn(viewer(
-            url,
+            feed.ws_url.clone(),
             total_lines,
-            Duration::from_secs(300),
+            Duration::from_secs(120),
             false,
             ready.clone(),
         ));
         while ready.load(Ordering::Relaxed) < 1 {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let mut redis = tailer(&self.env).await?;
+        tokio::time::sleep(Duration::from_millis(1000)).await;
         let pad = "x".repeat(60);
         let cpu0 = self.server.cpu_ticks();
         let t0 = Instant::now();
         let mut seq = 0u64;
         while seq < total_lines {
-            let mut pipe = redis::pipe();
+            let mut batches = Vec::new();
             for _ in 0..8 {
                 let n = (batch as u64).min(total_lines - seq);
                 if n == 0 {
                     break;
                 }
-                let lines = (seq..seq + n).map(|s| line(s, &pad)).collect();
+                batches.push((seq..seq + n).map(|s| line(s, &pad)).collect());
                 seq += n;
-                pipe.add_command(xadd_cmd(
-                    &key,
-                    &Entry::Lines {
-                        lines,
-                        fd: None,
-                        cut: 0,
-                    },
-                ));
             }
-            let _: Vec<String> = pipe.query_async(&mut redis).await?;
+            feed.append_many(batches).await?;
         }
         let written = t0.elapsed().as_secs_f64();
         let stats = reader.await?;
         let elapsed = t0.elapsed().as_secs_f64();
         let cpu = (self.server.cpu_ticks() - cpu0) as f64 / ticks_per_sec() as f64;
         println!(
-            "max rate, one client: {} of {total_lines} lines ({} B each, {batch} per entry) in {elapsed:.2} s = {:.0} lines/s delivered \
-             (tailer wrote at {:.0} lines/s); dropped {}, out of order {}; logview CPU {:.0}% of one core, RSS {:.1} MiB",
+            "[{}] max rate, one client: {} of {total_lines} lines ({} B each) in {elapsed:.2} s = {:.0} lines/s delivered \
+             (source wrote {:.0} lines/s); dropped {}, out of order {}; logview CPU {:.0}% of one core, RSS {:.1} MiB",
+            source.name(),
             stats.lines,
             pad.len() + 20,
             stats.lines as f64 / elapsed,
@@ -492,107 +639,53 @@ impl Bench {
         Ok(())
     }
 
-    /// The backlog path alone: a full stream read from Redis by a new viewer.
-    async fn backlog(&self, batch: usize, total_lines: u64) -> Result<(), BoxError> {
-        let (minion, path, key) = unique_stream("backlog");
-        let mut redis = tailer(&self.env).await?;
-        let pad = "x".repeat(60);
-        let mut seq = 0;
-        while seq < total_lines {
-            let n = (batch as u64).min(total_lines - seq);
-            let lines = (seq..seq + n).map(|s| line(s, &pad)).collect();
-            seq += n;
-            let _: String = xadd_cmd(
-                &key,
-                &Entry::Lines {
-                    lines,
-                    fd: None,
-                    cut: 0,
-                },
+    /// POST /api/tail on a file with a backlog → first backlog line at a client.
+    async fn post_to_first_line(&self) -> Result<(), BoxError> {
+        std::fs::create_dir_all(BENCH_LOG_DIR)?;
+        let path = PathBuf::from(BENCH_LOG_DIR)
+            .join(format!("bench-first-{:08x}.log", rand::random::<u32>()));
+        std::fs::write(
+            &path,
+            (0..100)
+                .map(|i| format!("{i} 0 backlog\n"))
+                .collect::<String>(),
+        )?;
+        let mut samples = Vec::new();
+        for _ in 0..3 {
+            let t0 = Instant::now();
+            let ws_url = self.post_tail(&path.to_string_lossy()).await?;
+            let answered = t0.elapsed();
+            let stats = viewer(
+                ws_url,
+                1,
+                Duration::from_secs(30),
+                false,
+                Arc::new(AtomicU64::new(0)),
             )
-            .query_async(&mut redis)
-            .await?;
-        }
-        let t0 = Instant::now();
-        let stats = viewer(
-            self.ws_url(&minion, &path, &key),
-            total_lines,
-            Duration::from_secs(300),
-            false,
-            Arc::new(AtomicU64::new(0)),
-        )
-        .await;
-        let elapsed = t0.elapsed().as_secs_f64();
-        println!(
-            "backlog to a new viewer: {} of {total_lines} retained lines in {elapsed:.2} s = {:.0} lines/s; dropped {}, out of order {}",
-            stats.lines,
-            stats.lines as f64 / elapsed,
-            stats.dropped,
-            stats.out_of_order
-        );
-        Ok(())
-    }
-}
-
-fn ticks_per_sec() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 {
-        t as u64
-    } else {
-        100
-    }
-}
-
-/// POST /api/tail on a full logview (stack LOGVIEW_URL) → first line at a WebSocket client.
-async fn post_to_first_line(env: &HashMap<String, String>) -> Result<(), BoxError> {
-    let (Some(base), Some(token), Some(minion), Some(dir)) = (
-        env.get("LOGVIEW_URL"),
-        env.get("API_TOKEN"),
-        env.get("MINION_ID"),
-        env.get("LOG_DIR"),
-    ) else {
-        println!("POST /api/tail → first line: not measured (stack.env has no LOGVIEW_URL: logview not started by the stack)");
-        return Ok(());
-    };
-    let log = format!("{dir}/bench-first-line.log");
-    std::fs::write(&log, "first line for the bench\nsecond line\n")?;
-    let t0 = Instant::now();
-    let resp = reqwest::Client::new()
-        .post(format!("{base}api/tail"))
-        .bearer_auth(token)
-        .json(&serde_json::json!({"minion_id": minion, "log_path": log, "line_count": 10}))
-        .send()
-        .await?;
-    let status = resp.status();
-    let body: serde_json::Value = resp.json().await.unwrap_or_default();
-    let Some(view) = body["url"].as_str() else {
-        println!("POST /api/tail → first line: not measured (HTTP {status}: {body})");
-        return Ok(());
-    };
-    let answered = t0.elapsed();
-    let ws_url = view.replacen("http", "ws", 1).replacen("/view/", "/ws/", 1);
-    let (mut ws, _) = tokio_tungstenite::connect_async(&ws_url).await?;
-    while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
-        if let Message::Text(t) = m {
-            if t.as_str().contains("\"type\":\"lines\"") {
-                println!(
-                    "POST /api/tail → first backlog line at the client: {:.0} ms (API answered after {:.0} ms)",
-                    t0.elapsed().as_secs_f64() * 1000.0,
-                    answered.as_secs_f64() * 1000.0
-                );
-                return Ok(());
+            .await;
+            if let Some(first) = stats.first_line {
+                samples.push((answered, first - t0));
             }
         }
+        let _ = std::fs::remove_file(&path);
+        for (answered, first) in &samples {
+            println!(
+                "POST /api/tail → first backlog line at the client: {:.0} ms (API answered after {:.0} ms)",
+                first.as_secs_f64() * 1000.0,
+                answered.as_secs_f64() * 1000.0
+            );
+        }
+        if samples.is_empty() {
+            println!("POST /api/tail → first line: no line arrived within 30 s");
+        }
+        Ok(())
     }
-    println!("POST /api/tail → first line: no line arrived within 30 s");
-    Ok(())
 }
 
 async fn client_role() -> Result<(), BoxError> {
     let env = stack_env()?;
     epoch();
-    let server = spawn_server().await?;
+    let server = spawn_logview(&env).await?;
     let settings = bench_settings(&env, server.port)?;
     let signer = TicketSigner::new(
         settings.auth.ticket_key.clone(),
@@ -602,9 +695,10 @@ async fn client_role() -> Result<(), BoxError> {
         env,
         server,
         signer,
+        http: reqwest::Client::new(),
     };
     println!(
-        "logview stream service pid {} on 127.0.0.1:{}",
+        "logview (release binary) pid {} on 127.0.0.1:{}",
         bench.server.child.id(),
         bench.server.port
     );
@@ -616,23 +710,44 @@ async fn client_role() -> Result<(), BoxError> {
 
     let only = std::env::var("SLV_BENCH_ONLY").unwrap_or_default();
     let want = |name: &str| only.is_empty() || only.split(',').any(|o| o == name);
+    let report = |what: &str, r: Result<(), BoxError>| {
+        if let Err(e) = r {
+            println!("{what}: not measured: {e}");
+        }
+    };
+    if want("post") {
+        report("post", bench.post_to_first_line().await);
+    }
     if want("latency") {
-        bench.paced("latency-20", 1, 20, 10).await?;
-        bench.paced("latency-1000", 1, 1000, 10).await?;
+        for source in [Source::Logtail, Source::Xadd] {
+            report("latency 20/s", bench.paced(source, 1, 20, 10).await);
+            report("latency 1000/s", bench.paced(source, 1, 1000, 10).await);
+        }
     }
     if want("max") {
-        bench.throughput(1000, 5_000_000).await?;
-        bench.backlog(1000, 1_000_000).await?;
+        report(
+            "max xadd",
+            bench.throughput(Source::Xadd, 1000, 5_000_000).await,
+        );
+        report(
+            "max logtail",
+            bench.throughput(Source::Logtail, 1000, 2_000_000).await,
+        );
     }
     if want("fanout") {
-        bench.paced("fanout-1000", 1000, 1000, 10).await?;
+        report(
+            "fanout logtail",
+            bench.paced(Source::Logtail, 1000, 1000, 10).await,
+        );
+        report(
+            "fanout xadd",
+            bench.paced(Source::Xadd, 1000, 1000, 10).await,
+        );
     }
+    tokio::time::sleep(Duration::from_secs(3)).await;
     println!(
-        "idle RSS after the runs: {:.1} MiB",
+        "RSS after the runs (viewers gone): {:.1} MiB",
         bench.server.rss_kib() as f64 / 1024.0
     );
-    if want("post") {
-        post_to_first_line(&bench.env).await?;
-    }
     Ok(())
 }

@@ -10,7 +10,6 @@ mod stream_ws;
 /// Shared helpers: the stack's coordinates, spawning processes.
 mod support;
 
-<<<<<<< HEAD
 /// logtail distributed by the Salt state through salt-api; the eauth ACLs.
 mod stack_deploy;
 
@@ -28,7 +27,7 @@ mod api_run;
 
 /// salt-api down/restarted and a stopped minion, on private processes.
 mod api_salt;
-=======
+
 /// logtail: the shared fixture, then one module per area.
 mod logtail_exec;
 mod logtail_follow;
@@ -36,4 +35,3 @@ mod logtail_harness;
 mod logtail_lifecycle;
 mod logtail_outage;
 mod logtail_rotation;
->>>>>>> logtail
