@@ -12,6 +12,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=scripts/lib/install.sh
 source "$REPO_ROOT/scripts/lib/install.sh"
+# shellcheck source=scripts/lib/salt.sh
+source "$REPO_ROOT/scripts/lib/salt.sh"
 cd "$REPO_ROOT"
 
 CARGO_TEST_ARGS=()
@@ -45,6 +47,13 @@ stage_end
 
 stage_begin "cargo fmt --check"
 cargo fmt --all -- --check
+stage_end
+
+stage_begin "salt/acl/master.d/logview-eauth.conf matches settings.toml"
+if ! diff -u salt/acl/master.d/logview-eauth.conf <(print_production_acl) >&2; then
+    die "salt/acl/master.d/logview-eauth.conf is stale: regenerate it with
+    bash -c 'source scripts/lib/common.sh; source scripts/lib/salt.sh; print_production_acl' > salt/acl/master.d/logview-eauth.conf"
+fi
 stage_end
 
 stage_begin "cargo clippy --all-targets -- -D warnings"
