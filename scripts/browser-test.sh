@@ -42,5 +42,6 @@ if [[ ! -d node_modules/playwright-core ]]; then
 fi
 
 say "chromium: $(chromium --version 2>/dev/null || echo unknown); node $(node --version)"
-# One test file at a time: the restart test stops and starts the stack's logview.
+# One test file at a time, in name order: viewer_restart.test.js sorts last on
+# purpose, as it stops and starts the stack's logview.
 exec node --test --test-concurrency=1 tests/browser/

@@ -93,12 +93,32 @@ describe("ops page", () => {
     await page.fill("#log_path", file);
     await page.fill("#line_count", "5");
     await page.click("#tail-form button[type=submit]");
-    await page.waitForSelector("#viewer-frame:not([hidden])", { timeout: WAIT_MS });
+    await page.waitForSelector("#viewer-frame:not([hidden]), #tail-form .form-error:not([hidden])", {
+      timeout: WAIT_MS,
+    });
+    const refused = page.locator("#tail-form .form-error");
+    assert.equal(await refused.isHidden(), true, `the ops page said: ${await refused.textContent()}`);
     const viewer = page.frameLocator("#viewer-frame");
     await viewer.locator("#log .line .txt", { hasText: "first line from the ops page test" }).waitFor({ timeout: WAIT_MS });
     append(file, ["second line, live"]);
     await viewer.locator("#log .line .txt", { hasText: "second line, live" }).waitFor({ timeout: WAIT_MS });
     assert.equal(page.url(), opsUrl, "no navigation away from the ops page");
+    await context.close();
+  });
+
+  test("Run plays an allow-listed command's output and exit status in the page", async () => {
+    const context = await signedIn(true);
+    const page = await context.newPage();
+    await page.goto(opsUrl);
+    const names = await page.locator(".commands .cmd-name").allTextContents();
+    assert.ok(names.length > 0, "settings.toml ships [commands.*]");
+    await page.locator(".commands li", { hasText: names[0] }).locator("button").click();
+    await page.waitForSelector("#viewer-frame:not([hidden]), #run-error:not([hidden])", { timeout: WAIT_MS });
+    assert.equal(await page.isHidden("#run-error"), true, `the ops page said: ${await page.textContent("#run-error")}`);
+    const viewer = page.frameLocator("#viewer-frame");
+    await viewer.locator("#log .marker", { hasText: "command exited with status 0" }).waitFor({ timeout: WAIT_MS });
+    assert.ok((await viewer.locator("#log .line").count()) > 0, "the command printed something");
+    assert.match(await viewer.locator("#target").textContent(), new RegExp(`\\$ ${names[0]}`));
     await context.close();
   });
 });

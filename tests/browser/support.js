@@ -5,7 +5,7 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { chromium } from "playwright-core";
 
 /** The repository root (tests/browser/..). */
@@ -86,23 +86,15 @@ export async function watchedPage(context) {
   return { page, incidents };
 }
 
-/** A path segment the whole chain accepts (logview, the Salt ACL, logtail). */
-const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-/** Used when LOG_DIR itself breaks that rule; inside `/var/log/**`, which every layer of the stack allows. */
-const FALLBACK_DIR = "/var/log/slv-browser-tests";
-
 /**
- * The directory the tests write their logs to: the stack's LOG_DIR, unless a
- * segment of it (e.g. `.stack`) is one logview refuses, then FALLBACK_DIR.
+ * The directory the tests write their logs to: the stack's LOG_DIR (tailable
+ * by every layer), or `$SLV_BROWSER_LOG_DIR` (it must be inside the stack's
+ * allowed paths, e.g. a directory under /var/log).
  */
 export function logDir(env) {
-  if (env.LOG_DIR.split("/").slice(1).every((s) => SEGMENT.test(s))) return env.LOG_DIR;
-  if (!logDir.warned) {
-    console.log(`# LOG_DIR ${env.LOG_DIR} has a segment logview refuses; writing test logs to ${FALLBACK_DIR}`);
-    logDir.warned = true;
-  }
-  fs.mkdirSync(FALLBACK_DIR, { recursive: true });
-  return FALLBACK_DIR;
+  const dir = process.env.SLV_BROWSER_LOG_DIR || env.LOG_DIR;
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 const created = [];
@@ -177,4 +169,20 @@ export function screenshotPath(name) {
   const dir = path.join(REPO, "target", "screenshots");
   fs.mkdirSync(dir, { recursive: true });
   return path.join(dir, name);
+}
+
+/**
+ * The viewer URL `url` re-signed with the stack's ticket key (from its
+ * LOGVIEW_SETTINGS overlay) to expire at `exp` (unix seconds): the tests'
+ * way to hold a ticket that is valid now and expired later.
+ */
+export function resignedViewerUrl(env, url, exp) {
+  const settings = fs.readFileSync(env.LOGVIEW_SETTINGS, "utf8");
+  const key = settings.match(/^ticket_key\s*=\s*"([^"]+)"/m)?.[1];
+  if (!key) throw new Error(`no ticket_key in ${env.LOGVIEW_SETTINGS}`);
+  const [base, token] = url.split("/view/");
+  const claims = JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString("utf8"));
+  const payload = Buffer.from(JSON.stringify({ ...claims, exp })).toString("base64url");
+  const mac = createHmac("sha256", key).update(payload).digest("base64url");
+  return `${base}/view/${payload}.${mac}`;
 }

@@ -13,6 +13,7 @@ import {
   lineTexts,
   newLogFile,
   removeLogFiles,
+  resignedViewerUrl,
   numbered,
   openViewer,
   REPO,
@@ -199,6 +200,67 @@ describe("live viewer", () => {
     await page.screenshot({ path: shot });
     assert.ok(fs.statSync(shot).size > 10_000, "screenshot written");
     console.log(`# screenshot: ${shot.replace(`${REPO}/`, "")}`);
+    assert.deepEqual(incidents, []);
+    await page.close();
+  });
+
+  test("the viewer is sent with a strict policy, its assets with their types", async () => {
+    const url = await startTail(env, newLogFile(env, "headers", ["x"]), 1);
+    const page = await fetch(url);
+    assert.equal(page.status, 200);
+    const csp = page.headers.get("content-security-policy");
+    for (const part of ["default-src 'none'", "script-src 'self'", "style-src 'self'", "base-uri 'none'", "frame-ancestors "]) {
+      assert.ok(csp.includes(part), `${part} in ${csp}`);
+    }
+    assert.doesNotMatch(csp, /unsafe/);
+    assert.equal(page.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(page.headers.get("referrer-policy"), "no-referrer");
+    for (const [asset, type] of [["static/js/viewer.js", /^text\/javascript/], ["static/style.css", /^text\/css/]]) {
+      const res = await fetch(`${env.LOGVIEW_URL}${asset}`);
+      assert.equal(res.status, 200, asset);
+      assert.match(res.headers.get("content-type"), type, asset);
+    }
+  });
+
+  test("a tampered or expired viewer link gets the error page in words", async () => {
+    const url = await startTail(env, newLogFile(env, "ticket", ["x"]), 1);
+    const [base, token] = url.split("/view/");
+    const [payload, mac] = token.split(".");
+    const tampered = `${base}/view/${payload}.${mac.startsWith("A") ? "B" : "A"}${mac.slice(1)}`;
+    // An expired ticket signed with the stack's real key: only the expiry is wrong.
+    const expired = resignedViewerUrl(env, url, Math.floor(Date.now() / 1000) - 60);
+
+    const { page, incidents } = await watchedPage(browser.context);
+    for (const [link, words] of [[tampered, /not valid|malformed/], [expired, /expired/]]) {
+      const res = await page.goto(link);
+      assert.equal(res.status(), 401, link);
+      assert.equal(await page.textContent("h1"), "This viewer link cannot be used");
+      assert.match(await page.textContent(".error-box"), words);
+      assert.equal(await page.locator("#log").count(), 0);
+    }
+    assert.deepEqual(incidents, []);
+    await page.close();
+  });
+
+  test("when WebSockets do not get through, the viewer streams over Server-Sent Events", async () => {
+    const file = newLogFile(env, "sse", ["over sse 1"]);
+    const { page, incidents } = await watchedPage(browser.context);
+    // What a proxy that drops upgrades looks like to the page: every socket
+    // closes before it opens.
+    await page.addInitScript(() => {
+      window.WebSocket = class {
+        constructor() {
+          setTimeout(() => this.onclose?.({ code: 1006 }), 0);
+        }
+        close() {}
+      };
+    });
+    await openViewer(page, await startTail(env, file, 10));
+    assert.equal(await page.getAttribute("#conn-state", "title"), "live (Server-Sent Events)");
+    await waitForLastLine(page, "over sse 1");
+    append(file, ["over sse 2", "over sse 3"]);
+    await waitForLastLine(page, "over sse 3");
+    assert.deepEqual(await lineTexts(page), ["over sse 1", "over sse 2", "over sse 3"]);
     assert.deepEqual(incidents, []);
     await page.close();
   });
