@@ -122,12 +122,34 @@ seed_demo_log() {
     [[ -s "$log" ]] || printf '%s demo: salt-logview stack %s is up\n' "$(date -u +%FT%TZ)" "$PROFILE" >"$log"
 }
 
+# Every port a part that is not running yet will need, checked before anything
+# starts, so a taken port leaves nothing half-started.
+check_ports() {
+    redis_running || require_free_port "$REDIS_PORT" "redis-server" SLV_REDIS_PORT
+    if ! salt_daemon_running "$MASTER_PID"; then
+        require_free_port "$SALT_PUBLISH_PORT" "salt-master publish" SLV_SALT_PUBLISH_PORT
+        require_free_port "$SALT_RET_PORT" "salt-master ret" SLV_SALT_RET_PORT
+    fi
+    salt_daemon_running "$API_PID" || require_free_port "$SALT_API_PORT" "salt-api" SLV_SALT_API_PORT
+    logview_running || require_free_port "$LOGVIEW_PORT" "logview, setting server.bind" SLV_LOGVIEW_PORT
+}
+
+# On a failed up: say what is left running and how to stop it.
+up_failed() {
+    local rc=$?
+    ((rc == 0)) && return 0
+    say "up failed; parts already started keep running so their logs can be read:"
+    say "  scripts/stack.sh status --name $PROFILE   /   scripts/stack.sh down --name $PROFILE"
+}
+
 cmd_up() {
     local t0
+    trap up_failed EXIT
     t0="$(now_ms)"
     stage_begin "install (packages, Salt venv, musl target, builds)"
     install_stack_prerequisites
     load_profile
+    check_ports
     build_logtail_musl
     build_logview
     stage_end

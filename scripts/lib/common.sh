@@ -132,7 +132,7 @@ pid_running() {
     state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1
     [[ -n "$state" && "$state" != "Z" ]]
 }
-pid_of() { tr -dc '0-9' <"$1" 2>/dev/null; }
+pid_of() { [[ -r "$1" ]] && tr -dc '0-9' 2>/dev/null <"$1"; }
 # pid_alive FILE: the pid in FILE runs.
 pid_alive() {
     local pid
@@ -187,11 +187,14 @@ stop_pidfiles() {
 wait_until() {
     local timeout="$1" what="$2" log="$3"
     shift 3
-    local deadline=$(($(date +%s) + timeout))
+    local t0 deadline=$(($(date +%s) + timeout))
+    t0="$(now_ms)"
     until "$@"; do
         if (($(date +%s) >= deadline)); then
             die "$what did not happen within ${timeout}s. Read $log"
         fi
         sleep 0.5
     done
+    local ms=$(($(now_ms) - t0))
+    say "  ok after $((ms / 1000)).$(((ms % 1000) / 100)) s: $what"
 }

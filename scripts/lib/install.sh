@@ -3,28 +3,30 @@
 # project's kind, and nothing that is already there. Sourced by stack.sh and
 # test.sh (needs common.sh).
 
-# apt_ensure PACKAGE=COMMAND...: installs each package whose command is missing;
-# runs `apt-get update` only when something must be installed.
-apt_ensure() {
-    local missing=() pair pkg cmd
-    for pair in "$@"; do
-        pkg="${pair%%=*}"
-        cmd="${pair#*=}"
-        command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    say "installing Debian packages: ${missing[*]}"
+# apt_install PACKAGE...: `apt-get update` then install (only called when
+# something is missing).
+apt_install() {
+    say "installing Debian packages: $*"
     local log="$STACK_ROOT/apt.log"
     mkdir -p "$STACK_ROOT"
     if ! { DEBIAN_FRONTEND=noninteractive apt-get update &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
-        die "installing ${missing[*]} failed. Read $log"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"; } >>"$log" 2>&1; then
+        die "installing $* failed. Read $log"
     fi
+}
+
+# apt_ensure PACKAGE=COMMAND...: installs the packages whose command is missing.
+apt_ensure() {
+    local missing=() pair
+    for pair in "$@"; do
+        command -v "${pair#*=}" >/dev/null 2>&1 || missing+=("${pair%%=*}")
+    done
+    ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 }
 
 # The Debian packages the stack runs on.
 install_stack_packages() {
-    apt_ensure redis-server=redis-server file=file curl=curl
+    apt_ensure redis-server=redis-server redis-tools=redis-cli file=file curl=curl
 }
 
 # Salt from PyPI into $VENV (route A of notes/salt-api.md): salt 3008.5 pins
@@ -39,13 +41,14 @@ install_salt_venv() {
     local log="$STACK_ROOT/venv-install.log"
     mkdir -p "$STACK_ROOT"
     say "installing salt $SALT_VERSION into $VENV (about 30-60 s; log: $log)"
-    python3 -c 'import venv' 2>/dev/null || apt_ensure python3-venv=/nonexistent-python3-venv
+    command -v python3 >/dev/null || apt_install python3 python3-venv
+    python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
     {
         rm -rf "$VENV"
         python3 -m venv "$VENV" &&
             "$VENV/bin/pip" install --disable-pip-version-check --quiet uv &&
             printf 'certifi>=2026.1.4\n' >"$VENV/overrides.txt" &&
-            "$VENV/bin/uv" pip install --python "$VENV/bin/python" --override "$VENV/overrides.txt" \
+            "$VENV/bin/uv" pip install --compile-bytecode --python "$VENV/bin/python" --override "$VENV/overrides.txt" \
                 "salt==$SALT_VERSION" cherrypy
     } >"$log" 2>&1 || die "installing salt into $VENV failed. Read $log"
     "$VENV/bin/salt-master" --version >>"$log" 2>&1 || die "salt-master does not run after install. Read $log"

@@ -23,7 +23,7 @@ build_logview() {
         args+=(--release)
         dir=release
     fi
-    say "cargo ${args[*]}"
+    say "cargo ${args[*]} (the first build takes minutes; log: $PROFILE_DIR/run/log/logview-build.log)"
     (cd "$REPO_ROOT" && cargo "${args[@]}") >"$PROFILE_DIR/run/log/logview-build.log" 2>&1 ||
         die "building logview failed. Read $PROFILE_DIR/run/log/logview-build.log"
     LOGVIEW_BIN="$REPO_ROOT/target/$dir/logview"

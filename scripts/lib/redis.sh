@@ -59,6 +59,8 @@ start_redis() {
         say "redis-server already running (pid $(pid_of "$REDIS_PID"))"
         return 0
     fi
+    # A redis of this profile on another port (the port was changed): replace it.
+    stop_pidfiles 10 "$REDIS_PID|redis-server (old port)"
     require_free_port "$REDIS_PORT" "redis-server" SLV_REDIS_PORT
     redis-server "$REDIS_CONF" >>"$REDIS_LOG" 2>&1 || die "redis-server did not start. Read $REDIS_LOG"
     say "started redis-server on 127.0.0.1:$REDIS_PORT"

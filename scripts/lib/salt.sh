@@ -125,8 +125,19 @@ salt_daemon_running() {
     pid_alive "$1" && grep -qF "$SALT_ETC" "/proc/$(pid_of "$1")/cmdline" 2>/dev/null
 }
 
+# A fingerprint of every config the Salt daemons read at start.
+salt_fingerprint() {
+    cat "$SALT_ETC/master" "$SALT_ETC/master.d/"*.conf "$SALT_ETC/eauth.users" "$SALT_ETC/minion" | sha256sum | cut -d' ' -f1
+}
+
 start_salt() {
-    local started=()
+    local started=() fp
+    fp="$(salt_fingerprint)"
+    if [[ "$(cat "$SALT_RUN/salt.fingerprint" 2>/dev/null)" != "$fp" ]]; then
+        # Configs changed since the daemons started (ports, ACL from settings.toml):
+        # restart them so they read the new ones.
+        stop_pidfiles 30 "$API_PID|salt-api" "$MINION_PID|salt-minion" "$MASTER_PID|salt-master"
+    fi
     if ! salt_daemon_running "$MASTER_PID"; then
         require_free_port "$SALT_PUBLISH_PORT" "salt-master publish" SLV_SALT_PUBLISH_PORT
         require_free_port "$SALT_RET_PORT" "salt-master ret" SLV_SALT_RET_PORT
@@ -144,6 +155,7 @@ start_salt() {
     fi
     # The -d calls import Salt (~1.5 s each) before they fork: run them at once.
     wait
+    echo "$fp" >"$SALT_RUN/salt.fingerprint"
     if ((${#started[@]})); then say "started ${started[*]}"; else say "salt-master, salt-api, salt-minion already running"; fi
 }
 
@@ -176,8 +188,10 @@ minion_answers() {
         Fix: scripts/stack.sh down --name $PROFILE && rm -rf $SALT_RUN/pki && scripts/stack.sh up --name $PROFILE. Read $SALT_LOGS/master.log"
         fi
     done
+    # Generous per-call timeouts: each job forks a Python process on the minion,
+    # which takes seconds on a loaded machine; short ones made polls pile up jobs.
     local out
-    out="$(SALT_CURL_TIMEOUT=10 salt_run deploy "$SALT_DEPLOY_PASSWORD" <<<"[{\"client\":\"local\",\"tgt\":[\"$MINION_ID\"],\"tgt_type\":\"list\",\"fun\":\"test.ping\",\"timeout\":1,\"gather_job_timeout\":1}]")"
+    out="$(SALT_CURL_TIMEOUT=40 salt_run deploy "$SALT_DEPLOY_PASSWORD" <<<"[{\"client\":\"local\",\"tgt\":[\"$MINION_ID\"],\"tgt_type\":\"list\",\"fun\":\"test.ping\",\"timeout\":10,\"gather_job_timeout\":10}]")"
     [[ "$out" == "200 {\"return\": [{\"$MINION_ID\": true}]}" ]]
 }
 
@@ -186,7 +200,7 @@ salt_api_listens() { port_in_use "$SALT_API_PORT"; }
 wait_salt_ready() {
     wait_until 60 "salt-master start (pid file $MASTER_PID)" "$SALT_LOGS/master.log and $SALT_LOGS/master.out" salt_daemon_running "$MASTER_PID"
     wait_until 60 "salt-api listening on 127.0.0.1:$SALT_API_PORT" "$SALT_LOGS/api.log and $SALT_LOGS/api.out" salt_api_listens
-    wait_until 120 "minion $MINION_ID answering test.ping through salt-api" "$SALT_LOGS/minion.log and $SALT_LOGS/master.log" minion_answers
+    wait_until 180 "minion $MINION_ID answering test.ping through salt-api" "$SALT_LOGS/minion.log and $SALT_LOGS/master.log" minion_answers
 }
 
 # Puts the musl logtail and its pinned sha256 into this profile's file_roots.

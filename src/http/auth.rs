@@ -41,7 +41,7 @@ where
         let header = parts
             .headers
             .get(AUTHORIZATION)
-            .ok_or_else(|| unauthorized("missing Authorization: Bearer <token> header"))?;
+            .ok_or_else(|| unauthorized("missing Authorization header: send Authorization: Bearer TOKEN with one of the API tokens"))?;
         let value = header
             .to_str()
             .map_err(|_| unauthorized("the Authorization header is not valid text"))?;
@@ -49,7 +49,7 @@ where
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .map(str::trim)
-            .ok_or_else(|| unauthorized("the Authorization header must be \"Bearer <token>\""))?;
+            .ok_or_else(|| unauthorized("the Authorization header must be \"Bearer TOKEN\""))?;
         match match_token(&settings, token) {
             Some(index) => Ok(BearerToken { index }),
             None => Err(unauthorized("the bearer token is not valid")),

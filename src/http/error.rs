@@ -76,6 +76,7 @@ impl ApiError {
                 }
                 SessionError::MinionTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
                 SessionError::SaltUnavailable(_)
+                | SessionError::SaltUnexpected(_)
                 | SessionError::SaltLogin(_)
                 | SessionError::SaltRefused { .. }
                 | SessionError::SaltFunction { .. }
@@ -198,7 +199,7 @@ mod tests {
         let inner = SaltError::Unexpected {
             detail: "HTTP 400: <p>Invalid JSON document</p> secret-ish".into(),
         };
-        let resp = ApiError::from(SessionError::SaltUnavailable(inner)).into_response();
+        let resp = ApiError::from(SessionError::SaltUnexpected(inner)).into_response();
         let bytes = axum::body::to_bytes(resp.into_body(), 4096)
             .await
             .expect("body");
@@ -207,6 +208,9 @@ mod tests {
             !text.contains("secret-ish") && !text.contains('<'),
             "{text}"
         );
-        assert!(text.contains("salt-api is not reachable"), "{text}");
+        assert!(
+            text.contains("salt-api gave an answer logview cannot use"),
+            "{text}"
+        );
     }
 }

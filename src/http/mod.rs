@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod health;
+pub mod pages;
 pub mod sse;
 pub mod state;
 pub mod templates;
@@ -27,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ws::router())
         .merge(sse::router())
         .merge(api::router())
+        .merge(pages::router())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -36,6 +36,11 @@ pub enum SessionError {
     /// salt-api is down, hangs or answers 5xx.
     #[error("salt-api is not reachable or did not answer in time; try again shortly (operators: check salt-api and the salt-master)")]
     SaltUnavailable(#[source] SaltError),
+    /// salt-api answered something that is not a Salt answer (a 4xx, a non-JSON 200).
+    #[error(
+        "salt-api gave an answer logview cannot use; operators: see logview's log and salt-api's"
+    )]
+    SaltUnexpected(#[source] SaltError),
     /// logview could not log in to salt-api.
     #[error("logview cannot log in to salt-api; operators: check salt.username, salt.password and salt.eauth")]
     SaltLogin(#[source] SaltError),
@@ -115,9 +120,8 @@ impl SessionError {
                 minion,
                 secs: waited_secs,
             },
-            SaltError::Unavailable { .. } | SaltError::Unexpected { .. } => {
-                SessionError::SaltUnavailable(e)
-            }
+            SaltError::Unavailable { .. } => SessionError::SaltUnavailable(e),
+            SaltError::Unexpected { .. } => SessionError::SaltUnexpected(e),
             SaltError::LoginRefused { .. } | SaltError::TokenRejected { .. } => {
                 SessionError::SaltLogin(e)
             }

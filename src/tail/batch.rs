@@ -22,6 +22,8 @@ pub struct Batch {
 pub struct Batcher {
     cur: Batch,
     max_bytes: usize,
+    /// Emptied buffers of sent batches, reused for the next ones.
+    spare: Vec<String>,
 }
 
 impl Batcher {
@@ -36,6 +38,15 @@ impl Batcher {
                 fd,
             },
             max_bytes,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Hands back the (emptied) buffer of a sent batch for reuse.
+    pub fn recycle(&mut self, mut text: String) {
+        text.clear();
+        if self.spare.len() < 2 {
+            self.spare.push(text);
         }
     }
 
@@ -75,8 +86,11 @@ impl Batcher {
         if self.cur.lines == 0 {
             return None;
         }
-        let cap = self.cur.text.len().min(self.max_bytes);
-        let text = std::mem::replace(&mut self.cur.text, String::with_capacity(cap));
+        let next = match self.spare.pop() {
+            Some(s) => s,
+            None => String::with_capacity(self.cur.text.len().min(self.max_bytes)),
+        };
+        let text = std::mem::replace(&mut self.cur.text, next);
         let batch = Batch {
             text,
             lines: self.cur.lines,

@@ -1,4 +1,4 @@
-//! The events `logtail` writes (built on [`wire::Event`]) with their fields
+//! The events `logtail` writes (built on [`crate::wire::Event`]) with their fields
 //! and the sentences people read in the viewer.
 
 use std::path::Path;

@@ -92,9 +92,7 @@ impl<R: Read + AsRawFd> Output<R> {
                         return Err(e);
                     }
                     // One entry per read keeps stdout and stderr in the order they came.
-                    if let Some(b) = self.batcher.take() {
-                        publisher.push_lines(b)?;
-                    }
+                    sink::push_batch(&mut self.batcher, publisher)?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -117,10 +115,7 @@ impl<R: Read + AsRawFd> Output<R> {
         if let Some(e) = failed {
             return Err(e);
         }
-        match self.batcher.take() {
-            Some(b) => publisher.push_lines(b),
-            None => Ok(()),
-        }
+        sink::push_batch(&mut self.batcher, publisher)
     }
 }
 
@@ -290,7 +285,7 @@ impl Run<'_> {
                     self.begin_kill(StopReason::Signal, &mut kill_at);
                 }
             }
-            self.publisher.flush()?;
+            self.publisher.sync()?;
         }
         // Whatever happened, the group must not outlive a timeout or a stop.
         if self.stop.is_some() {

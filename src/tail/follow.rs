@@ -231,7 +231,14 @@ impl Follower<'_> {
                 }
             }
             more = self.service_file()?;
-            self.publisher.flush()?;
+            if more {
+                // Keep reading while Redis works on what was just sent.
+                self.publisher.flush()?;
+            } else {
+                // About to sleep: read the replies too, so a dead connection
+                // is noticed now rather than at the next line.
+                self.publisher.sync()?;
+            }
             let now = Instant::now();
             if now >= next_tick {
                 if let Some(reason) = self.tick(now)? {
@@ -260,7 +267,7 @@ impl Follower<'_> {
             return Ok(Some(reason));
         }
         self.report_rate_drops()?;
-        self.publisher.flush()?;
+        self.publisher.sync()?;
         if self.lease.check_due(now) {
             let state = self.publisher.lease_state()?;
             self.lease.observe(state, now);
@@ -340,17 +347,14 @@ impl Follower<'_> {
         if self.batcher.is_full() {
             self.push_batch()?;
         }
-        if self.publisher.queued_bytes() >= FLUSH_AT {
+        if self.publisher.unsent_bytes() >= FLUSH_AT {
             self.publisher.flush()?;
         }
         Ok(())
     }
 
     fn push_batch(&mut self) -> Result<()> {
-        match self.batcher.take() {
-            Some(b) => self.publisher.push_lines(b),
-            None => Ok(()),
-        }
+        sink::push_batch(&mut self.batcher, &mut self.publisher)
     }
 
     fn report_rate_drops(&mut self) -> Result<()> {

@@ -4,8 +4,9 @@
 //! Map: [`cli`] parses, [`config`] loads the TOML, [`follow`] / [`exec`] /
 //! [`lock::stop`] do the three jobs. Files are read by [`rotation`] (after
 //! [`backlog`] picked the start), split by [`lines`], batched by [`batch`]
-//! and written by [`publish`]; [`watch`], [`signals`] and [`wait`] are the
-//! event loop's parts; [`lease`], [`lock`] and [`owner`] its lifetime rules.
+//! and written by [`publish`] (encoded by [`xadd`]); [`watch`], [`signals`]
+//! and [`wait`] are the event loop's parts; [`lease`], [`lock`] and
+//! [`owner`] its lifetime rules.
 
 pub mod allowlist;
 pub mod backlog;
@@ -28,6 +29,7 @@ pub mod signals;
 pub mod sink;
 pub mod wait;
 pub mod watch;
+pub mod xadd;
 
 use std::time::Duration;
 

@@ -11,7 +11,8 @@ use redis::{ConnectionLike, Value};
 use super::batch::Batch;
 use super::error::{Error, Result};
 use super::lease::LeaseState;
-use crate::wire::{self, field, Event, EventKind};
+use super::xadd::encode_xadd;
+use crate::wire::{self, Event, EventKind};
 
 /// Connect timeout; also bounds each reconnect attempt.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -75,6 +76,17 @@ pub struct Publisher {
     pub reconnected: bool,
     /// Lines written to Redis so far (acknowledged).
     pub lines_sent: u64,
+    /// Entries at the front of the queue sent in the last pipeline whose
+    /// replies are not read yet (at most one pipeline is in flight, so Redis
+    /// works on it while the next lines are read and split).
+    in_flight: usize,
+    /// Weight of those entries.
+    in_flight_bytes: usize,
+    /// The encoded pipeline, reused.
+    out: Vec<u8>,
+    /// Texts of acknowledged batches, handed back to the batcher: big
+    /// buffers are reused instead of being mapped and zeroed each time.
+    spare: Vec<String>,
 }
 
 impl std::fmt::Debug for Publisher {
@@ -111,6 +123,10 @@ impl Publisher {
             next_attempt: Instant::now(),
             reconnected: false,
             lines_sent: 0,
+            in_flight: 0,
+            in_flight_bytes: 0,
+            out: Vec::new(),
+            spare: Vec::new(),
         };
         let lease = wire::lease_key(&p.target.stream);
         let reply = p.command(redis::cmd("EXISTS").arg(&lease));
@@ -131,9 +147,9 @@ impl Publisher {
         (self.conn.is_none()).then_some(self.next_attempt)
     }
 
-    /// Bytes waiting to be sent.
-    pub fn queued_bytes(&self) -> usize {
-        self.queued_bytes
+    /// Bytes queued and not sent yet.
+    pub fn unsent_bytes(&self) -> usize {
+        self.queued_bytes - self.in_flight_bytes
     }
 
     /// Queues a batch; if the queue is over its bound, flushes (connected:
@@ -152,7 +168,7 @@ impl Publisher {
         self.queue.push_back(item);
         if self.queued_bytes > self.target.buffer_max_bytes {
             if self.conn.is_some() {
-                self.flush()?;
+                self.sync()?;
             }
             self.enforce_bound();
         }
@@ -161,7 +177,13 @@ impl Publisher {
 
     fn enforce_bound(&mut self) {
         while self.queued_bytes > self.target.buffer_max_bytes {
-            let Some(idx) = self.queue.iter().position(|i| matches!(i, Item::Lines(_))) else {
+            let Some(idx) = self
+                .queue
+                .iter()
+                .skip(self.in_flight)
+                .position(|i| matches!(i, Item::Lines(_)))
+                .map(|i| i + self.in_flight)
+            else {
                 return;
             };
             if let Some(item) = self.queue.remove(idx) {
@@ -173,17 +195,35 @@ impl Publisher {
         }
     }
 
-    /// Sends everything queued, reconnecting first if due. Returns Ok when
-    /// Redis is merely away (the queue keeps the entries); Err only when
-    /// Redis rejects the entries for good.
+    /// Sends everything queued, reconnecting first if due; the replies of
+    /// the last pipeline are read later ([`Self::sync`] waits for them).
+    /// Returns Ok when Redis is merely away (the queue keeps the entries);
+    /// Err only when Redis rejects the entries for good.
     pub fn flush(&mut self) -> Result<()> {
-        if self.conn.is_none() {
-            self.try_reconnect();
+        loop {
+            if self.conn.is_none() {
+                self.try_reconnect();
+                if self.conn.is_none() {
+                    return Ok(());
+                }
+            }
+            if self.queue.len() == self.in_flight {
+                return Ok(());
+            }
+            self.collect()?;
+            self.send()?;
         }
-        while !self.queue.is_empty() && self.conn.is_some() {
-            self.send_some()?;
-        }
-        Ok(())
+    }
+
+    /// Sends everything and waits for every reply.
+    pub fn sync(&mut self) -> Result<()> {
+        self.flush()?;
+        self.collect()
+    }
+
+    /// A buffer of an acknowledged batch, for the batcher to reuse.
+    pub fn take_spare(&mut self) -> Option<String> {
+        self.spare.pop()
     }
 
     fn try_reconnect(&mut self) {
@@ -220,6 +260,8 @@ impl Publisher {
             "redis unreachable"
         );
         self.conn = None;
+        self.in_flight = 0;
+        self.in_flight_bytes = 0;
         self.next_attempt = Instant::now() + self.backoff;
         self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
     }
@@ -231,47 +273,81 @@ impl Publisher {
         self.schedule_retry(&e.to_string());
     }
 
-    /// Sends one pipeline of queued entries and removes the acknowledged ones.
-    fn send_some(&mut self) -> Result<()> {
-        let mut pipe = redis::pipe();
+    /// Sends one pipeline of the entries not sent yet (without waiting).
+    fn send(&mut self) -> Result<()> {
+        self.out.clear();
         let mut n = 0;
         let mut bytes = 0;
-        for item in &self.queue {
+        for item in self.queue.iter().skip(self.in_flight) {
             if n > 0 && bytes + item.weight() > PIPELINE_MAX_BYTES {
                 break;
             }
-            add_xadd(&mut pipe, &self.target, item);
+            encode_xadd(&mut self.out, &self.target, item);
             bytes += item.weight();
             n += 1;
         }
         let Some(conn) = self.conn.as_mut() else {
             return Ok(());
         };
-        let replies = match conn.req_packed_commands(&pipe.get_packed_pipeline(), 0, n) {
-            Ok(r) => r,
-            Err(e) => {
-                self.lost_connection(&e);
+        if n == 0 {
+            return Ok(());
+        }
+        match conn.send_packed_command(&self.out) {
+            Ok(()) => {
+                self.in_flight += n;
+                self.in_flight_bytes += bytes;
+            }
+            Err(e) => self.lost_connection(&e),
+        }
+        if self.out.capacity() > 2 * PIPELINE_MAX_BYTES {
+            self.out = Vec::new();
+        }
+        Ok(())
+    }
+
+    /// Reads the replies of the pipeline in flight and removes the
+    /// acknowledged entries from the queue.
+    fn collect(&mut self) -> Result<()> {
+        while self.in_flight > 0 {
+            let Some(conn) = self.conn.as_mut() else {
+                self.in_flight = 0;
+                self.in_flight_bytes = 0;
                 return Ok(());
-            }
-        };
-        for reply in replies {
-            if let Value::ServerError(err) = &reply {
-                let code = err.code().to_owned();
-                let detail = err.details().unwrap_or_default().to_owned();
-                if TRANSIENT.contains(&code.as_str()) {
-                    tracing::warn!(code = %code, detail = %detail, "redis busy, retrying");
-                    self.schedule_retry(&code);
-                    return Ok(());
+            };
+            match conn.recv_response() {
+                Ok(Value::ServerError(err)) => {
+                    let code = err.code().to_owned();
+                    let detail = err.details().unwrap_or_default().to_owned();
+                    if TRANSIENT.contains(&code.as_str()) {
+                        // Unacknowledged entries are sent again after a
+                        // reconnect (a rare duplicate beats a loss).
+                        tracing::warn!(code = %code, detail = %detail, "redis busy, retrying");
+                        self.schedule_retry(&code);
+                        return Ok(());
+                    }
+                    return Err(Error::RedisRejected {
+                        command: "XADD",
+                        detail: format!("{code} {detail}"),
+                    });
                 }
-                return Err(Error::RedisRejected {
-                    command: "XADD",
-                    detail: format!("{code} {detail}"),
-                });
-            }
-            if let Some(item) = self.queue.pop_front() {
-                self.queued_bytes -= item.weight();
-                if let Item::Lines(b) = item {
-                    self.lines_sent += u64::from(b.lines);
+                Ok(_) => {
+                    self.in_flight -= 1;
+                    if let Some(item) = self.queue.pop_front() {
+                        self.queued_bytes -= item.weight();
+                        self.in_flight_bytes = self.in_flight_bytes.saturating_sub(item.weight());
+                        if let Item::Lines(b) = item {
+                            self.lines_sent += u64::from(b.lines);
+                            if self.spare.len() < 4 {
+                                let mut text = b.text;
+                                text.clear();
+                                self.spare.push(text);
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.lost_connection(&e);
+                    return Ok(());
                 }
             }
         }
@@ -281,6 +357,8 @@ impl Publisher {
     /// Runs one command if connected; `Ok(None)` when Redis is away (the
     /// connection is then dropped and retried later).
     pub fn command(&mut self, cmd: &redis::Cmd) -> Result<Option<Value>> {
+        // Replies must be read in order: first those of the pipeline in flight.
+        self.collect()?;
         let Some(conn) = self.conn.as_mut() else {
             return Ok(None);
         };
@@ -339,7 +417,7 @@ impl Publisher {
     /// lost connection meanwhile); returns how many lines could not be sent.
     pub fn drain_until(&mut self, deadline: Instant) -> Result<u64> {
         loop {
-            self.flush()?;
+            self.sync()?;
             if self.queue.is_empty() || Instant::now() >= deadline {
                 break;
             }
@@ -363,34 +441,4 @@ fn open(client: &redis::Client) -> redis::RedisResult<redis::Connection> {
     conn.set_read_timeout(Some(IO_TIMEOUT))?;
     conn.set_write_timeout(Some(IO_TIMEOUT))?;
     Ok(conn)
-}
-
-/// Appends the `XADD` of `item` to `pipe` (field names from [`wire`]).
-fn add_xadd(pipe: &mut redis::Pipeline, target: &Target, item: &Item) {
-    let cmd = pipe
-        .cmd("XADD")
-        .arg(&target.stream)
-        .arg("MAXLEN")
-        .arg("~")
-        .arg(target.max_len)
-        .arg("*");
-    match item {
-        Item::Lines(b) => {
-            cmd.arg(field::KIND)
-                .arg(wire::KIND_LINES)
-                .arg(field::LINES)
-                .arg(&b.text);
-            if let Some(fd) = b.fd {
-                cmd.arg(field::FD).arg(fd);
-            }
-            if b.cut > 0 {
-                cmd.arg(field::CUT).arg(b.cut);
-            }
-        }
-        Item::Event(ev) => {
-            for (k, v) in wire::Entry::Event(ev.clone()).to_fields() {
-                cmd.arg(k).arg(v);
-            }
-        }
-    }
 }

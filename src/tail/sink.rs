@@ -18,13 +18,25 @@ pub fn add_line(
 ) -> Result<()> {
     let dropped = limiter.take_dropped();
     if dropped > 0 {
-        if let Some(b) = batcher.take() {
-            publisher.push_lines(b)?;
-        }
+        push_batch(batcher, publisher)?;
         publisher.push_event(events::rate_dropped(dropped))?;
     }
     if let Some(full) = batcher.add(line, cut) {
         publisher.push_lines(full)?;
+        if let Some(spare) = publisher.take_spare() {
+            batcher.recycle(spare);
+        }
+    }
+    Ok(())
+}
+
+/// Queues the batch being built, if any, and recycles a sent buffer.
+pub fn push_batch(batcher: &mut Batcher, publisher: &mut Publisher) -> Result<()> {
+    if let Some(b) = batcher.take() {
+        publisher.push_lines(b)?;
+    }
+    if let Some(spare) = publisher.take_spare() {
+        batcher.recycle(spare);
     }
     Ok(())
 }

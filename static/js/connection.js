@@ -103,6 +103,7 @@ export class Connection {
   openSse(afterWsFailed) {
     const ctrl = new AbortController();
     const attempt = { close: () => ctrl.abort() };
+    let opened = false;
     this.current = attempt;
     const headers = { Accept: "text/event-stream" };
     if (this.lastId !== null) headers["Last-Event-ID"] = this.lastId;
@@ -119,6 +120,7 @@ export class Connection {
           return;
         }
         if (afterWsFailed) this.preferSse = true;
+        opened = true;
         this.onState({ state: "live", transport: "sse" });
         this.touch();
         await this.readSse(res.body, attempt);
@@ -130,7 +132,7 @@ export class Connection {
       .catch(() => {
         if (this.current !== attempt) return;
         this.current = null;
-        this.retry("the server cannot be reached");
+        this.retry(opened ? "the connection was lost" : "the server cannot be reached");
       });
   }
 

@@ -22,6 +22,12 @@ function field(msg, name) {
   return "";
 }
 
+/** `label: what the tailer said`, without repeating the label when it already starts with it. */
+function words(label, said) {
+  if (!said) return label;
+  return said.toLowerCase().startsWith(label.toLowerCase()) ? said : `${label}: ${said}`;
+}
+
 function stopReason(msg) {
   const reason = field(msg, "reason");
   return STOP_REASONS[reason] || (reason ? reason : "of an unknown reason");
@@ -29,7 +35,8 @@ function stopReason(msg) {
 
 /**
  * Words for one `event` message:
- * { marker: "text of the marker line", state: { key, text } | null }.
+ * { marker: "text of the marker line", cls: marker class (default: the event name),
+ *   state: { key, text } | null }.
  * `state` is the new stream state for the header (null = unchanged).
  */
 export function describeEvent(msg) {
@@ -38,43 +45,50 @@ export function describeEvent(msg) {
   const at = clock(Date.now());
   switch (name) {
     case "started":
-      return { marker: `tailer started${said ? `: ${said}` : ""}`, state: { key: "following", text: "following" } };
+      return { marker: words("tailer started", said), state: { key: "following", text: "following" } };
     case "rotated":
       return {
-        marker: `file rotated${said ? `: ${said}` : ""}`,
+        marker: words("file rotated", said),
         state: { key: "rotated", text: `following (rotated at ${at})` },
       };
     case "truncated":
       return {
-        marker: `file truncated, reading again from its start${said ? `: ${said}` : ""}`,
+        marker: words("file truncated", said),
         state: { key: "truncated", text: `following (truncated at ${at})` },
       };
     case "missing":
       return {
-        marker: `file missing, waiting for it to come back${said ? `: ${said}` : ""}`,
+        marker: words("file missing", said || "file missing, waiting for it to come back"),
         state: { key: "missing", text: "file missing (waiting)" },
       };
     case "reappeared":
-      return { marker: `file is back${said ? `: ${said}` : ""}`, state: { key: "following", text: "following" } };
+      return { marker: words("file is back", said), state: { key: "following", text: "following" } };
     case "dropped": {
       const count = field(msg, "count") || "some";
       const reason = field(msg, "reason");
-      return { marker: `${count} lines lost at the source${reason ? ` (${reason})` : ""}${said ? `: ${said}` : ""}`, state: null };
+      return { marker: words(`${count} lines lost at the source${reason ? ` (${reason})` : ""}`, said), state: null };
     }
-    case "stopped":
+    case "stopped": {
+      const reason = field(msg, "reason");
+      if (reason === "finished") {
+        // The normal end of a command run, after its `exit` event: not an alarm.
+        return { marker: "the command finished", cls: "exit", state: { key: "finished", text: "command finished" } };
+      }
+      const known = Object.hasOwn(STOP_REASONS, reason) && reason !== "error";
       return {
-        marker: `tailer stopped because ${stopReason(msg)}${said ? `: ${said}` : ""}`,
+        marker: known ? `tailer stopped because ${stopReason(msg)}` : words("tailer stopped", said),
         state: { key: "stopped", text: `tailer stopped: ${stopReason(msg)}` },
       };
+    }
     case "exit": {
       const status = field(msg, "status") || "unknown";
       return {
-        marker: `command exited with status ${status}${said ? `: ${said}` : ""}`,
+        marker: `command exited with status ${status}`,
         state: { key: "exited", text: `command exited (status ${status})` },
       };
     }
     default:
-      return { marker: `${name}${said ? `: ${said}` : ""}`, state: null };
+      return { marker: words(name, said), state: null };
   }
 }
 

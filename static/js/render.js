@@ -4,21 +4,25 @@
 
 import { parseAnsi } from "./ansi.js";
 
-const LEVELS = [
-  ["error", /\b(?:FATAL|CRITICAL|CRIT|EMERG(?:ENCY)?|ALERT|ERROR|ERR|SEVERE|PANIC)\b/i],
-  ["warn", /\b(?:WARN(?:ING)?)\b/i],
-  ["info", /\b(?:INFO|NOTICE)\b/i],
-  ["debug", /\b(?:DEBUG|TRACE)\b/i],
-];
+// One pass finds the first level word of the line. Full words match in any
+// case; the short or ambiguous forms (ERR, CRIT, EMERG, ALERT, PANIC, SEVERE)
+// only in capitals, so "alert(1)" or "err" in a message do not colour a line.
+const LEVEL_WORD =
+  /\b(?:(fatal|critical|error)|(warn|warning)|(info|notice)|(debug|trace))\b|\b(?:(ERR|CRIT|EMERG|ALERT|PANIC|SEVERE)|(WRN)|(INF)|(DBG|TRC))\b/gi;
+const LEVEL_OF_GROUP = [null, "error", "warn", "info", "debug", "error", "warn", "info", "debug"];
 
 /** The level class of a line of text (`error`, `warn`, `info`, `debug` or ""). */
 export function levelOf(text) {
   // Only the start of the line is looked at: the level sits in the prefix of
-  // virtually every log format, and a message *about* an error later in an
+  // virtually every log format, and a message *about* an error far into an
   // INFO line should not turn it red. 160 characters cover long timestamps.
   const head = text.length > 160 ? text.slice(0, 160) : text;
-  for (const [name, re] of LEVELS) {
-    if (re.test(head)) return name;
+  LEVEL_WORD.lastIndex = 0;
+  for (let m = LEVEL_WORD.exec(head); m !== null; m = LEVEL_WORD.exec(head)) {
+    const g = m.findIndex((v, i) => i > 0 && v !== undefined);
+    // The capitals-only alternatives: the regex is case-insensitive as a whole.
+    if (g >= 5 && m[g] !== m[g].toUpperCase()) continue;
+    return LEVEL_OF_GROUP[g];
   }
   return "";
 }

@@ -40,7 +40,7 @@ function onMessage(msg) {
     view.addLines(msg.lines, msg.fd === 2 ? 2 : msg.fd === 1 ? 1 : 0);
   } else if (msg.type === "event") {
     const words = describeEvent(msg);
-    view.addMarker(msg.event, words.marker);
+    view.addMarker(words.cls || msg.event, words.marker);
     if (words.state) status.streamState(words.state);
   } else if (msg.type === "dropped") {
     view.addMarker("dropped", describeDropped(msg));

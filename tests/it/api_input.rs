@@ -61,7 +61,7 @@ async fn an_unknown_minion_is_404_and_named() {
 async fn a_missing_file_and_a_directory_are_404() {
     let app = spawn_app(&[]).await;
     let minion = stack().get("MINION_ID");
-    let missing = format!("{}/api-missing-{}.log", stack().get("LOG_DIR"), unique());
+    let missing = format!("{}/api-missing-{}.log", test_log_dir().display(), unique());
     let a = app.tail(minion, &missing, json!(5)).await;
     refused(
         &app,
@@ -74,7 +74,7 @@ async fn a_missing_file_and_a_directory_are_404() {
     )
     .await;
 
-    let dir = format!("{}/api-dir-{}", stack().get("LOG_DIR"), unique());
+    let dir = format!("{}/api-dir-{}", test_log_dir().display(), unique());
     std::fs::create_dir_all(&dir).expect("mkdir");
     let a = app.tail(minion, &dir, json!(5)).await;
     refused(
@@ -93,8 +93,7 @@ async fn a_missing_file_and_a_directory_are_404() {
 async fn paths_outside_the_allow_list_with_dot_dot_or_relative_are_400() {
     let app = spawn_app(&[]).await;
     let minion = stack().get("MINION_ID");
-    let log_dir = stack().get("LOG_DIR");
-    let dotdot = format!("{log_dir}/../etc/logview.toml");
+    let dotdot = format!("{}/../../etc/passwd", test_log_dir().display());
     for (path, needle) in [
         ("/etc/passwd", "outside the allowed paths"),
         (dotdot.as_str(), "'..'"),

@@ -77,6 +77,24 @@ struct PrivateApi {
     port: u16,
 }
 
+/// SIGTERM to the pid in `pidfile`, without waiting (cleanup on panic).
+fn terminate(pidfile: &Path) {
+    if let Some(pid) = std::fs::read_to_string(pidfile)
+        .ok()
+        .and_then(|t| t.trim().parse::<i32>().ok())
+    {
+        // SAFETY: kill(2) with a pid read from the daemon's own pid file.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+}
+
+impl Drop for PrivateApi {
+    fn drop(&mut self) {
+        terminate(&self.dir.join("salt-api.pid"));
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 impl PrivateApi {
     fn new() -> PrivateApi {
         let dir = stack()
@@ -158,7 +176,6 @@ async fn salt_api_down_is_a_fast_502_and_a_restart_between_requests_works() {
     let again = app.tail(minion, &path, json!(3)).await;
     again.url();
     api.stop().await;
-    let _ = std::fs::remove_dir_all(&api.dir);
 }
 
 /// A second minion of the stack's master, which this test may stop.
@@ -213,13 +230,25 @@ impl PrivateMinion {
             .join("run/pki/master/minions")
             .join(&self.id);
         let _ = std::fs::remove_file(key);
+    }
+}
+
+impl Drop for PrivateMinion {
+    fn drop(&mut self) {
+        terminate(&self.dir.join("salt-minion.pid"));
+        self.forget();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 #[tokio::test]
 async fn a_stopped_minion_is_a_504_naming_it_within_a_few_seconds() {
-    let app = spawn_app(&[]).await;
+    let app = spawn_app(&[
+        ("LOGVIEW__SALT__MINION_TIMEOUT_SECS", "1"),
+        ("LOGVIEW__SALT__GATHER_JOB_TIMEOUT_SECS", "1"),
+        ("LOGVIEW__SALT__REQUEST_TIMEOUT_SECS", "30"),
+    ])
+    .await;
     let spare = PrivateMinion::new();
     spare.start();
     let file = log_file("spare", 1);
@@ -239,7 +268,6 @@ async fn a_stopped_minion_is_a_504_naming_it_within_a_few_seconds() {
     let started = Instant::now();
     let a = app.tail(&spare.id, &path, json!(1)).await;
     let took = started.elapsed();
-    spare.forget();
     assert_eq!(a.status, 504, "{a:?}");
     let secs = app.settings.salt.minion_timeout_secs + app.settings.salt.gather_job_timeout_secs;
     assert!(
@@ -250,7 +278,8 @@ async fn a_stopped_minion_is_a_504_naming_it_within_a_few_seconds() {
         "{a:?}"
     );
     assert_eq!(a.body["field"], "minion_id");
-    assert!(took < Duration::from_secs(10), "answered in {took:?}");
+    // about 2 s on an idle machine; loosely bounded (shared, noisy machine)
+    assert!(took < Duration::from_secs(20), "answered in {took:?}");
     assert!(
         !key_exists(&app.stream_of(&spare.id, &path)).await,
         "no stream was created"

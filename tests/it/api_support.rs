@@ -48,9 +48,19 @@ pub async fn spawn_app(overrides: &[(&str, &str)]) -> TestApp {
         .expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local addr");
     let base = format!("http://{addr}/");
+    // Tailers of these tests exit 5 s after their last viewer (or start)
+    // unless a test says otherwise, so none outlive the run for long. The
+    // machine is shared and often loaded: a healthy minion can need several
+    // seconds to answer, so the Salt timeouts are generous here (the test of
+    // a stopped minion sets the production defaults back).
     let mut env: Vec<(String, String)> = vec![
         ("LOGVIEW__SERVER__BIND".into(), addr.to_string()),
         ("LOGVIEW__SERVER__PUBLIC_URL".into(), base.clone()),
+        ("LOGVIEW__TAIL__IDLE_EXIT_SECS".into(), "5".into()),
+        ("LOGVIEW__SALT__MINION_TIMEOUT_SECS".into(), "10".into()),
+        ("LOGVIEW__SALT__GATHER_JOB_TIMEOUT_SECS".into(), "10".into()),
+        ("LOGVIEW__SALT__REQUEST_TIMEOUT_SECS".into(), "60".into()),
+        ("LOGVIEW__SALT__START_CONFIRM_SECS".into(), "30".into()),
     ];
     env.extend(
         overrides
@@ -136,6 +146,17 @@ impl TestApp {
         answer(req).await
     }
 
+    /// GET `url` with the bearer token (`auth`) or none: status and body text.
+    pub async fn get_text(&self, url: &str, auth: bool) -> (u16, String) {
+        let mut req = self.http.get(url);
+        if auth {
+            req = req.bearer_auth(self.token());
+        }
+        let resp = req.send().await.expect("logview answers");
+        let status = resp.status().as_u16();
+        (status, resp.text().await.expect("body"))
+    }
+
     /// POST /api/tail as JSON.
     pub async fn tail(&self, minion: &str, path: &str, lines: Value) -> Answer {
         self.post_json(
@@ -183,9 +204,32 @@ async fn answer(req: reqwest::RequestBuilder) -> Answer {
     }
 }
 
-/// A fresh file in the stack's `LOG_DIR` holding `lines` (`name-N` each).
+/// Where the tests put the files they tail: the stack's `LOG_DIR` when every
+/// segment of it passes logtail's path rule, else (the stack keeps LOG_DIR
+/// under `.stack/`, whose leading dot logtail refuses) a directory under
+/// `/var/log`, which the stack allows in logview, the eauth ACL and logtail.
+pub fn test_log_dir() -> PathBuf {
+    let log_dir = stack().path("LOG_DIR");
+    let ok = log_dir.to_string_lossy().split('/').skip(1).all(|seg| {
+        seg.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            && seg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    });
+    let dir = if ok {
+        log_dir
+    } else {
+        PathBuf::from("/var/log/salt-logview-tests")
+    };
+    std::fs::create_dir_all(&dir).expect("create the test log directory");
+    dir
+}
+
+/// A fresh file in [`test_log_dir`] holding `lines` (`name-N` each).
 pub fn log_file(name: &str, lines: usize) -> PathBuf {
-    let dir = stack().path("LOG_DIR");
+    let dir = test_log_dir();
     let path = dir.join(format!("api-{name}-{}.log", unique()));
     let text: String = (1..=lines).map(|i| format!("{name}-{i}\n")).collect();
     std::fs::write(&path, text).expect("write the test log file");

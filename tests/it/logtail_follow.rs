@@ -134,3 +134,53 @@ fn invalid_utf8_is_replaced_and_crlf_is_stripped() {
     let got = env.wait_lines(&env.stream(&path), 3);
     assert_eq!(got, ["bad \u{fffd}\u{fffd} bytes", "windows", "last"]);
 }
+
+#[test]
+fn the_rate_limit_drops_excess_lines_and_counts_them_exactly() {
+    let env = Env::with_config("rate_limit_lines_per_sec = 100");
+    let path = env.log("noisy.log");
+    // The backlog is exempt from the limit.
+    let (backlog, bytes) = numbered("backlog", 0, 300);
+    append(&path, &bytes);
+    let _t = env.follow(&path, 300);
+    let stream = env.stream(&path);
+    assert_eq!(env.wait_lines(&stream, 300), backlog);
+    // A burst of 1000 lines: one second's worth passes, the rest is counted.
+    let (_, bytes) = numbered("burst", 0, 1000);
+    append(&path, &bytes);
+    let accounted = || {
+        let passed = env.lines(&stream).len() - 300;
+        let dropped: usize = env
+            .events(&stream)
+            .iter()
+            .filter(|e| e.kind == EventKind::Dropped)
+            .map(|e| {
+                assert_eq!(e.get("reason"), Some("rate-limit"));
+                e.get("count")
+                    .and_then(|c| c.parse::<usize>().ok())
+                    .expect("count")
+            })
+            .sum();
+        (passed, dropped)
+    };
+    env.wait_until("every burst line passed or counted", || {
+        let (p, d) = accounted();
+        p + d == 1000
+    });
+    let (passed, dropped) = accounted();
+    assert!(
+        passed >= 100 && dropped > 0,
+        "passed {passed}, dropped {dropped}"
+    );
+    // The lines that passed are burst lines, in order, none twice.
+    let got = env.lines(&stream);
+    let (burst, _) = numbered("burst", 0, 1000);
+    let mut from = 0;
+    for line in &got[300..] {
+        let at = burst[from..]
+            .iter()
+            .position(|b| b == line)
+            .expect("a burst line, in order");
+        from += at + 1;
+    }
+}

@@ -267,3 +267,25 @@ fn version_and_usage_errors_have_their_exit_codes() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn stop_finds_a_tailer_whose_file_is_missing() {
+    let env = Env::new();
+    let path = env.log("gone.log");
+    append(&path, b"x\n");
+    let mut t = env.follow(&path, 1);
+    std::fs::remove_file(&path).expect("rm");
+    let stream = env.stream(&path);
+    env.wait_event(&stream, EventKind::Missing);
+    let out = env.stop(&path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(t.wait_exit().success());
+    assert_eq!(
+        env.wait_event(&stream, EventKind::Stopped).get("reason"),
+        Some("stop-command")
+    );
+}

@@ -10,13 +10,10 @@ mod stream_ws;
 /// Shared helpers: the stack's coordinates, spawning processes.
 mod support;
 
-/// logtail distributed by the Salt state through salt-api; the eauth ACLs.
-mod stack_deploy;
-
 /// Helpers of the api_* modules: logview in-process, Redis, /proc.
 mod api_support;
 
-/// POST /api/tail: the Django flow, WebSocket order, one tailer, idle exit.
+/// POST /api/tail: the Django flow, WebSocket order, one tailer, idle exit, local mode.
 mod api_tail;
 
 /// Every bad input answered clearly with nothing started.
@@ -35,3 +32,6 @@ mod logtail_harness;
 mod logtail_lifecycle;
 mod logtail_outage;
 mod logtail_rotation;
+
+/// logtail distributed by the Salt state through salt-api; the eauth ACLs.
+mod stack_deploy;

@@ -23,8 +23,6 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Name of the cookie holding the nonce.
 pub const COOKIE_NAME: &str = "slv_csrf";
-/// Name of the form field holding the token.
-pub const FIELD: &str = "csrf";
 /// Bytes of randomness in a nonce.
 const NONCE_BYTES: usize = 18;
 
@@ -134,9 +132,15 @@ pub fn verify(
         .map_err(|_| CsrfError::BadToken)
 }
 
-/// The `Origin` (or, without it, `Sec-Fetch-Site`) must name logview itself.
+/// The `Origin` (or, without a usable one, `Sec-Fetch-Site`) must name logview
+/// itself. `Origin: null` is what a browser sends on a plain form post from a
+/// page with `Referrer-Policy: no-referrer` (ours), so it is not usable.
 fn check_origin(settings: &Settings, headers: &HeaderMap) -> Result<(), CsrfError> {
-    if let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) {
+    let origin = headers
+        .get(ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .filter(|o| *o != "null");
+    if let Some(origin) = origin {
         let ours = origin_of(&settings.server.public_url);
         let allowed = ours.as_deref() == Some(origin.to_ascii_lowercase().as_str())
             || settings
@@ -235,11 +239,14 @@ mod tests {
         ));
 
         let mut fetch_meta = with_cookie(&issued.set_cookie.expect("cookie"));
-        fetch_meta.remove(ORIGIN);
+        fetch_meta.insert(ORIGIN, HeaderValue::from_static("null"));
         fetch_meta.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
         assert!(matches!(
             verify(&s, &fetch_meta, "ops", &issued.token),
             Err(CsrfError::ForeignOrigin(_))
         ));
+        // A same-origin form post under `Referrer-Policy: no-referrer`.
+        fetch_meta.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert_eq!(verify(&s, &fetch_meta, "ops", &issued.token), Ok(()));
     }
 }

@@ -53,6 +53,11 @@ impl RedisServer {
         self.port
     }
 
+    /// The server's pid (benchmarks read its CPU time).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// URL of the tailer user (what logtail's config holds).
     pub fn tailer_url(&self) -> String {
         format!("redis://logtail:{TAILER_PASS}@127.0.0.1:{}/0", self.port)

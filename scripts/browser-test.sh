@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs the browser tests (tests/browser/*.test.js) in Debian's headless
+# Chromium against a running test stack: installs what is missing first
+# (apt: chromium, chromium-driver; npm: playwright-core from package-lock.json),
+# then `node --test`. scripts/test.sh calls it with SLV_STACK_ENV set and the
+# test stack up; by hand:
+#
+#   scripts/stack.sh up --name test
+#   SLV_STACK_ENV=.stack/test/stack.env scripts/browser-test.sh
+#
+# Screenshots land in target/screenshots/.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+
+say() { printf '[browser-test] %s\n' "$*" >&2; }
+die() {
+    printf '[browser-test] ERROR: %s\n' "$*" >&2
+    exit 1
+}
+
+[[ -n "${SLV_STACK_ENV:-}" ]] || die "SLV_STACK_ENV is not set: run scripts/test.sh, or bring up a stack and pass its stack.env (see the top of this script)"
+[[ -r "$SLV_STACK_ENV" ]] || die "SLV_STACK_ENV=$SLV_STACK_ENV is not a readable file"
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    say "installing Debian's chromium and chromium-driver"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null ||
+        die "apt-get install chromium chromium-driver failed"
+fi
+
+command -v node >/dev/null || die "node (>= 20) is needed for the browser tests"
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+((node_major >= 20)) || die "node $(node --version) is too old: the browser tests need node >= 20"
+
+if [[ ! -d node_modules/playwright-core ]]; then
+    say "installing playwright-core (npm ci, from package-lock.json; no browser download)"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >&2 ||
+        die "npm ci failed"
+fi
+
+say "chromium: $(chromium --version 2>/dev/null || echo unknown); node $(node --version)"
+# One test file at a time, in name order: viewer_restart.test.js sorts last on
+# purpose, as it stops and starts the stack's logview.
+exec node --test --test-concurrency=1 tests/browser/

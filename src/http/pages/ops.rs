@@ -1,0 +1,406 @@
+//! The ops page of one minion, `GET /minions/{minion_id}`, and its two form
+//! posts (`…/tail`, `…/run`). The posts use the same orchestration as the
+//! JSON API; a browser without JavaScript gets the page again with the viewer
+//! or the error in words, `static/js/ops.js` gets the API's JSON shape.
+
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Form, Path, Query, State};
+use axum::http::header::{ACCEPT, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use minijinja::{context, Value};
+use serde::{Deserialize, Serialize};
+
+use super::security::{self, PageKind};
+use super::{auth_error_page, csrf, error_page, render, ErrorText};
+use crate::http::auth::Operator;
+use crate::http::error::ApiError;
+use crate::http::templates::url_value;
+use crate::http::AppState;
+use crate::session::{MinionStatus, Reachability, TailRequest};
+use crate::settings::Settings;
+use crate::target::MinionId;
+
+/// `?log_path=` pre-fills the form (a link from elsewhere); it starts nothing.
+#[derive(Debug, Default, Deserialize)]
+pub struct Prefill {
+    #[serde(default)]
+    log_path: Option<String>,
+}
+
+/// The "tail a log file" form.
+#[derive(Debug, Default, Deserialize)]
+pub struct TailForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    log_path: String,
+    #[serde(default)]
+    line_count: String,
+}
+
+/// A "Run" button's form.
+#[derive(Debug, Default, Deserialize)]
+pub struct RunForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    command: String,
+}
+
+/// What the tail form shows.
+#[derive(Debug, Serialize)]
+struct FormValues {
+    log_path: String,
+    line_count: String,
+}
+
+/// An error shown inline next to the form that caused it.
+#[derive(Debug, Serialize)]
+struct FormError {
+    /// `tail` or `run`.
+    form: &'static str,
+    message: String,
+    field: Option<&'static str>,
+}
+
+/// How the page was reached and what to show besides the forms.
+struct Outcome {
+    status: StatusCode,
+    form: FormValues,
+    error: Option<FormError>,
+    viewer_url: Option<String>,
+}
+
+/// The minion status badge: state key (CSS), short text, full sentence.
+fn badge(status: &MinionStatus) -> (&'static str, &'static str) {
+    match status.reachability {
+        Reachability::Answers => ("answers", "answers"),
+        Reachability::NoAnswer => ("silent", "does not answer"),
+        Reachability::Unknown => ("silent", "not known to the master"),
+        Reachability::SaltUnavailable => ("unknown", "salt-api unreachable"),
+        Reachability::NotChecked => ("unknown", "not checked"),
+    }
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+/// Renders the ops page of `minion` for `user`.
+async fn ops_page(
+    app: &AppState,
+    headers: &HeaderMap,
+    minion: &MinionId,
+    user: &str,
+    outcome: Outcome,
+) -> Response {
+    let status = match app.orchestrator.minion_status(minion.as_str()).await {
+        Ok(s) => {
+            let (key, text) = badge(&s);
+            context! { key => key, text => text, detail => s.message }
+        }
+        Err(e) => context! { key => "unknown", text => "not checked", detail => e.to_string() },
+    };
+    let issued = csrf::issue(&app.settings, headers, user);
+    let status_code = outcome.status;
+    let ctx = page_context(&app.settings, minion, user, status, &issued.token, outcome);
+    let mut response = render(app, status_code, "minion.html", ctx, PageKind::EmbedsViewer);
+    if let Some(cookie) = issued
+        .set_cookie
+        .and_then(|c| HeaderValue::from_str(&c).ok())
+    {
+        response.headers_mut().append(SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// Everything `minion.html` shows.
+fn page_context(
+    settings: &Settings,
+    minion: &MinionId,
+    user: &str,
+    status: Value,
+    csrf_token: &str,
+    outcome: Outcome,
+) -> Value {
+    let commands: Vec<Value> = settings
+        .commands
+        .iter()
+        .map(|(name, c)| context! { name => name, description => c.description, argv => c.argv.join(" ") })
+        .collect();
+    context! {
+        minion => minion.as_str(),
+        user => user,
+        status => status,
+        csrf => csrf_token,
+        form => outcome.form,
+        error => outcome.error,
+        viewer_url => outcome.viewer_url.map(url_value),
+        suggestions => settings.tail.suggestions,
+        allowed_paths => settings.tail.allowed_paths,
+        max_lines => settings.tail.max_lines,
+        commands => commands,
+    }
+}
+
+/// The page for a minion id that is not one.
+fn bad_minion(app: &AppState, e: crate::target::InputError) -> Response {
+    let status = ApiError::from(e.clone()).status();
+    error_page(
+        app,
+        status,
+        ErrorText {
+            title: "Not a minion id",
+            message: e.message,
+            hint: "Open /minions/<minion id>, e.g. /minions/web-01.",
+        },
+    )
+}
+
+/// `GET /minions/{minion_id}`.
+pub async fn page(
+    State(app): State<AppState>,
+    operator: Result<Operator, ApiError>,
+    Path(minion): Path<String>,
+    prefill: Result<Query<Prefill>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let op = match operator {
+        Ok(op) => op,
+        Err(e) => return auth_error_page(&app, e),
+    };
+    let minion = match MinionId::parse(&minion) {
+        Ok(m) => m,
+        Err(e) => return bad_minion(&app, e),
+    };
+    let log_path = prefill
+        .ok()
+        .and_then(|Query(p)| p.log_path)
+        .unwrap_or_default();
+    let outcome = Outcome {
+        status: StatusCode::OK,
+        form: FormValues {
+            log_path,
+            line_count: app.settings.tail.default_lines.to_string(),
+        },
+        error: None,
+        viewer_url: None,
+    };
+    ops_page(&app, &headers, &minion, &op.name, outcome).await
+}
+
+/// Answers a form post: the API's JSON for `ops.js`, the page otherwise.
+async fn answer(
+    app: &AppState,
+    headers: &HeaderMap,
+    minion: &MinionId,
+    user: &str,
+    form_name: &'static str,
+    form: FormValues,
+    result: Result<String, ApiError>,
+) -> Response {
+    if wants_json(headers) {
+        let response = match result {
+            Ok(url) => Json(serde_json::json!({ "success": true, "url": url })).into_response(),
+            Err(e) => e.into_response(),
+        };
+        return security::with_headers(response, None);
+    }
+    let outcome = match result {
+        Ok(url) => Outcome {
+            status: StatusCode::OK,
+            form,
+            error: None,
+            viewer_url: Some(url),
+        },
+        Err(e) => Outcome {
+            status: e.status(),
+            form,
+            error: Some(FormError {
+                form: form_name,
+                field: e.field(),
+                message: e.to_string(),
+            }),
+            viewer_url: None,
+        },
+    };
+    ops_page(app, headers, minion, user, outcome).await
+}
+
+fn unreadable(e: FormRejection) -> ApiError {
+    ApiError::BadRequest {
+        message: format!("the form could not be read ({e}); reload the page and try again"),
+        field: None,
+    }
+}
+
+/// `POST /minions/{minion_id}/tail`: starts a tail, then shows its viewer.
+pub async fn start_tail(
+    State(app): State<AppState>,
+    operator: Result<Operator, ApiError>,
+    Path(minion): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<TailForm>, FormRejection>,
+) -> Response {
+    let op = match operator {
+        Ok(op) => op,
+        Err(e) => return auth_error_page(&app, e),
+    };
+    let minion = match MinionId::parse(&minion) {
+        Ok(m) => m,
+        Err(e) => return bad_minion(&app, e),
+    };
+    let (form, result) = match form {
+        Ok(Form(f)) => {
+            let result = tail(&app, &headers, &minion, &op, &f).await;
+            (f, result)
+        }
+        Err(e) => (TailForm::default(), Err(unreadable(e))),
+    };
+    let values = FormValues {
+        log_path: form.log_path,
+        line_count: form.line_count,
+    };
+    answer(&app, &headers, &minion, &op.name, "tail", values, result).await
+}
+
+async fn tail(
+    app: &AppState,
+    headers: &HeaderMap,
+    minion: &MinionId,
+    op: &Operator,
+    form: &TailForm,
+) -> Result<String, ApiError> {
+    csrf::verify(&app.settings, headers, &op.name, &form.csrf)
+        .map_err(|e| ApiError::Forbidden(e.to_string()))?;
+    let request = TailRequest::from_raw(
+        &app.settings,
+        minion.as_str(),
+        form.log_path.trim(),
+        Some(form.line_count.as_str()),
+    )?;
+    tracing::info!(user = %op.name, minion = %minion.as_str(), path = %request.log_path, "ops page: start tail");
+    let started = app.orchestrator.start_tail(request).await?;
+    Ok(started.viewer_url)
+}
+
+/// `POST /minions/{minion_id}/run`: runs an allow-listed command, then shows its viewer.
+pub async fn run_command(
+    State(app): State<AppState>,
+    operator: Result<Operator, ApiError>,
+    Path(minion): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<RunForm>, FormRejection>,
+) -> Response {
+    let op = match operator {
+        Ok(op) => op,
+        Err(e) => return auth_error_page(&app, e),
+    };
+    let minion = match MinionId::parse(&minion) {
+        Ok(m) => m,
+        Err(e) => return bad_minion(&app, e),
+    };
+    let result = match form {
+        Ok(Form(f)) => run(&app, &headers, &minion, &op, &f).await,
+        Err(e) => Err(unreadable(e)),
+    };
+    let values = FormValues {
+        log_path: String::new(),
+        line_count: app.settings.tail.default_lines.to_string(),
+    };
+    answer(&app, &headers, &minion, &op.name, "run", values, result).await
+}
+
+async fn run(
+    app: &AppState,
+    headers: &HeaderMap,
+    minion: &MinionId,
+    op: &Operator,
+    form: &RunForm,
+) -> Result<String, ApiError> {
+    csrf::verify(&app.settings, headers, &op.name, &form.csrf)
+        .map_err(|e| ApiError::Forbidden(e.to_string()))?;
+    tracing::info!(user = %op.name, minion = %minion.as_str(), command = %form.command, "ops page: run command");
+    let started = app
+        .orchestrator
+        .run_command(minion.as_str(), &form.command)
+        .await?;
+    Ok(started.viewer_url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::templates::environment;
+    use std::path::PathBuf;
+
+    fn settings() -> Settings {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
+        Settings::load(&[path]).expect("shipped settings load")
+    }
+
+    fn render_page(outcome: Outcome) -> String {
+        let s = settings();
+        let minion = MinionId::parse("web-01").expect("valid id");
+        let status =
+            context! { key => "answers", text => "answers", detail => "minion web-01 answers" };
+        let ctx = page_context(&s, &minion, "ops", status, "TOKEN123", outcome);
+        environment(&s)
+            .and_then(|env| env.get_template("minion.html")?.render(ctx))
+            .expect("minion.html renders")
+    }
+
+    fn fresh() -> Outcome {
+        Outcome {
+            status: StatusCode::OK,
+            form: FormValues {
+                log_path: String::new(),
+                line_count: "200".into(),
+            },
+            error: None,
+            viewer_url: None,
+        }
+    }
+
+    #[test]
+    fn the_page_has_both_forms_with_their_token_and_the_suggestions() {
+        let html = render_page(fresh());
+        assert!(html.contains("action=\"http://127.0.0.1:8080/minions/web-01/tail\""));
+        assert!(html.contains("action=\"http://127.0.0.1:8080/minions/web-01/run\""));
+        assert_eq!(
+            html.matches("name=\"csrf\" value=\"TOKEN123\"").count(),
+            1 + settings().commands.len()
+        );
+        assert!(html.contains("<option value=\"&#x2f;var&#x2f;log&#x2f;syslog\">"));
+        assert!(html.contains("name=\"command\" value=\"disk\""));
+        assert!(html.contains("id=\"viewer-frame\" title=\"live view\" hidden"));
+    }
+
+    #[test]
+    fn an_error_is_shown_next_to_its_form_and_escaped() {
+        let mut outcome = fresh();
+        outcome.form.log_path = "/var/log/<b>".into();
+        outcome.error = Some(FormError {
+            form: "tail",
+            message: "file /var/log/<b> does not exist on web-01".into(),
+            field: Some("log_path"),
+        });
+        let html = render_page(outcome);
+        assert!(html.contains("does not exist on web-01"));
+        assert!(!html.contains("<b>"));
+        assert!(html.contains("aria-invalid=\"true\""));
+    }
+
+    #[test]
+    fn a_started_view_is_framed_on_the_page() {
+        let mut outcome = fresh();
+        outcome.viewer_url = Some("http://127.0.0.1:8080/view/abc.def".into());
+        let html = render_page(outcome);
+        assert!(html.contains("<iframe id=\"viewer-frame\" title=\"live view\" src=\"http://127.0.0.1:8080/view/abc.def\">"));
+    }
+}

@@ -1,0 +1,141 @@
+//! `GET /view/{ticket}`: the live viewer page. The ticket is verified first;
+//! an invalid or expired one gets the error page in words. The page carries
+//! its config (stream URLs derived from `server.public_url`, the limits) as
+//! JSON for `static/js/viewer.js`.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use minijinja::context;
+use serde::Serialize;
+
+use super::security::PageKind;
+use super::{error_page, render, ErrorText};
+use crate::http::error::{ApiError, Challenge};
+use crate::http::AppState;
+use crate::settings::Settings;
+use crate::tickets::{Ticket, TicketKind};
+
+/// What `viewer.js` reads from `<script id="viewer-config">` (the browser
+/// wire protocol's viewer config).
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct ViewerConfig {
+    /// WebSocket URL of the stream (`ws(s)://…/ws/{ticket}`).
+    pub ws_url: String,
+    /// SSE URL of the stream (`http(s)://…/sse/{ticket}`).
+    pub sse_url: String,
+    /// Minion id.
+    pub minion: String,
+    /// The followed file (file tickets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The command name (command tickets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// `file` or `command`.
+    pub kind: &'static str,
+    /// Ticket expiry, unix seconds.
+    pub expires_at: u64,
+    /// Lines the page keeps at most.
+    pub max_lines: u32,
+    /// Seconds between heartbeats on an idle stream.
+    pub heartbeat_secs: u64,
+}
+
+impl ViewerConfig {
+    /// The config of the viewer of `ticket` (whose signed form is `token`).
+    pub fn new(settings: &Settings, ticket: &Ticket, token: &str) -> ViewerConfig {
+        let base = settings.public_base();
+        let ws_base = if let Some(rest) = base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            base.clone()
+        };
+        let (kind, path, command) = match ticket.kind {
+            TicketKind::File => ("file", Some(ticket.target.clone()), None),
+            TicketKind::Command => ("command", None, Some(ticket.target.clone())),
+        };
+        ViewerConfig {
+            ws_url: format!("{ws_base}ws/{token}"),
+            sse_url: format!("{base}sse/{token}"),
+            minion: ticket.minion.clone(),
+            path,
+            command,
+            kind,
+            expires_at: ticket.exp,
+            max_lines: settings.viewer.max_lines,
+            heartbeat_secs: settings.viewer.heartbeat_secs,
+        }
+    }
+}
+
+/// `GET /view/{ticket}`.
+pub async fn page(State(app): State<AppState>, Path(token): Path<String>) -> Response {
+    let settings = &app.settings;
+    let ticket = match app.signer.verify(&token) {
+        Ok(t) => t,
+        Err(e) => {
+            let status = ApiError::Unauthorized {
+                message: e.to_string(),
+                challenge: Challenge::Bearer,
+            }
+            .status();
+            return error_page(
+                &app,
+                status,
+                ErrorText {
+                    title: "This viewer link cannot be used",
+                    message: e.to_string(),
+                    hint: "Viewer links are issued when a tail or command is started \
+                           (ops page or API) and are valid for a limited time.",
+                },
+            );
+        }
+    };
+    let config = ViewerConfig::new(settings, &ticket, &token);
+    let kind = config.kind;
+    render(
+        &app,
+        axum::http::StatusCode::OK,
+        "viewer.html",
+        context! {
+            minion => ticket.minion,
+            kind => kind,
+            target => ticket.target,
+            config => config,
+        },
+        PageKind::Plain,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn stream_urls_follow_the_public_url_and_its_scheme() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
+        let mut s = Settings::load(&[path]).expect("shipped settings load");
+        s.server.public_url = "https://ops.example.com/logview".to_owned();
+        let ticket = Ticket {
+            kind: TicketKind::Command,
+            minion: "web-01".into(),
+            target: "disk".into(),
+            stream: "logs:web-01:cmd:disk:0123456789abcdef".into(),
+            exp: 42,
+        };
+        let c = ViewerConfig::new(&s, &ticket, "p.s");
+        assert_eq!(c.ws_url, "wss://ops.example.com/logview/ws/p.s");
+        assert_eq!(c.sse_url, "https://ops.example.com/logview/sse/p.s");
+        assert_eq!(
+            (c.kind, c.command.as_deref(), c.path.as_deref()),
+            ("command", Some("disk"), None)
+        );
+        let json = serde_json::to_value(&c).expect("serialises");
+        assert!(json.get("path").is_none());
+        assert_eq!(json["expires_at"], 42);
+        assert_eq!(json["max_lines"], s.viewer.max_lines);
+    }
+}

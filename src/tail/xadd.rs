@@ -1,0 +1,115 @@
+//! Encodes queued entries as `XADD <stream> MAXLEN ~ N * field value…`
+//! commands in RESP, straight into the reused pipeline buffer (field names
+//! from [`wire`]).
+
+use super::publish::{Item, Target};
+use crate::wire::{self, field};
+
+/// Appends the RESP encoding of `XADD stream MAXLEN ~ N * fields…` for
+/// `item` to `out` (field names from [`wire`]).
+pub fn encode_xadd(out: &mut Vec<u8>, target: &Target, item: &Item) {
+    let max_len = target.max_len.to_string();
+    let head: [&[u8]; 6] = [
+        b"XADD",
+        target.stream.as_bytes(),
+        b"MAXLEN",
+        b"~",
+        max_len.as_bytes(),
+        b"*",
+    ];
+    match item {
+        Item::Lines(b) => {
+            let fd = b.fd.map(|fd| fd.to_string());
+            let cut = (b.cut > 0).then(|| b.cut.to_string());
+            let mut args: Vec<&[u8]> = head.to_vec();
+            args.extend([
+                field::KIND.as_bytes(),
+                wire::KIND_LINES.as_bytes(),
+                field::LINES.as_bytes(),
+                b.text.as_bytes(),
+            ]);
+            if let Some(fd) = &fd {
+                args.extend([field::FD.as_bytes(), fd.as_bytes()]);
+            }
+            if let Some(cut) = &cut {
+                args.extend([field::CUT.as_bytes(), cut.as_bytes()]);
+            }
+            encode_command(out, &args);
+        }
+        Item::Event(ev) => {
+            let fields = wire::Entry::Event(ev.clone()).to_fields();
+            let mut args: Vec<&[u8]> = head.to_vec();
+            for (k, v) in &fields {
+                args.extend([k.as_bytes(), v.as_bytes()]);
+            }
+            encode_command(out, &args);
+        }
+    }
+}
+
+/// RESP encoding of one command: `*N` then `$len` + bytes per argument.
+fn encode_command(out: &mut Vec<u8>, args: &[&[u8]]) {
+    use std::io::Write;
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "*{}\r\n", args.len());
+    for a in args {
+        let _ = write!(out, "${}\r\n", a.len());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tail::batch::Batch;
+
+    #[test]
+    fn commands_are_encoded_as_resp_arrays_of_bulk_strings() {
+        let mut out = Vec::new();
+        encode_command(&mut out, &[b"XADD", b"k", b""]);
+        assert_eq!(out, b"*3\r\n$4\r\nXADD\r\n$1\r\nk\r\n$0\r\n\r\n");
+    }
+
+    #[test]
+    fn a_lines_entry_carries_the_wire_fields() {
+        let target = Target {
+            stream: "logs:m:/x".into(),
+            max_len: 100,
+            buffer_max_bytes: 1 << 20,
+        };
+        let item = Item::Lines(Batch {
+            text: "a\nb".into(),
+            lines: 2,
+            cut: 1,
+            fd: Some(2),
+        });
+        let mut out = Vec::new();
+        encode_xadd(&mut out, &target, &item);
+        let text = String::from_utf8(out).expect("ascii");
+        let parts: Vec<&str> = text
+            .split("\r\n")
+            .filter(|p| !(p.len() > 1 && p.starts_with(['*', '$'])))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                "XADD",
+                "logs:m:/x",
+                "MAXLEN",
+                "~",
+                "100",
+                "*",
+                "kind",
+                "lines",
+                "lines",
+                "a\nb",
+                "fd",
+                "2",
+                "cut",
+                "1",
+                ""
+            ]
+        );
+    }
+}
