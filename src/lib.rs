@@ -23,6 +23,8 @@ pub mod metrics;
 #[cfg(feature = "server")]
 pub mod password;
 #[cfg(feature = "server")]
+pub mod path_glob;
+#[cfg(feature = "server")]
 pub mod salt_api;
 #[cfg(feature = "server")]
 pub mod session;

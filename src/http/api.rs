@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use super::auth::ApiClient;
 use super::error::ApiError;
 use super::state::AppState;
-use crate::session::{Orchestrator, Started, TailRequest};
+use crate::session::{Started, TailRequest};
 
 /// `/api/*` routes.
 pub fn router() -> Router<AppState> {
@@ -31,6 +31,7 @@ async fn tail(
     _client: ApiClient,
     fields: Fields,
 ) -> Result<Response, ApiError> {
+    stream_capacity(&state)?;
     let req = TailRequest::from_raw(
         &state.settings,
         &fields.text("minion_id")?.unwrap_or_default(),
@@ -42,14 +43,27 @@ async fn tail(
 }
 
 async fn run(
-    State(orchestrator): State<Orchestrator>,
+    State(state): State<AppState>,
     _client: ApiClient,
     fields: Fields,
 ) -> Result<Response, ApiError> {
+    stream_capacity(&state)?;
     let minion = fields.text("minion_id")?.unwrap_or_default();
     let command = fields.text("command")?.unwrap_or_default();
-    let started = orchestrator.run_command(&minion, &command).await?;
+    let started = state.orchestrator.run_command(&minion, &command).await?;
     Ok(success(&started))
+}
+
+/// Refuses to start a tailer whose viewer could not be attached: this
+/// process already reads `limits.max_streams` streams.
+fn stream_capacity(state: &AppState) -> Result<(), ApiError> {
+    let limit = state.settings.limits.max_streams;
+    if state.hub.active_streams() >= limit {
+        return Err(ApiError::LimitReached(format!(
+            "this logview instance already follows its maximum of {limit} streams (limits.max_streams); try again when a viewer closes"
+        )));
+    }
+    Ok(())
 }
 
 fn success(started: &Started) -> Response {

@@ -13,7 +13,7 @@ use secrecy::ExposeSecret;
 use tokio::time::Instant;
 
 use crate::settings::Settings;
-use crate::wire::{self, Entry, EventKind};
+use crate::wire::{self, Entry, EventKind, StopReason};
 
 /// How a launched tailer announced itself (or did not).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,7 +133,16 @@ impl StreamControl {
                         Some(Entry::Event(ev)) if ev.kind == EventKind::Started => {
                             return Ok(Confirmation::Started { id: entry.id });
                         }
-                        Some(Entry::Event(ev)) if ev.kind == EventKind::Stopped => {
+                        // `replaced` / `stop-command` are the previous tailer
+                        // saying goodbye (its `stop` may land after `after`).
+                        Some(Entry::Event(ev))
+                            if ev.kind == EventKind::Stopped
+                                && !matches!(
+                                    ev.get("reason"),
+                                    Some(r) if r == StopReason::Replaced.as_str()
+                                        || r == StopReason::StopCommand.as_str()
+                                ) =>
+                        {
                             return Ok(Confirmation::Stopped {
                                 reason: ev.get("reason").unwrap_or("unknown").to_owned(),
                                 message: ev.message,

@@ -184,6 +184,17 @@ impl Hub {
             }
             None => {
                 if streams.len() >= limits.max_streams {
+                    // A stream in its grace period (no viewer) makes room.
+                    let idle = streams
+                        .iter()
+                        .find(|(_, s)| s.state().viewers == 0)
+                        .map(|(k, _)| k.clone());
+                    if let Some(shared) = idle.and_then(|k| streams.remove(&k)) {
+                        shared.cancel.cancel();
+                        inner.metrics.stream_closed();
+                    }
+                }
+                if streams.len() >= limits.max_streams {
                     return Err(HubError::TooManyStreams {
                         limit: limits.max_streams,
                     });

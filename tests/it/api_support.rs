@@ -146,6 +146,17 @@ impl TestApp {
         answer(req).await
     }
 
+    /// GET `url` with the bearer token (`auth`) or none: status and body text.
+    pub async fn get_text(&self, url: &str, auth: bool) -> (u16, String) {
+        let mut req = self.http.get(url);
+        if auth {
+            req = req.bearer_auth(self.token());
+        }
+        let resp = req.send().await.expect("logview answers");
+        let status = resp.status().as_u16();
+        (status, resp.text().await.expect("body"))
+    }
+
     /// POST /api/tail as JSON.
     pub async fn tail(&self, minion: &str, path: &str, lines: Value) -> Answer {
         self.post_json(

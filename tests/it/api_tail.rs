@@ -49,6 +49,61 @@ async fn django_post_gives_a_url_whose_ticket_verifies_and_the_backlog_is_in_red
     let want: Vec<String> = (41..=50).map(|i| format!("django-{i}")).collect();
     assert_eq!(lines_of(&got), want, "exactly the last 10 lines, in order");
     assert_eq!(tailers_following(&file).len(), 1);
+
+    let (status, page) = app.get_text(&url, false).await;
+    assert_eq!(status, 200, "the viewer page opens: {page}");
+    assert!(page.contains("id=\"viewer-config\""), "{page}");
+    let (status, metrics) = app.get_text(&format!("{}metrics", app.base), true).await;
+    assert_eq!(status, 200);
+    for function in ["file.file_exists", "cmd.run_all", "cmd.run_bg"] {
+        let line = format!("logview_salt_calls_total{{function=\"{function}\",outcome=\"ok\"}} ");
+        assert!(
+            metrics.contains(&line),
+            "/metrics counts {function}: {metrics}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn local_mode_tails_a_file_on_logviews_own_host_without_salt() {
+    let s = stack();
+    let dir = test_log_dir();
+    let glob = format!("{}/**", dir.display());
+    let app = spawn_app(&[
+        ("LOGVIEW__LOCAL__ENABLED", "true"),
+        ("LOGVIEW__LOCAL__HOST_ID", "logview-host"),
+        ("LOGVIEW__LOCAL__ALLOWED_PATHS", glob.as_str()),
+        ("LOGVIEW__LOCAL__LOGTAIL_BIN", s.get("LOGTAIL_BIN")),
+        ("LOGVIEW__LOCAL__LOGTAIL_CONFIG", s.get("LOGTAIL_CONFIG")),
+        // salt-api is not consulted: an address where nothing listens
+        ("LOGVIEW__SALT__API_URL", "http://127.0.0.1:9/"),
+    ])
+    .await;
+    let file = log_file("local", 8);
+    let path = file.to_string_lossy().into_owned();
+    let url = app
+        .tail("logview-host", &path, json!(3))
+        .await
+        .url()
+        .to_owned();
+    let ticket = app.ticket_of(&url);
+    assert_eq!(ticket.minion, "logview-host");
+    assert_eq!(ticket.stream, app.stream_of("logview-host", &path));
+    let got = eventually(WAIT, async || {
+        let e = entries(&ticket.stream).await;
+        (lines_of(&e).len() >= 3).then_some(e)
+    })
+    .await
+    .expect("the local backlog reaches Redis");
+    assert_eq!(lines_of(&got), ["local-6", "local-7", "local-8"]);
+    assert_eq!(tailers_following(&file).len(), 1, "one local tailer");
+
+    let outside = app.tail("logview-host", "/etc/passwd", json!(3)).await;
+    assert_eq!(outside.status, 400, "{outside:?}");
+    assert!(
+        outside.message().contains(&glob),
+        "local allow-list named: {outside:?}"
+    );
 }
 
 #[tokio::test]

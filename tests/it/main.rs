@@ -1,13 +1,19 @@
 //! The one integration-test binary. Each module tests one boundary against the
 //! real stack (`scripts/test.sh` brings it up and sets `SLV_STACK_ENV`).
 
+mod stream_health;
+mod stream_lease;
+mod stream_sse;
+/// Fixtures of the stream_* tests.
+mod stream_support;
+mod stream_ws;
 /// Shared helpers: the stack's coordinates, spawning processes.
 mod support;
 
 /// Helpers of the api_* modules: logview in-process, Redis, /proc.
 mod api_support;
 
-/// POST /api/tail: the Django flow, WebSocket order, one tailer, idle exit.
+/// POST /api/tail: the Django flow, WebSocket order, one tailer, idle exit, local mode.
 mod api_tail;
 
 /// Every bad input answered clearly with nothing started.

@@ -1,0 +1,67 @@
+//! Path globs of the allow-lists (`tail.allowed_paths`, `local.allowed_paths`):
+//! `*` matches within one segment, `**` as a whole segment matches one or more
+//! segments; and the literal root of a glob, which the eauth ACL spells out.
+
+/// Whether absolute `path` matches absolute glob `glob`: `*` for any run of
+/// characters within one segment, `**` as a whole segment for one or more
+/// segments (so `/var/log/**` matches files below `/var/log`, not the
+/// directory itself).
+pub fn glob_matches(glob: &str, path: &str) -> bool {
+    let g: Vec<&str> = glob.trim_start_matches('/').split('/').collect();
+    let p: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match_segments(&g, &p)
+}
+
+fn match_segments(g: &[&str], p: &[&str]) -> bool {
+    match g.split_first() {
+        None => p.is_empty(),
+        Some((&"**", rest)) => (1..=p.len()).any(|skip| match_segments(rest, &p[skip..])),
+        Some((first, rest)) => match p.split_first() {
+            Some((seg, prest)) => {
+                wildcard(first.as_bytes(), seg.as_bytes()) && match_segments(rest, prest)
+            }
+            None => false,
+        },
+    }
+}
+
+/// `*` matches any run of bytes within a segment.
+fn wildcard(pat: &[u8], s: &[u8]) -> bool {
+    match pat.split_first() {
+        None => s.is_empty(),
+        Some((b'*', rest)) => (0..=s.len()).any(|i| wildcard(rest, &s[i..])),
+        Some((c, rest)) => s.first() == Some(c) && wildcard(rest, &s[1..]),
+    }
+}
+
+/// How many leading segments of `glob` are literal (contain no `*`).
+pub fn literal_prefix_len(glob: &str) -> usize {
+    glob.trim_start_matches('/')
+        .split('/')
+        .take_while(|seg| !seg.contains('*'))
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_one_segment_per_star_and_any_depth_for_double_star() {
+        assert!(glob_matches("/var/log/*", "/var/log/a"));
+        assert!(!glob_matches("/var/log/*", "/var/log/a/b"));
+        assert!(glob_matches("/var/log/**", "/var/log/a/b/c"));
+        assert!(glob_matches("/var/**/x.log", "/var/a/b/x.log"));
+        assert!(glob_matches("/var/log/*.log", "/var/log/app.log"));
+        assert!(!glob_matches("/var/log/*.log", "/var/log/app.txt"));
+        assert!(glob_matches("/var/log/syslog", "/var/log/syslog"));
+        assert!(!glob_matches("/var/log/syslog", "/var/log/syslog2"));
+    }
+
+    #[test]
+    fn the_literal_root_ends_at_the_first_wildcard() {
+        assert_eq!(literal_prefix_len("/var/log/**"), 2);
+        assert_eq!(literal_prefix_len("/srv/app/*/logs/*.log"), 2);
+        assert_eq!(literal_prefix_len("/var/log/syslog"), 3);
+    }
+}

@@ -1,0 +1,94 @@
+//! `/healthz`, `/readyz` (Redis as the logview user, salt-api) and the
+//! token-protected `/metrics`.
+
+use crate::stream_support::*;
+use crate::support::stack::stack;
+
+async fn free_port() -> u16 {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_names_a_down_salt_api_and_a_down_redis() {
+    let dead = format!("http://127.0.0.1:{}/", free_port().await);
+    let svc = start_service(&[("SALT__API_URL", &dead)]).await;
+    let h = reqwest::get(svc.url("healthz")).await.expect("HTTP");
+    assert_eq!(h.status().as_u16(), 200);
+    let r = reqwest::get(svc.url("readyz")).await.expect("HTTP");
+    assert_eq!(r.status().as_u16(), 503);
+    let body: serde_json::Value = r.json().await.expect("JSON");
+    assert_eq!(body["redis"], "ok", "{body}");
+    assert!(
+        body["salt_api"]
+            .as_str()
+            .expect("str")
+            .contains("not reachable"),
+        "{body}"
+    );
+
+    let no_redis = format!("redis://logview:x@127.0.0.1:{}/0", free_port().await);
+    let svc = start_service(&[("SALT__API_URL", &dead), ("REDIS__URL", &no_redis)]).await;
+    let r = reqwest::get(svc.url("readyz")).await.expect("HTTP");
+    assert_eq!(r.status().as_u16(), 503);
+    let body: serde_json::Value = r.json().await.expect("JSON");
+    assert!(
+        body["redis"]
+            .as_str()
+            .expect("str")
+            .contains("redis not reachable"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_is_ready_with_the_stack_redis_and_salt_api() {
+    let api = stack().get("SALT_API_URL").to_owned();
+    let svc = start_service(&[("SALT__API_URL", &api)]).await;
+    let r = reqwest::get(svc.url("readyz")).await.expect("HTTP");
+    let status = r.status().as_u16();
+    let body: serde_json::Value = r.json().await.expect("JSON");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ready"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_need_the_api_token_and_count_lines_sent() {
+    let svc = start_service(&[]).await;
+    let client = reqwest::Client::new();
+    let none = client.get(svc.url("metrics")).send().await.expect("HTTP");
+    assert_eq!(none.status().as_u16(), 401);
+    let wrong = client
+        .get(svc.url("metrics"))
+        .bearer_auth("wrong-token-0123456789")
+        .send()
+        .await
+        .expect("HTTP");
+    assert_eq!(wrong.status().as_u16(), 401);
+
+    let s = unique_stream();
+    let mut redis = tailer().await;
+    xadd(&mut redis, &s.key, &lines(&["one", "two", "three"])).await;
+    let mut viewer = WsViewer::connect(&svc.ws_url(&svc.ticket(&s))).await;
+    viewer.lines(3).await;
+    let text = client
+        .get(svc.url("metrics"))
+        .bearer_auth(TEST_TOKEN)
+        .send()
+        .await
+        .expect("HTTP")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.lines().any(|l| l == "logview_lines_out_total 3"),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l == "logview_streams_active 1"),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l == "logview_viewers 1"), "{text}");
+}
