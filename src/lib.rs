@@ -6,6 +6,7 @@
 //! * `logview` (the web service, feature `server`): drives salt-api, reads the
 //!   streams and serves the pages, the JSON API, WebSocket and SSE.
 
+pub mod path_glob;
 pub mod tail;
 pub mod wire;
 
@@ -22,8 +23,6 @@ pub mod local;
 pub mod metrics;
 #[cfg(feature = "server")]
 pub mod password;
-#[cfg(feature = "server")]
-pub mod path_glob;
 #[cfg(feature = "server")]
 pub mod salt_api;
 #[cfg(feature = "server")]

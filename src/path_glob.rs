@@ -1,6 +1,9 @@
-//! Path globs of the allow-lists (`tail.allowed_paths`, `local.allowed_paths`):
-//! `*` matches within one segment, `**` as a whole segment matches one or more
-//! segments; and the literal root of a glob, which the eauth ACL spells out.
+//! The path rule shared by logview and logtail (and mirrored by the eauth
+//! ACL's regex): allow-list globs (`tail.allowed_paths`, `local.allowed_paths`,
+//! logtail's `allowed_paths`) where `*` matches within one segment and `**` as
+//! a whole segment matches one or more segments; and the segment rule
+//! `[A-Za-z0-9_][A-Za-z0-9_.-]*` that applies below a glob's literal root
+//! (the root itself is the operator's choice and may contain e.g. `.stack`).
 
 /// Whether absolute `path` matches absolute glob `glob`: `*` for any run of
 /// characters within one segment, `**` as a whole segment for one or more
@@ -42,6 +45,26 @@ pub fn literal_prefix_len(glob: &str) -> usize {
         .count()
 }
 
+/// `[A-Za-z0-9_][A-Za-z0-9_.-]*`: the eauth ACL's segment rule (no hidden
+/// files, no `.`/`..`, no spaces or shell characters).
+pub fn segment_is_allowed(seg: &str) -> bool {
+    let mut chars = seg.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphanumeric() || c == '_' => {}
+        _ => return false,
+    }
+    chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// The first segment of absolute `path` below the literal root of `glob`
+/// that breaks [`segment_is_allowed`], if any.
+pub fn bad_segment_below_root<'a>(glob: &str, path: &'a str) -> Option<&'a str> {
+    path.trim_start_matches('/')
+        .split('/')
+        .skip(literal_prefix_len(glob))
+        .find(|seg| !segment_is_allowed(seg))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +86,27 @@ mod tests {
         assert_eq!(literal_prefix_len("/var/log/**"), 2);
         assert_eq!(literal_prefix_len("/srv/app/*/logs/*.log"), 2);
         assert_eq!(literal_prefix_len("/var/log/syslog"), 3);
+    }
+
+    #[test]
+    fn the_segment_rule_applies_below_the_literal_root_only() {
+        assert_eq!(
+            bad_segment_below_root("/srv/.stack/logs/**", "/srv/.stack/logs/app.log"),
+            None
+        );
+        assert_eq!(
+            bad_segment_below_root("/var/log/**", "/var/log/.hidden"),
+            Some(".hidden")
+        );
+        assert_eq!(
+            bad_segment_below_root("/var/log/**", "/var/log/a b"),
+            Some("a b")
+        );
+        assert_eq!(
+            bad_segment_below_root("/var/log/**", "/var/log/x;rm"),
+            Some("x;rm")
+        );
+        assert!(segment_is_allowed("app-1.log") && segment_is_allowed("_x"));
+        assert!(!segment_is_allowed("") && !segment_is_allowed("..") && !segment_is_allowed("-x"));
     }
 }

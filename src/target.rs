@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use crate::path_glob::{glob_matches, literal_prefix_len};
+use crate::path_glob::{bad_segment_below_root, glob_matches};
 
 /// Longest minion id accepted.
 pub const MINION_ID_MAX: usize = 64;
@@ -178,14 +178,9 @@ impl LogPath {
         // segments below it; so does this.
         let mut first_bad = None;
         for glob in matching {
-            let root = literal_prefix_len(glob);
-            match segments
-                .iter()
-                .skip(root)
-                .find(|seg| !segment_is_allowed(seg))
-            {
+            match bad_segment_below_root(glob, raw) {
                 None => return Ok(LogPath(raw.to_owned())),
-                Some(bad) => first_bad = first_bad.or(Some(*bad)),
+                Some(bad) => first_bad = first_bad.or(Some(bad)),
             }
         }
         let bad = first_bad.unwrap_or_default();
@@ -252,16 +247,6 @@ impl LineCount {
     pub fn get(self) -> u32 {
         self.0
     }
-}
-
-/// `[A-Za-z0-9_][A-Za-z0-9_.-]*`: the eauth ACL's segment rule.
-fn segment_is_allowed(seg: &str) -> bool {
-    let mut chars = seg.chars();
-    match chars.next() {
-        Some(c) if c.is_ascii_alphanumeric() || c == '_' => {}
-        _ => return false,
-    }
-    chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 fn quote(s: &str) -> String {

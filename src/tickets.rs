@@ -37,6 +37,12 @@ pub struct Ticket {
     pub stream: String,
     /// Expiry, unix seconds.
     pub exp: u64,
+    /// Entry id just before this session's first entry (the tailer's
+    /// `started` event): a viewer never reads below it, so a second tail of
+    /// the same file does not replay the previous session. Empty = from the
+    /// start of what the stream retains.
+    #[serde(default)]
+    pub start_after: String,
 }
 
 /// Why a ticket was refused. Messages are safe to show to the viewer.
@@ -88,14 +94,28 @@ impl TicketSigner {
         mac
     }
 
-    /// Signs a ticket for `stream` that expires `ttl_secs` from now.
+    /// Signs a ticket for the whole retained `stream` that expires `ttl_secs` from now.
     pub fn issue(&self, kind: TicketKind, minion: &str, target: &str, stream: &str) -> String {
+        self.issue_from(kind, minion, target, stream, "")
+    }
+
+    /// Like [`TicketSigner::issue`], for a session whose entries come strictly
+    /// after the entry id `start_after`.
+    pub fn issue_from(
+        &self,
+        kind: TicketKind,
+        minion: &str,
+        target: &str,
+        stream: &str,
+        start_after: &str,
+    ) -> String {
         let ticket = Ticket {
             kind,
             minion: minion.to_owned(),
             target: target.to_owned(),
             stream: stream.to_owned(),
             exp: now_unix() + self.ttl_secs,
+            start_after: start_after.to_owned(),
         };
         self.sign(&ticket)
     }
@@ -192,6 +212,7 @@ mod tests {
             target: "/var/log/x".into(),
             stream: "logs:m:/var/log/x".into(),
             exp: now_unix() - 1,
+            start_after: String::new(),
         };
         assert_eq!(s.verify(&s.sign(&expired)), Err(TicketError::Expired));
     }

@@ -53,7 +53,8 @@ where
     Arc<Metrics>: FromRef<S>,
 {
     let settings = Arc::<Settings>::from_ref(&state);
-    let stream = access::stream_for_ticket(&settings, &TicketSigner::from_ref(&state), &ticket)?;
+    let grant = access::grant_for_ticket(&settings, &TicketSigner::from_ref(&state), &ticket)?;
+    let stream = grant.stream.clone();
     let last_event_id = headers
         .get("last-event-id")
         .map(|v| v.to_str().unwrap_or("?"));
@@ -61,7 +62,7 @@ where
         Some(id) => access::resume_id(Some(id))?,
         None => access::resume_id(query.as_ref().ok().and_then(|q| q.after.as_deref()))?,
     };
-    let sub = Hub::from_ref(&state).subscribe(&stream, after)?;
+    let sub = Hub::from_ref(&state).subscribe(&stream, grant.start_after(after))?;
     let metrics = Arc::<Metrics>::from_ref(&state);
     let events = futures_util::stream::unfold((sub, metrics), |(mut sub, metrics)| async move {
         let out = sub.next().await?;

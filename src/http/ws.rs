@@ -64,15 +64,16 @@ where
 {
     let settings = Arc::<Settings>::from_ref(&state);
     let signer = TicketSigner::from_ref(&state);
-    let stream = match access::stream_for_ticket(&settings, &signer, &ticket) {
-        Ok(stream) => stream,
+    let grant = match access::grant_for_ticket(&settings, &signer, &ticket) {
+        Ok(grant) => grant,
         Err(e) => return e.into_response(),
     };
+    let stream = grant.stream.clone();
     if let Err(e) = check_origin(&settings, &headers) {
         return e.into_response();
     }
     let after = match access::resume_id(query.as_ref().ok().and_then(|q| q.after.as_deref())) {
-        Ok(after) => after,
+        Ok(after) => grant.start_after(after),
         Err(e) => return e.into_response(),
     };
     let upgrade = match upgrade {

@@ -15,6 +15,7 @@ use crate::commands;
 use crate::local::LocalTailer;
 use crate::salt_api::{lowstate, SaltApi, SaltError};
 use crate::settings::Settings;
+use crate::stream::EntryId;
 use crate::target::{InputError, LineCount, LogPath, MinionId};
 use crate::tickets::{TicketKind, TicketSigner};
 use crate::wire;
@@ -373,7 +374,18 @@ impl Orchestrator {
         started_id: String,
         pid: u32,
     ) -> Started {
-        let ticket = self.inner.signer.issue(kind, minion, target, &stream);
+        // The viewer starts at this session's `started` event, not at an
+        // earlier session's lines still retained in the same stream.
+        let start_after = started_id
+            .parse::<EntryId>()
+            .ok()
+            .and_then(EntryId::predecessor)
+            .map(|id| id.to_string())
+            .unwrap_or_default();
+        let ticket = self
+            .inner
+            .signer
+            .issue_from(kind, minion, target, &stream, &start_after);
         Started {
             viewer_url: format!("{}view/{ticket}", self.inner.settings.public_base()),
             ticket,

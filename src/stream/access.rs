@@ -55,6 +55,24 @@ impl IntoResponse for AccessError {
     }
 }
 
+/// What a verified ticket grants: one stream, from one point on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The stream key.
+    pub stream: String,
+    /// The session's first entry comes strictly after this id (`None`: the
+    /// whole retained stream).
+    pub floor: Option<EntryId>,
+}
+
+impl Grant {
+    /// Where a viewer starts: strictly after the later of its own resume id
+    /// and the session's floor.
+    pub fn start_after(&self, resume: Option<EntryId>) -> Option<EntryId> {
+        resume.max(self.floor)
+    }
+}
+
 /// Verifies `ticket` and returns the stream key it grants: the signature and
 /// expiry, then that the key is the one its minion and path (or command)
 /// map to under `redis.prefix`.
@@ -63,6 +81,15 @@ pub fn stream_for_ticket(
     signer: &TicketSigner,
     ticket: &str,
 ) -> Result<String, AccessError> {
+    grant_for_ticket(settings, signer, ticket).map(|g| g.stream)
+}
+
+/// Like [`stream_for_ticket`], with the session's floor.
+pub fn grant_for_ticket(
+    settings: &Settings,
+    signer: &TicketSigner,
+    ticket: &str,
+) -> Result<Grant, AccessError> {
     let t = signer.verify(ticket)?;
     let prefix = settings.redis.prefix.as_str();
     let consistent = match t.kind {
@@ -77,7 +104,11 @@ pub fn stream_for_ticket(
     if !consistent || t.minion.contains(':') || t.minion.is_empty() {
         return Err(AccessError::ForeignStream);
     }
-    Ok(t.stream)
+    let floor = resume_id(Some(&t.start_after))?;
+    Ok(Grant {
+        stream: t.stream,
+        floor,
+    })
 }
 
 /// Parses an optional resume id; empty counts as none.
@@ -93,6 +124,37 @@ mod tests {
     use super::*;
     use crate::tickets::Ticket;
     use std::path::Path;
+
+    #[test]
+    fn a_viewer_never_starts_below_its_sessions_floor() {
+        let floor: EntryId = "100-5".parse().expect("id");
+        let g = Grant {
+            stream: "logs:m:/var/log/x".into(),
+            floor: Some(floor),
+        };
+        assert_eq!(
+            g.start_after(None),
+            Some(floor),
+            "a fresh viewer starts at the session"
+        );
+        let early: EntryId = "90-0".parse().expect("id");
+        assert_eq!(
+            g.start_after(Some(early)),
+            Some(floor),
+            "no replay of an earlier session"
+        );
+        let later: EntryId = "120-0".parse().expect("id");
+        assert_eq!(
+            g.start_after(Some(later)),
+            Some(later),
+            "a resume id above the floor wins"
+        );
+        let whole = Grant {
+            stream: g.stream.clone(),
+            floor: None,
+        };
+        assert_eq!(whole.start_after(None), None);
+    }
 
     fn settings() -> Settings {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
@@ -136,6 +198,7 @@ mod tests {
                 target: target.into(),
                 stream: stream.into(),
                 exp: u64::MAX / 2,
+                start_after: String::new(),
             };
             assert_eq!(
                 stream_for_ticket(&s, &signer, &signer.sign(&t)),

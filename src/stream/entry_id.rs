@@ -22,6 +22,17 @@ impl EntryId {
     /// The smallest id (`0-0`): "before everything".
     pub const ZERO: EntryId = EntryId { ms: 0, seq: 0 };
 
+    /// The largest id strictly smaller than `self` (`None` for `0-0`).
+    pub fn predecessor(self) -> Option<EntryId> {
+        match self.seq.checked_sub(1) {
+            Some(seq) => Some(EntryId { ms: self.ms, seq }),
+            None => self
+                .ms
+                .checked_sub(1)
+                .map(|ms| EntryId { ms, seq: u64::MAX }),
+        }
+    }
+
     /// The smallest id strictly greater than `self` (for exclusive ranges).
     pub fn successor(self) -> Option<EntryId> {
         match self.seq.checked_add(1) {
@@ -58,6 +69,15 @@ impl FromStr for EntryId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn predecessor_is_the_largest_smaller_id() {
+        let id = |ms, seq| EntryId { ms, seq };
+        assert_eq!(id(5, 3).predecessor(), Some(id(5, 2)));
+        assert_eq!(id(5, 0).predecessor(), Some(id(4, u64::MAX)));
+        assert_eq!(EntryId::ZERO.predecessor(), None);
+        assert_eq!(id(4, u64::MAX).successor(), Some(id(5, 0)));
+    }
 
     #[test]
     fn parses_formats_and_orders_like_redis() {

@@ -1,10 +1,11 @@
-//! Which paths `logtail` may follow: the path syntax rule, the `allowed_paths`
-//! glob matcher (`*` = one segment or part of one, `**` = any depth), symlink
+//! Which paths `logtail` may follow: the path shape, the `allowed_paths`
+//! globs and segment rule shared with logview (`crate::path_glob`), symlink
 //! resolution and the check that `--stream` belongs to the path.
 
 use std::path::{Path, PathBuf};
 
 use super::error::{Error, Result};
+use crate::path_glob::{bad_segment_below_root, glob_matches};
 
 /// Checks one `allowed_paths` glob: absolute, no empty/`.`/`..` segments,
 /// `**` only as a whole segment.
@@ -26,67 +27,20 @@ pub fn validate_glob(glob: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// Whether the absolute `path` matches `glob`.
-pub fn glob_matches(glob: &str, path: &str) -> bool {
-    let (Some(g), Some(p)) = (glob.strip_prefix('/'), path.strip_prefix('/')) else {
-        return false;
-    };
-    let g: Vec<&str> = g.split('/').collect();
-    let p: Vec<&str> = p.split('/').collect();
-    match_segments(&g, &p)
-}
-
-fn match_segments(g: &[&str], p: &[&str]) -> bool {
-    match g.split_first() {
-        None => p.is_empty(),
-        Some((&"**", rest)) => (0..=p.len()).any(|skip| match_segments(rest, &p[skip..])),
-        Some((seg, rest)) => match p.split_first() {
-            Some((first, prest)) => {
-                match_segment(seg.as_bytes(), first.as_bytes()) && match_segments(rest, prest)
-            }
-            None => false,
-        },
-    }
-}
-
-/// Wildcard match of one segment, where `*` matches any run of bytes.
-fn match_segment(pat: &[u8], s: &[u8]) -> bool {
-    let (mut pi, mut si) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while si < s.len() {
-        if pi < pat.len() && pat[pi] == b'*' {
-            star = Some((pi, si));
-            pi += 1;
-        } else if pi < pat.len() && pat[pi] == s[si] {
-            pi += 1;
-            si += 1;
-        } else if let Some((sp, ss)) = star {
-            pi = sp + 1;
-            si = ss + 1;
-            star = Some((sp, ss + 1));
-        } else {
-            return false;
-        }
-    }
-    pat[pi..].iter().all(|&b| b == b'*')
-}
-
-/// The path rule shared with the Salt ACL and logview: absolute, every
-/// segment matches `[A-Za-z0-9_][A-Za-z0-9_.-]*`.
-pub fn check_path_syntax(path: &str) -> std::result::Result<(), String> {
+/// The shape every path must have before it is matched: absolute, no empty,
+/// `.` or `..` segments, no control characters. (The stricter segment rule of
+/// the eauth ACL applies below the allow-list's literal root: see
+/// [`crate::path_glob`].)
+pub fn check_path_shape(path: &str) -> std::result::Result<(), String> {
     let rest = path
         .strip_prefix('/')
         .ok_or_else(|| "must be an absolute path".to_owned())?;
     for seg in rest.split('/') {
-        let mut bytes = seg.bytes();
-        let first_ok = bytes
-            .next()
-            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !first_ok || !bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-        {
-            return Err(format!(
-                "segment {seg:?} does not match [A-Za-z0-9_][A-Za-z0-9_.-]*"
-            ));
+        if seg.is_empty() || seg == "." || seg == ".." {
+            return Err(format!("segment {seg:?} is not allowed"));
+        }
+        if seg.chars().any(char::is_control) {
+            return Err(format!("segment {seg:?} holds a control character"));
         }
     }
     Ok(())
@@ -138,7 +92,7 @@ fn check_given<'a>(path: &'a Path, allowed: &[String]) -> Result<&'a str> {
         arg: "PATH",
         reason: "is not valid UTF-8".into(),
     })?;
-    check_path_syntax(text).map_err(|reason| Error::Usage {
+    check_path_shape(text).map_err(|reason| Error::Usage {
         arg: "PATH",
         reason: format!("{text:?} {reason}"),
     })?;
@@ -147,9 +101,13 @@ fn check_given<'a>(path: &'a Path, allowed: &[String]) -> Result<&'a str> {
 }
 
 fn check_allowed(given: &Path, canonical: &Path, allowed: &[String]) -> Result<()> {
-    let ok = canonical
-        .to_str()
-        .is_some_and(|c| allowed.iter().any(|g| glob_matches(g, c)));
+    // Matched by a glob, and every segment below that glob's literal root
+    // follows the eauth ACL's rule (the root itself is the operator's choice).
+    let ok = canonical.to_str().is_some_and(|c| {
+        allowed
+            .iter()
+            .any(|g| glob_matches(g, c) && bad_segment_below_root(g, c).is_none())
+    });
     if ok {
         Ok(())
     } else {
@@ -206,26 +164,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_single_star_matches_one_segment_only() {
-        assert!(glob_matches("/var/log/*", "/var/log/syslog"));
-        assert!(!glob_matches("/var/log/*", "/var/log/nginx/access.log"));
-        assert!(glob_matches("/var/log/*.log", "/var/log/app.log"));
-        assert!(!glob_matches("/var/log/*.log", "/var/log/app.txt"));
-        assert!(glob_matches("/var/log/a*b*c", "/var/log/aXbYbZc"));
-        assert!(!glob_matches("/var/log/*", "/var/log"));
-    }
-
-    #[test]
-    fn a_double_star_matches_any_depth() {
-        assert!(glob_matches("/var/log/**", "/var/log/a"));
-        assert!(glob_matches("/var/log/**", "/var/log/a/b/c.log"));
-        assert!(glob_matches("/var/**/x.log", "/var/x.log"));
-        assert!(glob_matches("/var/**/x.log", "/var/a/b/x.log"));
-        assert!(!glob_matches("/var/log/**", "/var/lib/x"));
-        assert!(!glob_matches("/var/log/**", "/etc/shadow"));
-    }
-
-    #[test]
     fn globs_are_validated() {
         assert!(validate_glob("/var/log/**").is_ok());
         assert!(validate_glob("var/log").is_err());
@@ -235,14 +173,24 @@ mod tests {
     }
 
     #[test]
-    fn the_path_rule_matches_the_salt_acl() {
-        assert!(check_path_syntax("/var/log/app-1.log").is_ok());
-        assert!(check_path_syntax("var/log").is_err());
-        assert!(check_path_syntax("/var/../etc/shadow").is_err());
-        assert!(check_path_syntax("/var/log/.hidden").is_err());
-        assert!(check_path_syntax("/var/log/a b").is_err());
-        assert!(check_path_syntax("/var/log/").is_err());
-        assert!(check_path_syntax("/var/log/x;rm").is_err());
+    fn paths_must_be_absolute_and_plain() {
+        assert!(check_path_shape("/var/log/app-1.log").is_ok());
+        assert!(check_path_shape("/srv/.stack/logs/app.log").is_ok());
+        assert!(check_path_shape("var/log").is_err());
+        assert!(check_path_shape("/var/../etc/shadow").is_err());
+        assert!(check_path_shape("/var/log/").is_err());
+        assert!(check_path_shape("/var/log/a\nb").is_err());
+    }
+
+    #[test]
+    fn the_segment_rule_applies_below_the_allowed_root() {
+        let allowed = vec!["/tmp/.stack/logs/**".to_owned(), "/var/log/**".to_owned()];
+        let ok = |p: &str| check_allowed(Path::new(p), Path::new(p), &allowed).is_ok();
+        assert!(ok("/tmp/.stack/logs/app.log"));
+        assert!(!ok("/var/log/.hidden"));
+        assert!(!ok("/var/log/a b"));
+        assert!(!ok("/var/log/x;rm"));
+        assert!(!ok("/etc/shadow"));
     }
 
     #[test]

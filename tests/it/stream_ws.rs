@@ -205,6 +205,7 @@ async fn tampered_expired_and_foreign_tickets_are_refused_before_the_upgrade() {
         target: s.path.clone(),
         stream: s.key.clone(),
         exp: 1,
+        start_after: String::new(),
     });
     let other_key = TicketSigner::new("another-key-that-is-32-chars-long!!".to_owned().into(), 60)
         .issue(TicketKind::File, &s.minion, &s.path, &s.key);
@@ -214,6 +215,7 @@ async fn tampered_expired_and_foreign_tickets_are_refused_before_the_upgrade() {
         target: s.path.clone(),
         stream: "logs:other-minion:/var/log/secret.log".into(),
         exp: u64::MAX / 4,
+        start_after: String::new(),
     });
     for (ticket, expect) in [
         (tampered, "signature"),
