@@ -51,6 +51,12 @@ pub async fn serve(
         hub.shutdown();
         notify.notify_one();
     };
+    // Lines are small writes: don't let Nagle hold them back.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     let server = axum::serve(listener, router(state.clone())).with_graceful_shutdown(signal);
     let deadline = async move {
         stopping.notified().await;
