@@ -125,13 +125,24 @@ impl Env {
 
     /// Every entry of `stream`, decoded.
     pub fn entries(&self, stream: &str) -> Vec<Entry> {
-        let mut con = self.redis.admin();
-        let raw: Vec<(String, Vec<Vec<u8>>)> = redis::cmd("XRANGE")
-            .arg(stream)
-            .arg("-")
-            .arg("+")
-            .query(&mut con)
-            .expect("XRANGE");
+        // A socket read with a timeout (SO_RCVTIMEO) is never restarted after
+        // a signal (signal(7)), and other tests in this process install a
+        // SIGCHLD handler (tokio::process): retry an interrupted read on a
+        // fresh connection.
+        let mut attempt = 0;
+        let raw: Vec<(String, Vec<Vec<u8>>)> = loop {
+            let mut con = self.redis.admin();
+            match redis::cmd("XRANGE")
+                .arg(stream)
+                .arg("-")
+                .arg("+")
+                .query(&mut con)
+            {
+                Ok(raw) => break raw,
+                Err(e) if e.is_io_error() && attempt < 5 => attempt += 1,
+                Err(e) => panic!("XRANGE {stream}: {e}"),
+            }
+        };
         raw.into_iter()
             .map(|(id, flat)| {
                 let pairs: Vec<(String, Vec<u8>)> = flat
