@@ -13,11 +13,10 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use serde::Deserialize;
 
 use crate::metrics::Metrics;
 use crate::settings::Settings;
-use crate::stream::access::{self, AccessError};
+use crate::stream::access::{self, AccessError, ResumeQuery};
 use crate::stream::Hub;
 use crate::tickets::TicketSigner;
 
@@ -31,12 +30,6 @@ where
     Arc<Metrics>: FromRef<S>,
 {
     Router::new().route("/sse/{ticket}", get(sse::<S>))
-}
-
-/// `?after=<entry id>` for the first connection; `Last-Event-ID` wins on reconnects.
-#[derive(Debug, Deserialize)]
-struct ResumeQuery {
-    after: Option<String>,
 }
 
 async fn sse<S>(

@@ -14,11 +14,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
 
 use crate::metrics::Metrics;
 use crate::settings::Settings;
-use crate::stream::access::{self, AccessError};
+use crate::stream::access::{self, AccessError, ResumeQuery};
 use crate::stream::message::Message as ViewerMessage;
 use crate::stream::{Hub, Subscription};
 use crate::tickets::TicketSigner;
@@ -40,12 +39,6 @@ where
     Arc<Metrics>: FromRef<S>,
 {
     Router::new().route("/ws/{ticket}", get(websocket::<S>))
-}
-
-/// `?after=<entry id>`: resume strictly after this entry.
-#[derive(Debug, Deserialize)]
-struct ResumeQuery {
-    after: Option<String>,
 }
 
 async fn websocket<S>(

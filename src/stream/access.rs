@@ -111,6 +111,14 @@ pub fn grant_for_ticket(
     })
 }
 
+/// `?after=<entry id>` of `/ws` and `/sse`: resume strictly after this entry
+/// (for SSE, a `Last-Event-ID` header wins on reconnects).
+#[derive(Debug, serde::Deserialize)]
+pub struct ResumeQuery {
+    /// The entry id, as the client sent it.
+    pub after: Option<String>,
+}
+
 /// Parses an optional resume id; empty counts as none.
 pub fn resume_id(raw: Option<&str>) -> Result<Option<EntryId>, AccessError> {
     match raw.map(str::trim) {

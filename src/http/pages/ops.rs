@@ -170,13 +170,9 @@ pub async fn page(
     prefill: Result<Query<Prefill>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let op = match operator {
-        Ok(op) => op,
-        Err(e) => return auth_error_page(&app, e),
-    };
-    let minion = match MinionId::parse(&minion) {
-        Ok(m) => m,
-        Err(e) => return bad_minion(&app, e),
+    let (op, minion) = match operator_and_minion(&app, operator, &minion) {
+        Ok(pair) => pair,
+        Err(page) => return *page,
     };
     let log_path = prefill
         .ok()
@@ -239,6 +235,17 @@ fn unreadable(e: FormRejection) -> ApiError {
     }
 }
 
+/// The operator and the minion of a form post, or the error page to answer with.
+fn operator_and_minion(
+    app: &AppState,
+    operator: Result<Operator, ApiError>,
+    minion: &str,
+) -> Result<(Operator, MinionId), Box<Response>> {
+    let op = operator.map_err(|e| Box::new(auth_error_page(app, e)))?;
+    let minion = MinionId::parse(minion).map_err(|e| Box::new(bad_minion(app, e)))?;
+    Ok((op, minion))
+}
+
 /// `POST /minions/{minion_id}/tail`: starts a tail, then shows its viewer.
 pub async fn start_tail(
     State(app): State<AppState>,
@@ -247,13 +254,9 @@ pub async fn start_tail(
     headers: HeaderMap,
     form: Result<Form<TailForm>, FormRejection>,
 ) -> Response {
-    let op = match operator {
-        Ok(op) => op,
-        Err(e) => return auth_error_page(&app, e),
-    };
-    let minion = match MinionId::parse(&minion) {
-        Ok(m) => m,
-        Err(e) => return bad_minion(&app, e),
+    let (op, minion) = match operator_and_minion(&app, operator, &minion) {
+        Ok(pair) => pair,
+        Err(page) => return *page,
     };
     let (form, result) = match form {
         Ok(Form(f)) => {
@@ -297,13 +300,9 @@ pub async fn run_command(
     headers: HeaderMap,
     form: Result<Form<RunForm>, FormRejection>,
 ) -> Response {
-    let op = match operator {
-        Ok(op) => op,
-        Err(e) => return auth_error_page(&app, e),
-    };
-    let minion = match MinionId::parse(&minion) {
-        Ok(m) => m,
-        Err(e) => return bad_minion(&app, e),
+    let (op, minion) = match operator_and_minion(&app, operator, &minion) {
+        Ok(pair) => pair,
+        Err(page) => return *page,
     };
     let result = match form {
         Ok(Form(f)) => run(&app, &headers, &minion, &op, &f).await,
