@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings the whole local salt-logview stack up on 127.0.0.1, stops it, or shows
 # it: Redis (ACL users), salt-master + salt-minion web-01 + salt-api, logtail
-# deployed to the minion through salt-api, then logview. All state lives under
+# deployed to the minion through salt-api, saltgate (the only client of
+# salt-api), then logview. All state lives under
 # .stack/NAME/ (profiles `dev`, the default, and `test` use different ports).
 #
 #   scripts/stack.sh up     [--name NAME]   install what is missing, start, wait until ready
@@ -10,7 +11,7 @@
 #
 # Ports (remembered per profile in .stack/NAME/ports.env) can be changed with
 # SLV_REDIS_PORT, SLV_SALT_PUBLISH_PORT, SLV_SALT_RET_PORT, SLV_SALT_API_PORT,
-# SLV_LOGVIEW_PORT. SLV_LOGVIEW_BIN=path runs that logview binary (no build).
+# SLV_SALTGATE_PORT, SLV_LOGVIEW_PORT. SLV_LOGVIEW_BIN=path runs that logview binary (no build).
 set -euo pipefail
 
 # shellcheck source=scripts/lib/common.sh
@@ -23,6 +24,8 @@ source "$REPO_ROOT/scripts/lib/redis.sh"
 source "$REPO_ROOT/scripts/lib/salt.sh"
 # shellcheck source=scripts/lib/logview.sh
 source "$REPO_ROOT/scripts/lib/logview.sh"
+# shellcheck source=scripts/lib/gate.sh
+source "$REPO_ROOT/scripts/lib/gate.sh"
 
 usage() {
     sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -62,6 +65,7 @@ load_paths() {
     redis_paths
     salt_paths
     logview_paths
+    gate_paths
 }
 
 load_profile() {
@@ -73,6 +77,8 @@ load_profile() {
     REDIS_LOGVIEW_PASSWORD="$(secret_get "$SECRETS/redis-logview.password")"
     SALT_LOGVIEW_PASSWORD="$(secret_get "$SECRETS/salt-logview.password")"
     SALT_DEPLOY_PASSWORD="$(secret_get "$SECRETS/salt-deploy.password")"
+    REDIS_SALTGATE_PASSWORD="$(secret_get "$SECRETS/redis-saltgate.password")"
+    GATE_TOKEN="$(secret_get "$SECRETS/gate.token")"
     API_TOKEN="$(secret_get "$SECRETS/api.token")"
     TICKET_KEY="$(secret_get "$SECRETS/ticket.key")$(secret_get "$SECRETS/ticket.key2")"
     OPS_USER="ops"
@@ -80,6 +86,7 @@ load_profile() {
     REDIS_URL_ADMIN="redis://admin:$REDIS_ADMIN_PASSWORD@127.0.0.1:$REDIS_PORT/0"
     REDIS_URL_TAILER="redis://logtail:$REDIS_TAILER_PASSWORD@127.0.0.1:$REDIS_PORT/0"
     REDIS_URL_LOGVIEW="redis://logview:$REDIS_LOGVIEW_PASSWORD@127.0.0.1:$REDIS_PORT/0"
+    REDIS_URL_SALTGATE="redis://saltgate:$REDIS_SALTGATE_PASSWORD@127.0.0.1:$REDIS_PORT/0"
 }
 
 write_stack_env() {
@@ -102,6 +109,11 @@ LOGTAIL_CONFIG=$LOGTAIL_CONFIG
 LOGTAIL_MUSL=$LOGTAIL_MUSL
 LOG_DIR=$LOG_DIR
 LOGVIEW_SETTINGS=$LOGVIEW_SETTINGS
+LOGVIEW_AUDIT=$LOGVIEW_AUDIT
+SALTGATE_URL=$SALTGATE_URL
+SALTGATE_SETTINGS=$SALTGATE_SETTINGS
+SALTGATE_AUDIT=$SALTGATE_AUDIT
+GATE_TOKEN=$GATE_TOKEN
 LOGVIEW_URL=$LOGVIEW_URL
 API_TOKEN=$API_TOKEN
 OPS_USER=$OPS_USER
@@ -131,6 +143,7 @@ check_ports() {
         require_free_port "$SALT_RET_PORT" "salt-master ret" SLV_SALT_RET_PORT
     fi
     salt_daemon_running "$API_PID" || require_free_port "$SALT_API_PORT" "salt-api" SLV_SALT_API_PORT
+    gate_running || require_free_port "$SALTGATE_PORT" "saltgate, setting gate.bind" SLV_SALTGATE_PORT
     logview_running || require_free_port "$LOGVIEW_PORT" "logview, setting server.bind" SLV_LOGVIEW_PORT
 }
 
@@ -163,10 +176,13 @@ cmd_up() {
     start_salt
     stage_end
 
-    stage_begin "ready (redis PING, minion test.ping via salt-api, deploy logtail, logview /healthz)"
+    stage_begin "ready (redis PING, minion test.ping via salt-api, deploy logtail, saltgate /readyz, logview /healthz)"
     wait_redis_ready
     wait_salt_ready
     deploy_logtail
+    write_gate_settings
+    start_gate
+    wait_gate_ready
     write_logview_settings
     write_stack_env
     start_logview
@@ -207,6 +223,7 @@ cmd_down() {
     # logview first (no new tailers, leases lapse), then the tailers while
     # Redis still takes their final `stopped` event, then Salt, then Redis.
     stop_pidfiles 10 "$LOGVIEW_PID|logview"
+    stop_pidfiles 10 "$SALTGATE_PID|saltgate"
     stop_logtails
     stop_pidfiles 30 "$API_PID|salt-api" "$MINION_PID|salt-minion" "$MASTER_PID|salt-master"
     stop_pidfiles 10 "$REDIS_PID|redis-server"
@@ -242,6 +259,7 @@ cmd_status() {
     show "$MASTER_PID" salt-master "127.0.0.1:$SALT_PUBLISH_PORT,$SALT_RET_PORT"
     show "$MINION_PID" salt-minion "id $MINION_ID"
     show "$API_PID" salt-api "$SALT_API_URL"
+    show "$SALTGATE_PID" saltgate "$SALTGATE_URL"
     show "$LOGVIEW_PID" logview "${LOGVIEW_URL}minions/$MINION_ID"
     local tails
     tails="$(logtail_pids | tr '\n' ' ')"

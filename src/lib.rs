@@ -11,6 +11,10 @@ pub mod tail;
 pub mod wire;
 
 #[cfg(feature = "server")]
+pub mod audit;
+#[cfg(feature = "server")]
+pub mod gate;
+#[cfg(feature = "server")]
 pub mod settings;
 
 #[cfg(feature = "server")]

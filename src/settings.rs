@@ -35,6 +35,10 @@ pub struct Settings {
     pub commands: BTreeMap<String, CommandSettings>,
     /// `[local]`: files on logview's own host, tailed without Salt.
     pub local: LocalSettings,
+    /// `[gate]`: saltgate's own settings (logview ignores them).
+    pub gate: GateSettings,
+    /// `[audit]`: where this process writes its audit trail.
+    pub audit: AuditSettings,
 }
 
 /// `[server]`
@@ -98,12 +102,19 @@ pub struct RedisSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SaltSettings {
-    /// Base URL of salt-api (rest_cherrypy).
+    /// saltgate's base URL; logview sends every Salt call there. Empty = talk
+    /// to salt-api directly (development only: the eauth ACL is no boundary).
+    #[serde(default)]
+    pub gate_url: String,
+    /// logview's credential at saltgate (one of `gate.clients`).
+    pub gate_token: SecretString,
+    /// Base URL of salt-api (rest_cherrypy): used by saltgate (or by logview without a gate).
     pub api_url: String,
     /// eauth user (the least-privilege `logview` user).
     pub username: String,
-    /// Its password (for `sharedsecret`: the shared secret).
-    pub password: SecretString,
+    /// Its password: only saltgate's settings (or logview's without a gate) hold it.
+    #[serde(default)]
+    pub password: Option<SecretString>,
     /// eauth backend, e.g. `sharedsecret` or `pam`.
     pub eauth: String,
     /// Whole-request timeout towards salt-api, in seconds.
@@ -190,6 +201,42 @@ pub struct LocalSettings {
     pub logtail_config: String,
     /// Name shown in place of a minion id for local streams.
     pub host_id: String,
+}
+
+/// `[gate]`: saltgate, the only client of salt-api.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateSettings {
+    /// Address saltgate listens on.
+    pub bind: String,
+    /// Clients allowed to call saltgate, each with its own token.
+    pub clients: Vec<GateClient>,
+}
+
+/// One saltgate client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateClient {
+    /// Name recorded in the audit trail (e.g. `logview`).
+    pub name: String,
+    /// Its bearer token (at least 16 characters).
+    pub token: SecretString,
+}
+
+/// `[audit]`: this process's audit trail.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// JSON-lines file appended to (mode 0600); empty = no file.
+    #[serde(default)]
+    pub file: String,
+    /// Redis stream key of the trail (outside the tailers' key prefix).
+    pub stream: String,
+    /// Records kept in the stream, about.
+    pub stream_max_len: usize,
+    /// Redis URL of a user that may XADD the stream; empty = `redis.url`.
+    #[serde(default)]
+    pub redis_url: Option<SecretString>,
 }
 
 /// A setting that could not be loaded or is not valid.
@@ -304,6 +351,7 @@ impl Settings {
         if self.redis.lease_ttl_secs < 3 {
             return Err(invalid("redis.lease_ttl_secs", "must be at least 3"));
         }
+        self.validate_gate()?;
         if !(self.salt.api_url.starts_with("http://") || self.salt.api_url.starts_with("https://"))
         {
             return Err(invalid(
@@ -503,6 +551,76 @@ impl Settings {
         Ok(())
     }
 
+    /// Checks of `[salt]` gate keys, `[gate]` and `[audit]`.
+    fn validate_gate(&self) -> Result<(), SettingsError> {
+        let s = &self.salt;
+        if s.gate_url.is_empty() {
+            if s.password.is_none() {
+                return Err(invalid(
+                    "salt.password",
+                    "is required when salt.gate_url is empty (logview then talks to salt-api itself)",
+                ));
+            }
+        } else {
+            if !(s.gate_url.starts_with("http://") || s.gate_url.starts_with("https://")) {
+                return Err(invalid(
+                    "salt.gate_url",
+                    "must start with http:// or https://",
+                ));
+            }
+            if s.gate_token.expose_secret().len() < 16 {
+                return Err(invalid("salt.gate_token", "must be at least 16 characters"));
+            }
+        }
+        if self.gate.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid(
+                "gate.bind",
+                format!("{:?} is not an address like 127.0.0.1:8001", self.gate.bind),
+            ));
+        }
+        for c in &self.gate.clients {
+            if c.name.is_empty()
+                || !c
+                    .name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+            {
+                return Err(invalid(
+                    "gate.clients.name",
+                    format!("{:?} may use only letters, digits, '-' and '_'", c.name),
+                ));
+            }
+            if c.token.expose_secret().len() < 16 {
+                return Err(invalid(
+                    "gate.clients.token",
+                    format!(
+                        "the token of client {:?} must be at least 16 characters",
+                        c.name
+                    ),
+                ));
+            }
+        }
+        let a = &self.audit;
+        if a.stream.is_empty() || a.stream.starts_with(&format!("{}:", self.redis.prefix)) {
+            return Err(invalid(
+                "audit.stream",
+                format!(
+                    "must be non-empty and outside the tailers' prefix {:?}",
+                    self.redis.prefix
+                ),
+            ));
+        }
+        if a.stream_max_len == 0 {
+            return Err(invalid("audit.stream_max_len", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// Whether logview reaches Salt through saltgate.
+    pub fn uses_gate(&self) -> bool {
+        !self.salt.gate_url.is_empty()
+    }
+
     /// Salt request timeout as a `Duration`.
     pub fn salt_request_timeout(&self) -> Duration {
         Duration::from_secs(self.salt.request_timeout_secs)
@@ -611,8 +729,8 @@ mod tests {
             "ticket key leaked into Debug"
         );
         assert!(
-            !dbg.contains(s.salt.password.expose_secret()),
-            "salt password leaked into Debug"
+            !dbg.contains(s.salt.gate_token.expose_secret()),
+            "gate token leaked into Debug"
         );
     }
 }

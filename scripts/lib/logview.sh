@@ -7,6 +7,7 @@ logview_paths() {
     LOGVIEW_SETTINGS="$PROFILE_DIR/logview.toml"
     LOGVIEW_PID="$PROFILE_DIR/run/logview.pid"
     LOGVIEW_LOG="$PROFILE_DIR/run/log/logview.log"
+    LOGVIEW_AUDIT="$PROFILE_DIR/run/log/logview-audit.jsonl"
     LOGVIEW_URL="http://127.0.0.1:$LOGVIEW_PORT/"
 }
 
@@ -18,7 +19,7 @@ build_logview() {
         [[ -x "$LOGVIEW_BIN" ]] || die "SLV_LOGVIEW_BIN=$LOGVIEW_BIN is not an executable"
         return 0
     fi
-    local args=(build --bin logview) dir=debug
+    local args=(build --bin logview --bin saltgate) dir=debug
     if [[ "$PROFILE" == "dev" ]]; then
         args+=(--release)
         dir=release
@@ -65,10 +66,9 @@ password_hash = $(toml_str "$ops_hash")
 url = $(toml_str "$REDIS_URL_LOGVIEW")
 
 [salt]
-api_url = $(toml_str "$SALT_API_URL")
-username = "logview"
-password = $(toml_str "$SALT_LOGVIEW_PASSWORD")
-eauth = $(toml_str "$SALT_EAUTH")
+# Every Salt call goes through saltgate; logview holds no Salt password.
+gate_url = $(toml_str "$SALTGATE_URL")
+gate_token = $(toml_str "$GATE_TOKEN")
 logtail_bin = $(toml_str "$LOGTAIL_BIN")
 logtail_config = $(toml_str "$LOGTAIL_CONFIG")
 # A shared 2-core machine running the whole stack plus builds: 1 s Salt
@@ -81,6 +81,9 @@ request_timeout_secs = 15
 [tail]
 allowed_paths = ["/var/log/**", $(toml_str "$LOG_DIR/**")]
 suggestions = [$(toml_str "$LOG_DIR/app.log"), "/var/log/dpkg.log", "/var/log/alternatives.log"]
+
+[audit]
+file = $(toml_str "$LOGVIEW_AUDIT")
 TOML
 }
 

@@ -35,7 +35,9 @@ write_salt_eauth_users() {
 
 write_salt_configs() {
     mkdir -p "$SALT_ETC/master.d" "$SALT_ETC/minion.d" "$SALT_LOGS" "$FILE_ROOT/logtail/dist" "$PILLAR_ROOT" "$LOG_DIR"
-    chmod 700 "$SALT_ETC"
+    # Salt writes job loads (with their arguments) and the master's root key
+    # under run/ with modes 0644/0755: keep every other user out of the tree.
+    chmod 700 "$SALT_ETC" "$SALT_RUN"
     write_salt_eauth_users
 
     cat >"$SALT_ETC/master.tmp" <<CONF
@@ -159,23 +161,35 @@ start_salt() {
     if ((${#started[@]})); then say "started ${started[*]}"; else say "salt-master, salt-api, salt-minion already running"; fi
 }
 
-# salt_run USER PASSWORD < lowstate-json-without-credentials: POST /run with the
-# credentials added to every chunk; the body goes through stdin (never argv, G9).
+# salt_run USER PASSWORD < lowstate-json: logs in once (POST /login) and posts
+# the chunks to POST / with the token, so the password never travels inside a
+# lowstate chunk (Salt keeps chunks, with their kwargs, in its job cache).
+# Credentials go through the environment of one python process, never argv.
 # Prints "HTTP_CODE BODY".
 salt_run() {
-    local user="$1" password="$2" body
-    body="$(SLV_U="$user" SLV_P="$password" SLV_E="$SALT_EAUTH" "$VENV/bin/python" -c '
-import json, os, sys
+    local user="$1" password="$2"
+    SLV_U="$user" SLV_P="$password" SLV_E="$SALT_EAUTH" SLV_URL="$SALT_API_URL" \
+        SLV_TIMEOUT="${SALT_CURL_TIMEOUT:-60}" "$VENV/bin/python" -c '
+import json, os, sys, urllib.error, urllib.request
+url, timeout = os.environ["SLV_URL"], float(os.environ["SLV_TIMEOUT"])
+def post(path, body, headers):
+    req = urllib.request.Request(url + path, data=json.dumps(body).encode(), method="POST",
+        headers={"Accept": "application/json", "Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers.get("X-Auth-Token", ""), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, "", e.read().decode(errors="replace")
+    except Exception as e:
+        return 0, "", str(e)
 chunks = json.load(sys.stdin)
-for c in chunks:
-    c.update(username=os.environ["SLV_U"], password=os.environ["SLV_P"], eauth=os.environ["SLV_E"])
-print(json.dumps(chunks))')" || return 1
-    curl -sS --max-time "${SALT_CURL_TIMEOUT:-60}" -o "$SALT_RUN/curl.out" -w '%{http_code}' \
-        -H 'Accept: application/json' -H 'Content-Type: application/json' \
-        --data-binary @- "${SALT_API_URL}run" <<<"$body" 2>/dev/null || true
-    printf ' '
-    cat "$SALT_RUN/curl.out" 2>/dev/null || true
-    rm -f "$SALT_RUN/curl.out"
+code, token, body = post("login", {"username": os.environ["SLV_U"], "password": os.environ["SLV_P"],
+    "eauth": os.environ["SLV_E"]}, {})
+if code != 200 or not token:
+    print(code, body)
+    sys.exit(0)
+code, _, body = post("", chunks, {"X-Auth-Token": token})
+print(code, body)' 2>/dev/null || true
 }
 
 # The minion answers test.ping through salt-api (as `deploy`, whose ACL allows

@@ -14,9 +14,12 @@ use axum::routing::post;
 use axum::{Form, Json, Router};
 use serde_json::{json, Value};
 
+use sha2::{Digest, Sha256};
+
 use super::auth::ApiClient;
 use super::error::ApiError;
 use super::state::AppState;
+use crate::audit::{parse_on_behalf_of, Principal};
 use crate::session::{Started, TailRequest};
 
 /// `/api/*` routes.
@@ -26,31 +29,58 @@ pub fn router() -> Router<AppState> {
         .route("/api/run", post(run))
 }
 
+/// Who asks: the API token (named by a fingerprint, never the token) and the
+/// end user the portal says it acts for (`on_behalf_of`, optional).
+fn principal(state: &AppState, client: &ApiClient, fields: &Fields) -> Result<Principal, ApiError> {
+    let on_behalf_of = parse_on_behalf_of(fields.text("on_behalf_of")?.as_deref())?;
+    Ok(Principal::api_token(
+        &token_name(state, client.token.index),
+        on_behalf_of,
+    ))
+}
+
+/// `token-` and the first 8 hex digits of the token's SHA-256: tells tokens
+/// apart in the audit trail without revealing them.
+pub fn token_name(state: &AppState, index: usize) -> String {
+    use secrecy::ExposeSecret;
+    let Some(t) = state.settings.auth.api_tokens.get(index) else {
+        return format!("token-{index}");
+    };
+    let digest = Sha256::digest(t.expose_secret().as_bytes());
+    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("token-{hex}")
+}
+
 async fn tail(
     State(state): State<AppState>,
-    _client: ApiClient,
+    client: ApiClient,
     fields: Fields,
 ) -> Result<Response, ApiError> {
     stream_capacity(&state)?;
+    let who = principal(&state, &client, &fields)?;
     let req = TailRequest::from_raw(
         &state.settings,
         &fields.text("minion_id")?.unwrap_or_default(),
         &fields.text("log_path")?.unwrap_or_default(),
         fields.text("line_count")?.as_deref(),
     )?;
-    let started = state.orchestrator.start_tail(req).await?;
+    let started = state.orchestrator.start_tail(req, &who).await?;
     Ok(success(&started))
 }
 
 async fn run(
     State(state): State<AppState>,
-    _client: ApiClient,
+    client: ApiClient,
     fields: Fields,
 ) -> Result<Response, ApiError> {
     stream_capacity(&state)?;
+    let who = principal(&state, &client, &fields)?;
     let minion = fields.text("minion_id")?.unwrap_or_default();
     let command = fields.text("command")?.unwrap_or_default();
-    let started = state.orchestrator.run_command(&minion, &command).await?;
+    let started = state
+        .orchestrator
+        .run_command(&minion, &command, &who)
+        .await?;
     Ok(success(&started))
 }
 

@@ -8,6 +8,7 @@ use axum::extract::FromRef;
 
 use super::auth::TokenLimiter;
 use super::templates::{self, TemplateError};
+use crate::audit::{AuditLog, AuditOpenError};
 use crate::metrics::Metrics;
 use crate::salt_api::{CallObserver, SaltApi, SaltError};
 use crate::session::{Orchestrator, StreamControl};
@@ -27,6 +28,9 @@ pub enum StateError {
     /// A page template does not parse.
     #[error("templates: {0}")]
     Templates(#[from] TemplateError),
+    /// `audit.file` cannot be opened.
+    #[error("audit.file: {0}")]
+    Audit(#[from] AuditOpenError),
 }
 
 /// Shared application state (cheap to clone).
@@ -61,7 +65,9 @@ impl AppState {
         let observer: Arc<dyn CallObserver> = metrics.clone();
         let salt = SaltApi::new(&settings, Some(observer))?;
         let streams = StreamControl::new(&settings)?;
-        let orchestrator = Orchestrator::new(settings.clone(), salt, streams, signer.clone());
+        let audit = Arc::new(audit_log(&settings)?);
+        let orchestrator =
+            Orchestrator::new(settings.clone(), salt, streams, signer.clone(), audit);
         Ok(AppState {
             limiter: TokenLimiter::new(&settings),
             hub: Hub::new(settings.clone(), metrics.clone()),
@@ -72,6 +78,19 @@ impl AppState {
             orchestrator,
         })
     }
+}
+
+/// The audit trail of `[audit]`: its file, and its stream through
+/// `audit.redis_url` (or `redis.url`).
+pub fn audit_log(settings: &Settings) -> Result<AuditLog, StateError> {
+    use secrecy::ExposeSecret;
+    let a = &settings.audit;
+    let url = a.redis_url.as_ref().unwrap_or(&settings.redis.url);
+    let client = redis::Client::open(url.expose_secret())?;
+    Ok(AuditLog::open(
+        std::path::Path::new(&a.file),
+        Some((client, a.stream.clone(), a.stream_max_len)),
+    )?)
 }
 
 impl FromRef<AppState> for Arc<Settings> {

@@ -83,6 +83,15 @@ pub enum SaltError {
         /// The refused function.
         function: String,
     },
+    /// saltgate refused the call's shape (403): logview and the gate's
+    /// settings disagree, or the call was not one of logview's shapes.
+    #[error("saltgate refused {function}: {reason}")]
+    GateRefused {
+        /// The refused function.
+        function: String,
+        /// The gate's sentence naming the field.
+        reason: String,
+    },
     /// 401 for another reason even after a fresh login.
     #[error("salt-api rejected a fresh token of user {user:?} ({detail})")]
     TokenRejected {
@@ -108,7 +117,7 @@ impl SaltError {
             SaltError::FunctionFailed { .. } => "function_error",
             SaltError::Unavailable { .. } => "unavailable",
             SaltError::LoginRefused { .. } | SaltError::TokenRejected { .. } => "auth_failed",
-            SaltError::NotAuthorized { .. } => "not_authorized",
+            SaltError::NotAuthorized { .. } | SaltError::GateRefused { .. } => "not_authorized",
             SaltError::Unexpected { .. } => "unexpected",
         }
     }

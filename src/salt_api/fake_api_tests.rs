@@ -101,9 +101,27 @@ fn client_for(url: &str) -> SaltApi {
             "LOGVIEW__SALT__REQUEST_TIMEOUT_SECS".to_owned(),
             "3".to_owned(),
         ),
+        ("LOGVIEW__SALT__GATE_URL".to_owned(), String::new()),
+        (
+            "LOGVIEW__SALT__PASSWORD".to_owned(),
+            "fake-salt-password".to_owned(),
+        ),
     ];
-    let settings = Settings::load_with_env(&[file], env).expect("settings");
+    let settings = Arc::new(Settings::load_with_env(&[file], env).expect("settings"));
     SaltApi::new(&settings, None).expect("client")
+}
+
+/// `file.file_exists /var/log/x` on web-01.
+fn probe() -> SaltCall {
+    SaltCall::FileExists {
+        minion: crate::target::MinionId::parse("web-01").expect("id"),
+        path: crate::target::LogPath::parse("/var/log/x", &["/var/log/**".to_owned()])
+            .expect("path"),
+    }
+}
+
+fn who() -> Principal {
+    Principal::operator("test")
 }
 
 const NO_PERMISSION: &str = "<!DOCTYPE html><html><body><h2>401 Unauthorized</h2><p>No permission -- see authorization schemes</p></body></html>";
@@ -116,13 +134,13 @@ async fn a_401_after_a_salt_api_restart_is_healed_by_one_fresh_login() {
         html: NO_PERMISSION,
     })
     .await;
-    assert_eq!(api.file_exists("web-01", "/var/log/x").await, Ok(true));
+    assert_eq!(api.file_exists(&probe(), &who()).await, Ok(true));
     assert_eq!(
         fake.logins.load(Ordering::SeqCst),
         2,
         "logged in, then once more"
     );
-    assert_eq!(api.file_exists("web-01", "/var/log/x").await, Ok(true));
+    assert_eq!(api.file_exists(&probe(), &who()).await, Ok(true));
     assert_eq!(
         fake.logins.load(Ordering::SeqCst),
         2,
@@ -138,7 +156,7 @@ async fn an_acl_refusal_is_reported_as_such_after_exactly_one_retry() {
     })
     .await;
     let err = api
-        .file_exists("web-01", "/var/log/x")
+        .file_exists(&probe(), &who())
         .await
         .expect_err("refused");
     assert!(
@@ -158,7 +176,7 @@ async fn a_token_refused_twice_is_an_auth_failure_without_html() {
     })
     .await;
     let err = api
-        .file_exists("web-01", "/var/log/x")
+        .file_exists(&probe(), &who())
         .await
         .expect_err("refused");
     assert_eq!(err.label(), "auth_failed");
@@ -169,7 +187,7 @@ async fn a_token_refused_twice_is_an_auth_failure_without_html() {
 async fn a_refused_login_names_the_settings_to_check() {
     let (api, _) = start(Mode::LoginRefused).await;
     let err = api
-        .file_exists("web-01", "/var/log/x")
+        .file_exists(&probe(), &who())
         .await
         .expect_err("refused");
     assert!(matches!(err, SaltError::LoginRefused { .. }), "{err:?}");
@@ -179,10 +197,7 @@ async fn a_refused_login_names_the_settings_to_check() {
 #[tokio::test]
 async fn a_500_is_unavailable() {
     let (api, _) = start(Mode::ServerError).await;
-    let err = api
-        .file_exists("web-01", "/var/log/x")
-        .await
-        .expect_err("500");
+    let err = api.file_exists(&probe(), &who()).await.expect_err("500");
     assert!(
         matches!(
             err,
@@ -198,10 +213,7 @@ async fn a_500_is_unavailable() {
 #[tokio::test]
 async fn a_hanging_salt_api_times_out_after_the_request_timeout() {
     let (api, _) = start(Mode::Hang).await;
-    let err = api
-        .file_exists("web-01", "/var/log/x")
-        .await
-        .expect_err("hang");
+    let err = api.file_exists(&probe(), &who()).await.expect_err("hang");
     assert!(
         matches!(
             err,
@@ -221,7 +233,7 @@ async fn nothing_listening_is_unavailable() {
     drop(listener);
     let api = client_for(&format!("http://{addr}/"));
     let err = api
-        .file_exists("web-01", "/var/log/x")
+        .file_exists(&probe(), &who())
         .await
         .expect_err("refused");
     assert!(

@@ -1,12 +1,15 @@
-//! The salt-api client: logs in with the configured eauth, keeps the token,
-//! logs in again once on 401 (tokens die with a salt-api restart, G6), bounds
+//! The Salt client: every call is a [`SaltCall`] (one definition, `shape.rs`)
+//! sent either to saltgate (`salt.gate_url`, bearer token, the principal for the
+//! audit trail; what logview does) or to salt-api itself (what saltgate does,
+//! and logview without a gate): logs in with the configured eauth, keeps the
+//! token, logs in again once on 401 (tokens die with a salt-api restart), bounds
 //! every request by its own timeout (with the master down salt-api hangs
-//! ~90 s, G5), and offers the three calls the `logview` ACL allows as typed
-//! methods.
+//! ~90 s). Salt's answers are parsed into typed outcomes either way.
 
 mod error;
 pub mod lowstate;
 pub mod outcome;
+pub mod shape;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +22,9 @@ use tokio::sync::Mutex;
 pub use error::{strip_html, SaltError, Unavailable};
 pub use lowstate::CallTimeouts;
 pub use outcome::RunAll;
+pub use shape::{Refusal, SaltCall};
 
+use crate::audit::Principal;
 use crate::settings::Settings;
 
 /// Receives the latency and outcome of every salt-api call (metrics).
@@ -36,6 +41,9 @@ pub struct SaltApi {
 
 struct Inner {
     http: reqwest::Client,
+    settings: Arc<Settings>,
+    /// logview's token at saltgate (`base` is then saltgate's URL); `None` = salt-api itself.
+    gate: Option<SecretString>,
     base: String,
     username: String,
     password: SecretString,
@@ -64,10 +72,29 @@ enum Answer {
 impl SaltApi {
     /// A client for `[salt]` of `settings`, reporting calls to `observer`.
     pub fn new(
-        settings: &Settings,
+        settings: &Arc<Settings>,
         observer: Option<Arc<dyn CallObserver>>,
     ) -> Result<SaltApi, SaltError> {
+        Self::build(settings, observer, true)
+    }
+
+    /// A client of salt-api itself, whatever `salt.gate_url` says (saltgate's upstream).
+    pub fn direct(settings: &Arc<Settings>) -> Result<SaltApi, SaltError> {
+        Self::build(settings, None, false)
+    }
+
+    fn build(
+        settings: &Arc<Settings>,
+        observer: Option<Arc<dyn CallObserver>>,
+        via_gate: bool,
+    ) -> Result<SaltApi, SaltError> {
         let s = &settings.salt;
+        let gate = (via_gate && settings.uses_gate()).then(|| s.gate_token.clone());
+        let base = if gate.is_some() {
+            &s.gate_url
+        } else {
+            &s.api_url
+        };
         let request_timeout = Duration::from_secs(s.request_timeout_secs.max(1));
         let http = reqwest::Client::builder()
             .timeout(request_timeout)
@@ -79,9 +106,11 @@ impl SaltApi {
         Ok(SaltApi {
             inner: Arc::new(Inner {
                 http,
-                base: format!("{}/", s.api_url.trim_end_matches('/')),
+                settings: settings.clone(),
+                gate,
+                base: format!("{}/", base.trim_end_matches('/')),
                 username: s.username.clone(),
-                password: s.password.clone(),
+                password: s.password.clone().unwrap_or_else(|| SecretString::from("")),
                 eauth: s.eauth.clone(),
                 request_timeout_secs: s.request_timeout_secs.max(1),
                 timeouts: CallTimeouts {
@@ -99,44 +128,46 @@ impl SaltApi {
         self.inner.timeouts
     }
 
-    /// `file.file_exists PATH` on `minion`: `true` for a regular file (or a
-    /// symlink to one), `false` for missing, a directory or a dangling link.
-    pub async fn file_exists(&self, minion: &str, path: &str) -> Result<bool, SaltError> {
-        let f = "file.file_exists";
-        let r = self.call(minion, f, vec![json!(path)], None).await?;
-        outcome::file_exists(r, minion)
+    /// `file.file_exists PATH`: `true` for a regular file (or a symlink to
+    /// one), `false` for missing, a directory or a dangling link.
+    pub async fn file_exists(&self, call: &SaltCall, who: &Principal) -> Result<bool, SaltError> {
+        let r = self.call(call, who).await?;
+        outcome::file_exists(r, call.minion().as_str())
     }
 
-    /// `cmd.run_all ARGV` with the pins: waits for the command and returns its status and output.
-    pub async fn run_all(&self, minion: &str, argv: &[String]) -> Result<RunAll, SaltError> {
-        let r = self
-            .call(
-                minion,
-                "cmd.run_all",
-                vec![json!(argv)],
-                Some(lowstate::pins()),
-            )
-            .await?;
-        outcome::run_all(r, minion)
+    /// A `cmd.run_all` call (`logtail stop`): waits and returns status and output.
+    pub async fn run_all(&self, call: &SaltCall, who: &Principal) -> Result<RunAll, SaltError> {
+        let r = self.call(call, who).await?;
+        outcome::run_all(r, call.minion().as_str())
     }
 
-    /// `cmd.run_bg ARGV` with the pins: launches and returns the pid. It says
-    /// nothing about whether the process keeps running (G3).
-    pub async fn run_bg(&self, minion: &str, argv: &[String]) -> Result<u32, SaltError> {
-        let r = self
-            .call(
-                minion,
-                "cmd.run_bg",
-                vec![json!(argv)],
-                Some(lowstate::pins()),
-            )
-            .await?;
-        outcome::run_bg_pid(r, minion)
+    /// A `cmd.run_bg` call (`logtail follow|exec`): launches and returns the
+    /// pid. It says nothing about whether the process keeps running.
+    pub async fn run_bg(&self, call: &SaltCall, who: &Principal) -> Result<u32, SaltError> {
+        let r = self.call(call, who).await?;
+        outcome::run_bg_pid(r, call.minion().as_str())
+    }
+
+    /// Sends one already checked chunk to salt-api and returns Salt's JSON
+    /// answer as it is (saltgate's forwarding). The request may take the
+    /// chunk's own Salt timeouts plus `salt.request_timeout_secs`.
+    pub async fn forward(&self, chunk: &Value, timeouts: CallTimeouts) -> Result<Value, SaltError> {
+        let function = chunk.get("fun").and_then(Value::as_str).unwrap_or("?");
+        let limit =
+            Duration::from_secs(timeouts.down_minion_wait() + self.inner.request_timeout_secs);
+        self.post_direct(json!([chunk]), function, Some(limit))
+            .await
     }
 
     /// `GET /` without auth: salt-api answers `{"return": "Welcome"}` when it is up.
+    /// (saltgate: `GET /readyz`, 200 when it can reach salt-api.)
     pub async fn ping(&self) -> Result<(), SaltError> {
-        match self.send(self.inner.http.get(&self.inner.base)).await? {
+        let url = if self.inner.gate.is_some() {
+            format!("{}readyz", self.inner.base)
+        } else {
+            self.inner.base.clone()
+        };
+        match self.send(self.inner.http.get(url)).await? {
             Answer::Json(_) => Ok(()),
             Answer::Status(status, detail) => Err(self.status_error(status, detail)),
         }
@@ -144,13 +175,13 @@ impl SaltApi {
 
     async fn call(
         &self,
-        minion: &str,
-        function: &str,
-        arg: Vec<Value>,
-        kwarg: Option<Value>,
+        call: &SaltCall,
+        who: &Principal,
     ) -> Result<outcome::MinionReturn, SaltError> {
         let started = Instant::now();
-        let result = self.call_inner(minion, function, arg, kwarg).await;
+        let function = call.function();
+        let minion = call.minion().as_str();
+        let result = self.call_inner(call, who).await;
         if let Some(o) = &self.inner.observer {
             let label = match &result {
                 Ok(_) => "ok",
@@ -175,32 +206,102 @@ impl SaltApi {
 
     async fn call_inner(
         &self,
-        minion: &str,
-        function: &str,
-        arg: Vec<Value>,
-        kwarg: Option<Value>,
+        call: &SaltCall,
+        who: &Principal,
     ) -> Result<outcome::MinionReturn, SaltError> {
         let timeouts = self.inner.timeouts;
-        let body = json!([lowstate::chunk(minion, function, arg, kwarg, timeouts)?]);
+        let function = call.function();
+        let chunk =
+            call.to_chunk(&self.inner.settings, timeouts)
+                .map_err(|r| SaltError::Unexpected {
+                    detail: format!("refusing to send {function}: {r}"),
+                })?;
+        let answer = match &self.inner.gate {
+            Some(token) => self.post_gate(token, chunk, who, function).await?,
+            None => self.post_direct(json!([chunk]), function, None).await?,
+        };
+        outcome::minion_return(
+            &answer,
+            function,
+            call.minion().as_str(),
+            timeouts.down_minion_wait(),
+        )
+    }
+
+    /// `POST {gate}/v1/call` with logview's token and the principal.
+    async fn post_gate(
+        &self,
+        token: &SecretString,
+        chunk: Value,
+        who: &Principal,
+        function: &str,
+    ) -> Result<Value, SaltError> {
+        let req = self
+            .inner
+            .http
+            .post(format!("{}v1/call", self.inner.base))
+            .header("Accept", "application/json")
+            .bearer_auth(token.expose_secret())
+            .json(&json!({"principal": who, "lowstate": [chunk]}));
+        let resp = req.send().await.map_err(|e| self.transport_error(&e))?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| self.transport_error(&e))?;
+        let said = || {
+            serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+                .unwrap_or_else(|| strip_html(&text))
+        };
+        match status {
+            StatusCode::OK => serde_json::from_str(&text).map_err(|_| SaltError::Unexpected {
+                detail: format!(
+                    "a 200 answer of saltgate that is not JSON: {}",
+                    strip_html(&text)
+                ),
+            }),
+            StatusCode::UNAUTHORIZED => Err(SaltError::TokenRejected {
+                user: "saltgate client (salt.gate_token)".into(),
+                detail: said(),
+            }),
+            StatusCode::FORBIDDEN => Err(SaltError::GateRefused {
+                function: function.to_owned(),
+                reason: said(),
+            }),
+            s if s.is_server_error() => {
+                tracing::warn!(status = s.as_u16(), detail = %said(), "saltgate answered a server error");
+                Err(SaltError::Unavailable {
+                    url: self.inner.base.clone(),
+                    reason: Unavailable::Status(s.as_u16()),
+                })
+            }
+            s => Err(SaltError::Unexpected {
+                detail: format!("saltgate answered HTTP {}: {}", s.as_u16(), said()),
+            }),
+        }
+    }
+
+    /// `POST /` of salt-api with the token, logging in again once on 401.
+    async fn post_direct(
+        &self,
+        body: Value,
+        function: &str,
+        limit: Option<Duration>,
+    ) -> Result<Value, SaltError> {
         let mut relogged = false;
         loop {
             let token = self.token().await?;
-            let req = self
+            let mut req = self
                 .inner
                 .http
                 .post(&self.inner.base)
                 .header("Accept", "application/json")
                 .header("X-Auth-Token", token.expose_secret())
                 .json(&body);
+            if let Some(limit) = limit {
+                req = req.timeout(limit);
+            }
             match self.send(req).await? {
-                Answer::Json(v) => {
-                    return outcome::minion_return(
-                        &v,
-                        function,
-                        minion,
-                        timeouts.down_minion_wait(),
-                    )
-                }
+                Answer::Json(v) => return Ok(v),
                 Answer::Status(StatusCode::UNAUTHORIZED, detail) if !relogged => {
                     tracing::info!(function, detail = %detail, "salt-api answered 401; logging in again once");
                     self.forget(&token).await;

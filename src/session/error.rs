@@ -125,7 +125,8 @@ impl SessionError {
             SaltError::LoginRefused { .. } | SaltError::TokenRejected { .. } => {
                 SessionError::SaltLogin(e)
             }
-            SaltError::NotAuthorized { ref function, .. } => SessionError::SaltRefused {
+            SaltError::NotAuthorized { ref function, .. }
+            | SaltError::GateRefused { ref function, .. } => SessionError::SaltRefused {
                 function: function.clone(),
                 minion: minion.to_owned(),
                 source: e,

@@ -11,9 +11,10 @@ pub mod stream_control;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::audit::{AuditLog, AuditRecord, Principal};
 use crate::commands;
 use crate::local::LocalTailer;
-use crate::salt_api::{lowstate, SaltApi, SaltError};
+use crate::salt_api::{SaltApi, SaltCall, SaltError};
 use crate::settings::Settings;
 use crate::stream::EntryId;
 use crate::target::{InputError, LineCount, LogPath, MinionId};
@@ -96,15 +97,18 @@ struct Inner {
     signer: TicketSigner,
     local: LocalTailer,
     status: status::StatusCache,
+    audit: Arc<AuditLog>,
 }
 
 impl Orchestrator {
-    /// An orchestrator driving `salt` and `streams`, signing with `signer`.
+    /// An orchestrator driving `salt` and `streams`, signing with `signer`,
+    /// recording every tail and run in `audit`.
     pub fn new(
         settings: Arc<Settings>,
         salt: SaltApi,
         streams: StreamControl,
         signer: TicketSigner,
+        audit: Arc<AuditLog>,
     ) -> Orchestrator {
         let local = LocalTailer::new(&settings);
         Orchestrator {
@@ -115,6 +119,7 @@ impl Orchestrator {
                 signer,
                 local,
                 status: status::StatusCache::default(),
+                audit,
             }),
         }
     }
@@ -124,14 +129,55 @@ impl Orchestrator {
         &self.inner.salt
     }
 
+    /// The audit trail (the `/audit` page, viewer attach/detach).
+    pub fn audit(&self) -> &AuditLog {
+        &self.inner.audit
+    }
+
+    /// Records one action of `who` with its outcome (one record per request).
+    async fn audit_outcome<T>(
+        &self,
+        action: &str,
+        who: &Principal,
+        on: (Option<&str>, Option<&str>, Option<&str>),
+        result: &Result<T, SessionError>,
+    ) {
+        let outcome = match result {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => format!("failed: {e}"),
+        };
+        let rec = AuditRecord::now("logview", action, who, &outcome).on(on.0, on.1, on.2);
+        self.inner.audit.record(&rec).await;
+    }
+
     fn is_local(&self, minion: &MinionId) -> bool {
         let l = &self.inner.settings.local;
         l.enabled && minion.as_str() == l.host_id
     }
 
-    /// Follows a file; see the module doc for the steps.
-    #[tracing::instrument(skip_all, fields(minion = %req.minion_id, path = %req.log_path), err(level = "info"))]
-    pub async fn start_tail(&self, req: TailRequest) -> Result<Started, SessionError> {
+    /// Follows a file for `who`; see the module doc for the steps. Leaves
+    /// one audit record, whatever the outcome.
+    pub async fn start_tail(
+        &self,
+        req: TailRequest,
+        who: &Principal,
+    ) -> Result<Started, SessionError> {
+        let result = self.start_tail_steps(&req, who).await;
+        let on = (
+            Some(req.minion_id.as_str()),
+            Some(req.log_path.as_str()),
+            None,
+        );
+        self.audit_outcome("tail", who, on, &result).await;
+        result
+    }
+
+    #[tracing::instrument(skip_all, fields(minion = ?req.minion_id, path = ?req.log_path, who = ?who.describe()), err(level = "info"))]
+    async fn start_tail_steps(
+        &self,
+        req: &TailRequest,
+        who: &Principal,
+    ) -> Result<Started, SessionError> {
         let s = &self.inner.settings;
         let minion = MinionId::parse(&req.minion_id)?;
         let local = self.is_local(&minion);
@@ -148,7 +194,12 @@ impl Orchestrator {
         let exists = if local {
             LocalTailer::file_exists(p).await
         } else {
-            self.salt_step(m, self.inner.salt.file_exists(m, p)).await?
+            let call = SaltCall::FileExists {
+                minion: minion.clone(),
+                path: path.clone(),
+            };
+            self.salt_step(m, self.inner.salt.file_exists(&call, who))
+                .await?
         };
         if !exists {
             return Err(SessionError::FileMissing {
@@ -159,7 +210,7 @@ impl Orchestrator {
 
         let stream = wire::stream_key(&s.redis.prefix, m, p);
         self.inner.streams.set_lease(&stream).await?;
-        self.stop_tailer(m, p, local).await?;
+        self.stop_tailer(&minion, &path, local, who).await?;
         let after = self.inner.streams.last_id(&stream).await?;
 
         let pid = if local {
@@ -174,22 +225,21 @@ impl Orchestrator {
                 )
                 .map_err(|e| SessionError::Local(e.to_string()))?
         } else {
-            let argv = lowstate::follow_argv(
-                &s.salt.logtail_bin,
-                &s.salt.logtail_config,
-                &stream,
-                lines.get(),
-                s.tail.max_duration_secs,
-                s.tail.idle_exit_secs,
-                p,
-            );
-            self.salt_step(m, self.inner.salt.run_bg(m, &argv)).await?
+            let call = SaltCall::Follow {
+                minion: minion.clone(),
+                path: path.clone(),
+                lines: lines.get(),
+                max_duration_secs: s.tail.max_duration_secs,
+                idle_exit_secs: s.tail.idle_exit_secs,
+            };
+            self.salt_step(m, self.inner.salt.run_bg(&call, who))
+                .await?
         };
 
         let started_id = match self.confirm(&stream, &after, m, p).await {
             Ok(id) => id,
             Err(e) => {
-                if let Err(stop) = self.stop_tailer(m, p, local).await {
+                if let Err(stop) = self.stop_tailer(&minion, &path, local, who).await {
                     tracing::warn!(error = %stop, "cleanup: logtail stop after a failed start also failed");
                 }
                 return Err(e);
@@ -199,28 +249,42 @@ impl Orchestrator {
         Ok(self.started(TicketKind::File, m, p, stream, started_id, pid))
     }
 
-    /// Runs the allow-listed command `command_name` on `minion_id` through `logtail exec`.
-    #[tracing::instrument(skip_all, fields(minion = %minion_id, command = %command_name), err(level = "info"))]
+    /// Runs the allow-listed command `command_name` on `minion_id` through
+    /// `logtail exec` for `who`. Leaves one audit record.
     pub async fn run_command(
         &self,
         minion_id: &str,
         command_name: &str,
+        who: &Principal,
+    ) -> Result<Started, SessionError> {
+        let result = self.run_command_steps(minion_id, command_name, who).await;
+        let on = (Some(minion_id), None, Some(command_name));
+        self.audit_outcome("run", who, on, &result).await;
+        result
+    }
+
+    #[tracing::instrument(skip_all, fields(minion = ?minion_id, command = ?command_name, who = ?who.describe()), err(level = "info"))]
+    async fn run_command_steps(
+        &self,
+        minion_id: &str,
+        command_name: &str,
+        who: &Principal,
     ) -> Result<Started, SessionError> {
         let s = &self.inner.settings;
         let minion = MinionId::parse(minion_id)?;
-        let cmd = commands::lookup(s, command_name)?;
+        commands::lookup(s, command_name)?;
         let m = minion.as_str();
         let run_id = commands::new_run_id();
         let stream = wire::command_stream_key(&s.redis.prefix, m, command_name, &run_id);
         self.inner.streams.set_lease(&stream).await?;
-        let argv = lowstate::exec_argv(
-            &s.salt.logtail_bin,
-            &s.salt.logtail_config,
-            &stream,
-            cmd.timeout_secs,
-            &cmd.argv,
-        );
-        let pid = self.salt_step(m, self.inner.salt.run_bg(m, &argv)).await?;
+        let call = SaltCall::Exec {
+            minion: minion.clone(),
+            command: command_name.to_owned(),
+            run_id,
+        };
+        let pid = self
+            .salt_step(m, self.inner.salt.run_bg(&call, who))
+            .await?;
         let started_id = self.confirm(&stream, "0-0", m, command_name).await?;
         tracing::info!(pid, %stream, "command started");
         Ok(self.started(
@@ -233,8 +297,12 @@ impl Orchestrator {
         ))
     }
 
-    /// Whether `minion_id` answers, cached ~30 s (see [`status`]).
-    pub async fn minion_status(&self, minion_id: &str) -> Result<MinionStatus, SessionError> {
+    /// Whether `minion_id` answers, cached ~30 s (see [`status`]); a probe is made as `who`.
+    pub async fn minion_status(
+        &self,
+        minion_id: &str,
+        who: &Principal,
+    ) -> Result<MinionStatus, SessionError> {
         let minion = MinionId::parse(minion_id)?;
         let m = minion.as_str();
         if let Some(known) = self.inner.status.fresh(m) {
@@ -252,7 +320,7 @@ impl Orchestrator {
             .tail
             .suggestions
             .iter()
-            .find(|p| LogPath::parse(p, &s.tail.allowed_paths).is_ok());
+            .find_map(|p| LogPath::parse(p, &s.tail.allowed_paths).ok());
         let Some(probe) = probe else {
             return Ok(self.inner.status.put(
                 m,
@@ -260,7 +328,11 @@ impl Orchestrator {
                 "not checked: no tail.suggestions path to probe with".into(),
             ));
         };
-        let result = self.inner.salt.file_exists(m, probe).await;
+        let call = SaltCall::FileExists {
+            minion: minion.clone(),
+            path: probe,
+        };
+        let result = self.inner.salt.file_exists(&call, who).await;
         Ok(match result {
             Ok(_) | Err(SaltError::FunctionFailed { .. }) => self.note_answer(m),
             Err(e) => self.note_failure(m, &e),
@@ -310,8 +382,14 @@ impl Orchestrator {
     }
 
     /// `logtail stop PATH` on the minion (or here).
-    async fn stop_tailer(&self, m: &str, p: &str, local: bool) -> Result<(), SessionError> {
-        let s = &self.inner.settings;
+    async fn stop_tailer(
+        &self,
+        minion: &MinionId,
+        path: &LogPath,
+        local: bool,
+        who: &Principal,
+    ) -> Result<(), SessionError> {
+        let (m, p) = (minion.as_str(), path.as_str());
         let prepare = |reason: String| SessionError::Prepare {
             minion: m.to_owned(),
             path: p.to_owned(),
@@ -325,8 +403,13 @@ impl Orchestrator {
                 .await
                 .map_err(|e| prepare(e.to_string()));
         }
-        let argv = lowstate::stop_argv(&s.salt.logtail_bin, &s.salt.logtail_config, p);
-        let out = self.salt_step(m, self.inner.salt.run_all(m, &argv)).await?;
+        let call = SaltCall::Stop {
+            minion: minion.clone(),
+            path: path.clone(),
+        };
+        let out = self
+            .salt_step(m, self.inner.salt.run_all(&call, who))
+            .await?;
         if out.retcode == 0 {
             return Ok(());
         }

@@ -15,7 +15,7 @@ mod hub;
 mod lease;
 pub mod message;
 mod reader;
-mod redis_io;
+pub(crate) mod redis_io;
 mod subscription;
 
 pub use entry_id::{BadEntryId, EntryId};

@@ -11,7 +11,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use salt_logview::audit::Principal;
+use salt_logview::salt_api::SaltCall;
+use salt_logview::target::{LogPath, MinionId};
+
 use crate::api_support::*;
+use crate::support::gate::spawn_gate;
 use crate::support::stack::stack;
 
 const START_WAIT: Duration = Duration::from_secs(120);
@@ -150,7 +155,9 @@ async fn salt_api_down_is_a_fast_502_and_a_restart_between_requests_works() {
     let api = PrivateApi::new();
     api.start().await;
     let url = api.url();
-    let app = spawn_app(&[("LOGVIEW__SALT__API_URL", url.as_str())]).await;
+    // logview → a gate of its own → the private salt-api.
+    let gate = spawn_gate(&[("LOGVIEW__SALT__API_URL", url.as_str())]).await;
+    let app = spawn_app(&[("LOGVIEW__SALT__GATE_URL", gate.url.as_str())]).await;
     let minion = stack().get("MINION_ID");
     let file = log_file("restart", 3);
     let path = file.to_string_lossy().into_owned();
@@ -254,8 +261,13 @@ async fn a_stopped_minion_is_a_504_naming_it_within_a_few_seconds() {
     let file = log_file("spare", 1);
     let path = file.to_string_lossy().into_owned();
     let salt = app.state.orchestrator.salt().clone();
+    let probe = SaltCall::FileExists {
+        minion: MinionId::parse(&spare.id).expect("id"),
+        path: LogPath::parse(&path, &app.settings.tail.allowed_paths).expect("path"),
+    };
+    let who = Principal::operator("api_salt-test");
     let answered = eventually(START_WAIT, async || {
-        salt.file_exists(&spare.id, &path).await.ok()
+        salt.file_exists(&probe, &who).await.ok()
     })
     .await;
     assert_eq!(

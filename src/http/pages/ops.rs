@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::security::{self, PageKind};
 use super::{auth_error_page, csrf, error_page, render, ErrorText};
+use crate::audit::Principal;
 use crate::http::auth::Operator;
 use crate::http::error::ApiError;
 use crate::http::templates::url_value;
@@ -99,7 +100,8 @@ async fn ops_page(
     user: &str,
     outcome: Outcome,
 ) -> Response {
-    let status = match app.orchestrator.minion_status(minion.as_str()).await {
+    let who = Principal::operator(user);
+    let status = match app.orchestrator.minion_status(minion.as_str(), &who).await {
         Ok(s) => {
             let (key, text) = badge(&s);
             context! { key => key, text => text, detail => s.message }
@@ -288,7 +290,10 @@ async fn tail(
         Some(form.line_count.as_str()),
     )?;
     tracing::info!(user = %op.name, minion = %minion.as_str(), path = %request.log_path, "ops page: start tail");
-    let started = app.orchestrator.start_tail(request).await?;
+    let started = app
+        .orchestrator
+        .start_tail(request, &Principal::operator(&op.name))
+        .await?;
     Ok(started.viewer_url)
 }
 
@@ -327,7 +332,11 @@ async fn run(
     tracing::info!(user = %op.name, minion = %minion.as_str(), command = %form.command, "ops page: run command");
     let started = app
         .orchestrator
-        .run_command(minion.as_str(), &form.command)
+        .run_command(
+            minion.as_str(),
+            &form.command,
+            &Principal::operator(&op.name),
+        )
         .await?;
     Ok(started.viewer_url)
 }

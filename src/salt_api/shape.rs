@@ -1,0 +1,429 @@
+//! The one definition of every Salt call logview makes, as a typed
+//! [`SaltCall`]: logview *builds* lowstate chunks from it ([`SaltCall::to_chunk`])
+//! and saltgate *checks* incoming chunks against it ([`SaltCall::from_chunk`]),
+//! then forwards the chunk it rebuilds from the typed value, never the bytes it
+//! was sent. A round-trip test proves the two directions agree.
+//!
+//! What a chunk must look like (anything else is a [`Refusal`] naming the field):
+//! one JSON object with exactly the keys `client`, `tgt`, `tgt_type`, `fun`,
+//! `arg`, `kwarg` (only for `cmd.*`), `full_return`, `timeout`,
+//! `gather_job_timeout`; `client` = `"local"`; `fun` one string (Salt
+//! authorises a *list* of functions as soon as one of them is allowed, see
+//! `SECURITY.md`); `tgt` a list of one literal minion id with `tgt_type` =
+//! `"list"`; `arg` exactly the argv of `logtail stop|follow|exec` or the one
+//! path of `file.file_exists`; `kwarg` exactly the pins with their JSON types.
+
+use serde_json::{json, Map, Value};
+
+use super::lowstate::{self, CallTimeouts};
+use crate::settings::Settings;
+use crate::target::{LogPath, MinionId};
+use crate::wire;
+
+/// Largest per-call Salt `timeout` / `gather_job_timeout` the gate forwards.
+pub const MAX_CALL_TIMEOUT_SECS: u64 = 60;
+
+/// The Salt functions a chunk may name.
+const FUNCTIONS: [&str; 3] = ["file.file_exists", "cmd.run_all", "cmd.run_bg"];
+
+/// Keys a chunk may carry.
+const KEYS: [&str; 9] = [
+    "client",
+    "tgt",
+    "tgt_type",
+    "fun",
+    "arg",
+    "kwarg",
+    "full_return",
+    "timeout",
+    "gather_job_timeout",
+];
+
+/// One Salt call logview may make, and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaltCall {
+    /// `file.file_exists PATH`.
+    FileExists {
+        /// The one targeted minion.
+        minion: MinionId,
+        /// An allowed path.
+        path: LogPath,
+    },
+    /// `cmd.run_all [logtail stop --config C PATH]`.
+    Stop {
+        /// The one targeted minion.
+        minion: MinionId,
+        /// An allowed path.
+        path: LogPath,
+    },
+    /// `cmd.run_bg [logtail follow …]` into the stream of `minion` + `path`.
+    Follow {
+        /// The one targeted minion.
+        minion: MinionId,
+        /// An allowed path.
+        path: LogPath,
+        /// Backlog lines, `0..=tail.max_lines`.
+        lines: u32,
+        /// `1..=tail.max_duration_secs`.
+        max_duration_secs: u64,
+        /// `1..=tail.idle_exit_secs`.
+        idle_exit_secs: u64,
+    },
+    /// `cmd.run_bg [logtail exec … -- ARGV]` of `[commands.NAME]`.
+    Exec {
+        /// The one targeted minion.
+        minion: MinionId,
+        /// A `[commands.*]` name.
+        command: String,
+        /// 16 lowercase hex characters.
+        run_id: String,
+    },
+}
+
+/// Why a chunk was refused: the field and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Refusal {
+    /// The chunk key (or `arg[0][i]`) that is not allowed.
+    pub field: String,
+    /// What was wrong and what is allowed.
+    pub message: String,
+}
+
+fn refuse(field: impl Into<String>, message: impl Into<String>) -> Refusal {
+    Refusal {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+impl SaltCall {
+    /// The targeted minion.
+    pub fn minion(&self) -> &MinionId {
+        match self {
+            SaltCall::FileExists { minion, .. }
+            | SaltCall::Stop { minion, .. }
+            | SaltCall::Follow { minion, .. }
+            | SaltCall::Exec { minion, .. } => minion,
+        }
+    }
+
+    /// The Salt function name.
+    pub fn function(&self) -> &'static str {
+        match self {
+            SaltCall::FileExists { .. } => "file.file_exists",
+            SaltCall::Stop { .. } => "cmd.run_all",
+            SaltCall::Follow { .. } | SaltCall::Exec { .. } => "cmd.run_bg",
+        }
+    }
+
+    /// A short name for logs and the audit trail: `file_exists`, `stop`, `follow`, `exec`.
+    pub fn action(&self) -> &'static str {
+        match self {
+            SaltCall::FileExists { .. } => "file_exists",
+            SaltCall::Stop { .. } => "stop",
+            SaltCall::Follow { .. } => "follow",
+            SaltCall::Exec { .. } => "exec",
+        }
+    }
+
+    /// The log path, for file calls.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            SaltCall::FileExists { path, .. }
+            | SaltCall::Stop { path, .. }
+            | SaltCall::Follow { path, .. } => Some(path.as_str()),
+            SaltCall::Exec { .. } => None,
+        }
+    }
+
+    /// The command name, for exec calls.
+    pub fn command(&self) -> Option<&str> {
+        match self {
+            SaltCall::Exec { command, .. } => Some(command),
+            _ => None,
+        }
+    }
+
+    /// The argv list this call runs on the minion (`None` for `file.file_exists`).
+    pub fn argv(&self, s: &Settings) -> Result<Option<Vec<String>>, Refusal> {
+        let (bin, config) = (s.salt.logtail_bin.as_str(), s.salt.logtail_config.as_str());
+        Ok(match self {
+            SaltCall::FileExists { .. } => None,
+            SaltCall::Stop { path, .. } => Some(lowstate::stop_argv(bin, config, path.as_str())),
+            SaltCall::Follow {
+                minion,
+                path,
+                lines,
+                max_duration_secs,
+                idle_exit_secs,
+            } => {
+                let stream = wire::stream_key(&s.redis.prefix, minion.as_str(), path.as_str());
+                Some(lowstate::follow_argv(
+                    bin,
+                    config,
+                    &stream,
+                    *lines,
+                    *max_duration_secs,
+                    *idle_exit_secs,
+                    path.as_str(),
+                ))
+            }
+            SaltCall::Exec {
+                minion,
+                command,
+                run_id,
+            } => {
+                let cmd = s.commands.get(command).ok_or_else(|| {
+                    refuse("arg", format!("{command:?} is not a [commands.*] name"))
+                })?;
+                let stream =
+                    wire::command_stream_key(&s.redis.prefix, minion.as_str(), command, run_id);
+                Some(lowstate::exec_argv(
+                    bin,
+                    config,
+                    &stream,
+                    cmd.timeout_secs,
+                    &cmd.argv,
+                ))
+            }
+        })
+    }
+
+    /// The lowstate chunk of this call: what logview sends and what the gate forwards.
+    pub fn to_chunk(&self, s: &Settings, timeouts: CallTimeouts) -> Result<Value, Refusal> {
+        let (arg, kwarg) = match self.argv(s)? {
+            None => (vec![json!(self.path().unwrap_or_default())], None),
+            Some(argv) => (vec![json!(argv)], Some(lowstate::pins())),
+        };
+        lowstate::chunk(
+            self.minion().as_str(),
+            self.function(),
+            arg,
+            kwarg,
+            timeouts,
+        )
+        .map_err(|e| refuse("arg", e.to_string()))
+    }
+
+    /// Checks `chunk` against every shape above; the typed call and its timeouts, or why not.
+    pub fn from_chunk(chunk: &Value, s: &Settings) -> Result<(SaltCall, CallTimeouts), Refusal> {
+        let c = chunk
+            .as_object()
+            .ok_or_else(|| refuse("lowstate[0]", "each chunk must be a JSON object"))?;
+        if let Some(k) = c.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            return Err(refuse(
+                k.clone(),
+                format!(
+                    "the key {k:?} is not allowed (allowed: {})",
+                    KEYS.join(", ")
+                ),
+            ));
+        }
+        exact_str(c, "client", "local")?;
+        let fun = match c.get("fun") {
+            Some(Value::String(f)) if FUNCTIONS.contains(&f.as_str()) => f.as_str(),
+            Some(Value::String(f)) => {
+                return Err(refuse(
+                    "fun",
+                    format!(
+                        "the function {f:?} is not allowed (allowed: {})",
+                        FUNCTIONS.join(", ")
+                    ),
+                ))
+            }
+            Some(Value::Array(_)) => {
+                return Err(refuse(
+                    "fun",
+                    "must be one function name as a string; a list of functions is refused (Salt authorises a list as soon as one of its functions is allowed)",
+                ))
+            }
+            _ => return Err(refuse("fun", "must be one function name as a string")),
+        };
+        exact_str(c, "tgt_type", "list")?;
+        let minion = match c.get("tgt") {
+            Some(Value::Array(ids)) if ids.len() == 1 => match &ids[0] {
+                Value::String(id) => {
+                    MinionId::parse(id).map_err(|e| refuse("tgt", e.message.clone()))?
+                }
+                _ => return Err(refuse("tgt", "the minion id must be a string")),
+            },
+            Some(Value::Array(_)) => {
+                return Err(refuse("tgt", "must list exactly one literal minion id"))
+            }
+            _ => return Err(refuse(
+                "tgt",
+                "must be a list of one literal minion id (no glob, grain or compound expression)",
+            )),
+        };
+        if c.get("full_return") != Some(&Value::Bool(true)) {
+            return Err(refuse("full_return", "must be the JSON boolean true"));
+        }
+        let timeouts = CallTimeouts {
+            timeout: bounded_int(c, "timeout")?,
+            gather_job_timeout: bounded_int(c, "gather_job_timeout")?,
+        };
+        let arg = match c.get("arg") {
+            Some(Value::Array(a)) if a.len() == 1 => &a[0],
+            _ => return Err(refuse("arg", "must be a list of exactly one argument")),
+        };
+        let call = if fun == "file.file_exists" {
+            if c.contains_key("kwarg") {
+                return Err(refuse(
+                    "kwarg",
+                    "file.file_exists takes no keyword arguments",
+                ));
+            }
+            let path = arg
+                .as_str()
+                .ok_or_else(|| refuse("arg", "file.file_exists takes one path string"))?;
+            SaltCall::FileExists {
+                minion,
+                path: allowed_path(path, s)?,
+            }
+        } else {
+            if c.get("kwarg") != Some(&lowstate::pins()) {
+                return Err(refuse(
+                    "kwarg",
+                    format!(
+                        "must be exactly {} (same keys, same JSON types)",
+                        lowstate::pins()
+                    ),
+                ));
+            }
+            let argv = string_list(arg)?;
+            parse_argv(fun, minion, &argv, s)?
+        };
+        // The typed call must rebuild exactly the chunk that was sent.
+        if &call.to_chunk(s, timeouts)? != chunk {
+            return Err(refuse(
+                "arg",
+                "the argv is not exactly the one logview builds for this call",
+            ));
+        }
+        Ok((call, timeouts))
+    }
+}
+
+fn exact_str(c: &Map<String, Value>, key: &str, want: &str) -> Result<(), Refusal> {
+    match c.get(key) {
+        Some(Value::String(v)) if v == want => Ok(()),
+        _ => Err(refuse(key, format!("must be the string {want:?}"))),
+    }
+}
+
+fn bounded_int(c: &Map<String, Value>, key: &str) -> Result<u64, Refusal> {
+    match c.get(key).and_then(Value::as_u64) {
+        Some(n) if (1..=MAX_CALL_TIMEOUT_SECS).contains(&n) => Ok(n),
+        _ => Err(refuse(
+            key,
+            format!("must be a JSON integer from 1 to {MAX_CALL_TIMEOUT_SECS}"),
+        )),
+    }
+}
+
+fn string_list(arg: &Value) -> Result<Vec<String>, Refusal> {
+    let items = arg
+        .as_array()
+        .ok_or_else(|| refuse("arg", "cmd.* takes one argv list of strings"))?;
+    items
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| refuse("arg", "every argv element must be a string"))
+        })
+        .collect()
+}
+
+fn allowed_path(raw: &str, s: &Settings) -> Result<LogPath, Refusal> {
+    LogPath::parse(raw, &s.tail.allowed_paths).map_err(|e| refuse("arg", e.message))
+}
+
+fn number(argv: &[String], i: usize, name: &str, max: u64, min: u64) -> Result<u64, Refusal> {
+    let raw = argv.get(i).map(String::as_str).unwrap_or_default();
+    match raw.parse::<u64>() {
+        Ok(n) if n >= min && n <= max && n.to_string() == raw => Ok(n),
+        _ => Err(refuse(
+            "arg",
+            format!("{name} must be a whole number from {min} to {max}"),
+        )),
+    }
+}
+
+/// The typed call for a `cmd.*` argv; `from_chunk` then compares the rebuilt chunk.
+fn parse_argv(
+    fun: &str,
+    minion: MinionId,
+    argv: &[String],
+    s: &Settings,
+) -> Result<SaltCall, Refusal> {
+    if argv.first().map(String::as_str) != Some(s.salt.logtail_bin.as_str()) {
+        return Err(refuse(
+            "arg",
+            format!("argv[0] must be the logtail binary {}", s.salt.logtail_bin),
+        ));
+    }
+    match (fun, argv.get(1).map(String::as_str)) {
+        ("cmd.run_all", Some("stop")) => Ok(SaltCall::Stop {
+            minion,
+            path: allowed_path(argv.last().map(String::as_str).unwrap_or_default(), s)?,
+        }),
+        ("cmd.run_bg", Some("follow")) => Ok(SaltCall::Follow {
+            minion,
+            path: allowed_path(argv.last().map(String::as_str).unwrap_or_default(), s)?,
+            lines: number(argv, 7, "--lines", u64::from(s.tail.max_lines), 0)? as u32,
+            max_duration_secs: number(argv, 9, "--max-duration", s.tail.max_duration_secs, 1)?,
+            idle_exit_secs: number(argv, 11, "--idle-exit", s.tail.idle_exit_secs, 1)?,
+        }),
+        ("cmd.run_bg", Some("exec")) => {
+            let stream = argv.get(5).map(String::as_str).unwrap_or_default();
+            let prefix = format!("{}:{}:cmd:", s.redis.prefix, minion.as_str());
+            let (command, run_id) = stream
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.rsplit_once(':'))
+                .ok_or_else(|| refuse("arg", format!("--stream must be {prefix}NAME:RUN_ID")))?;
+            if run_id.len() != 16
+                || !run_id
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                return Err(refuse(
+                    "arg",
+                    "the run id must be 16 lowercase hex characters",
+                ));
+            }
+            if !s.commands.contains_key(command) {
+                let names: Vec<&str> = s.commands.keys().map(String::as_str).collect();
+                return Err(refuse(
+                    "arg",
+                    format!(
+                        "{command:?} is not an allowed command (allowed: {})",
+                        names.join(", ")
+                    ),
+                ));
+            }
+            Ok(SaltCall::Exec {
+                minion,
+                command: command.to_owned(),
+                run_id: run_id.to_owned(),
+            })
+        }
+        (f, sub) => Err(refuse(
+            "arg",
+            format!(
+                "{f} may only run logtail {}; got {:?}",
+                if f == "cmd.run_all" {
+                    "stop"
+                } else {
+                    "follow or exec"
+                },
+                sub.unwrap_or("nothing")
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+#[path = "shape_tests.rs"]
+mod tests;
