@@ -33,6 +33,12 @@ mod logtail_lifecycle;
 mod logtail_outage;
 mod logtail_rotation;
 
+/// saltgate: every known bypass of the eauth ACL refused by the gate.
+mod gate_refusals;
+
+/// The audit trail (who asked) and logview's settings without a Salt password.
+mod gate_audit;
+
 /// The logview eauth user's Salt ACL: the contract's calls pass, nothing near them.
 mod salt_acl;
 

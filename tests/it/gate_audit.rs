@@ -1,0 +1,182 @@
+//! The audit trail against the real stack: a tail, a run and a refused call
+//! each leave exactly one record naming who asked (API token, the portal's
+//! `on_behalf_of`, the gate client), in the Redis stream and the JSON-lines
+//! files, and none carries a secret. And logview's settings on the stack hold
+//! no Salt password: only saltgate's do.
+
+use std::path::Path;
+
+use redis::AsyncCommands;
+use salt_logview::audit::AuditRecord;
+use salt_logview::settings::Settings;
+use serde_json::{json, Value};
+
+use crate::api_support::*;
+use crate::support::stack::stack;
+
+/// Every record of the audit stream (read as the admin user).
+async fn stream_records() -> Vec<AuditRecord> {
+    let key = stack_settings().audit.stream.clone();
+    let mut c = redis_admin().await;
+    let reply: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
+        .arg(&key)
+        .arg("-")
+        .arg("+")
+        .query_async(&mut c)
+        .await
+        .expect("XRANGE of the audit stream");
+    reply
+        .into_iter()
+        .map(|(_, fields)| {
+            let (_, json) = fields
+                .into_iter()
+                .find(|(k, _)| k == "record")
+                .expect("every audit entry has a record field");
+            serde_json::from_str(&json).expect("every record is an AuditRecord")
+        })
+        .collect()
+}
+
+fn file_records(path: &Path) -> Vec<AuditRecord> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is an AuditRecord"))
+        .collect()
+}
+
+fn stack_settings() -> Settings {
+    let files = [
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("settings.toml"),
+        stack().path("LOGVIEW_SETTINGS"),
+    ];
+    Settings::load_with_env(&files, []).expect("the stack's logview settings load")
+}
+
+fn of(records: &[AuditRecord], who: &str, source: &str, action: &str) -> usize {
+    records
+        .iter()
+        .filter(|r| {
+            r.principal.on_behalf_of.as_deref() == Some(who)
+                && r.source == source
+                && r.action == action
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn a_tail_and_a_run_leave_one_record_each_naming_who_asked() {
+    let app = spawn_app(&[]).await;
+    let who = format!("alice-{}", unique());
+    let file = log_file("audit", 2);
+    let path = file.to_string_lossy().into_owned();
+    let minion = stack().get("MINION_ID");
+    let body = json!({"minion_id": minion, "log_path": path, "line_count": 2, "on_behalf_of": who});
+    app.post_json("api/tail", body).await.url();
+    let cmd = json!({"minion_id": minion, "command": "uptime", "on_behalf_of": who});
+    app.post_json("api/run", cmd).await.url();
+
+    let records = stream_records().await;
+    assert_eq!(of(&records, &who, "logview", "tail"), 1, "{records:#?}");
+    assert_eq!(of(&records, &who, "logview", "run"), 1);
+    for action in ["file_exists", "stop", "follow", "exec"] {
+        assert_eq!(
+            of(&records, &who, "saltgate", action),
+            1,
+            "the gate recorded {action} once"
+        );
+    }
+    let tail = records
+        .iter()
+        .find(|r| r.principal.on_behalf_of.as_deref() == Some(&who) && r.action == "tail")
+        .expect("the tail record");
+    assert_eq!(tail.principal.kind, "api_token");
+    assert!(tail.principal.name.starts_with("token-"), "{tail:?}");
+    assert_eq!(tail.minion.as_deref(), Some(minion));
+    assert_eq!(tail.path.as_deref(), Some(path.as_str()));
+    assert_eq!(tail.outcome, "ok");
+    let gate_follow = records
+        .iter()
+        .find(|r| r.principal.on_behalf_of.as_deref() == Some(&who) && r.action == "follow")
+        .expect("the gate's follow record");
+    assert_eq!(gate_follow.client.as_deref(), Some("logview"));
+    // The same records in the files of both processes.
+    let gate_file = file_records(&stack().path("SALTGATE_AUDIT"));
+    assert_eq!(of(&gate_file, &who, "saltgate", "follow"), 1);
+    let logview_file = file_records(&stack().path("LOGVIEW_AUDIT"));
+    assert_eq!(of(&logview_file, &who, "logview", "tail"), 1);
+}
+
+#[tokio::test]
+async fn a_refused_call_leaves_one_record_and_an_invalid_on_behalf_of_is_a_400() {
+    let who = format!("mallory-{}", unique());
+    let s = stack();
+    let mut c = json!({"client": "local", "tgt": [s.get("MINION_ID")], "tgt_type": "list",
+        "fun": ["file.file_exists", "cmd.run"], "arg": [["/var/log/x"], ["id"]],
+        "full_return": true, "timeout": 3, "gather_job_timeout": 3});
+    c["fun"] = json!(["file.file_exists", "cmd.run"]);
+    let body = json!({"principal": {"kind": "api_token", "name": "x", "on_behalf_of": who}, "lowstate": [c]});
+    let r = reqwest::Client::new()
+        .post(format!("{}v1/call", s.get("SALTGATE_URL")))
+        .bearer_auth(s.get("GATE_TOKEN"))
+        .json(&body)
+        .send()
+        .await
+        .expect("POST the gate");
+    assert_eq!(r.status().as_u16(), 403);
+    let records = stream_records().await;
+    assert_eq!(of(&records, &who, "saltgate", "refused"), 1, "{records:#?}");
+    let rec = records
+        .iter()
+        .find(|r| r.principal.on_behalf_of.as_deref() == Some(&who))
+        .expect("the refusal");
+    assert!(rec.outcome.contains("fun"), "{rec:?}");
+    assert_eq!(rec.client.as_deref(), Some("logview"));
+
+    let app = spawn_app(&[]).await;
+    let bad = json!({"minion_id": s.get("MINION_ID"), "log_path": "/var/log/x.log",
+        "on_behalf_of": "alice\n2026-01-01 ERROR forged"});
+    let a = app.post_json("api/tail", bad).await;
+    assert_eq!(a.status, 400, "{a:?}");
+    assert_eq!(a.body["field"], Value::from("on_behalf_of"));
+}
+
+#[tokio::test]
+async fn logviews_settings_hold_no_salt_password_and_no_record_holds_a_secret() {
+    let overlay = std::fs::read_to_string(stack().path("LOGVIEW_SETTINGS")).expect("overlay");
+    let table: toml::Table = toml::from_str(&overlay).expect("toml");
+    assert!(table["salt"].get("password").is_none(), "{overlay}");
+    let s = stack();
+    assert!(!overlay.contains(s.get("SALT_LOGVIEW_PASSWORD")));
+    let settings = stack_settings();
+    assert!(settings.uses_gate(), "logview talks to saltgate");
+    assert!(
+        settings.salt.password.is_none(),
+        "no Salt password in logview's settings"
+    );
+    // saltgate's settings do hold it (it is the one that logs in).
+    let gate = std::fs::read_to_string(s.path("SALTGATE_SETTINGS")).expect("gate overlay");
+    assert!(gate.contains(s.get("SALT_LOGVIEW_PASSWORD")));
+
+    let mut c = redis_admin().await;
+    let key = settings.audit.stream.clone();
+    let _: usize = c.xlen(&key).await.expect("XLEN");
+    let everything = [
+        std::fs::read_to_string(s.path("SALTGATE_AUDIT")).unwrap_or_default(),
+        std::fs::read_to_string(s.path("LOGVIEW_AUDIT")).unwrap_or_default(),
+        serde_json::to_string(&stream_records().await).expect("json"),
+    ]
+    .concat();
+    for secret in [
+        "SALT_LOGVIEW_PASSWORD",
+        "SALT_DEPLOY_PASSWORD",
+        "API_TOKEN",
+        "GATE_TOKEN",
+        "OPS_PASSWORD",
+    ] {
+        assert!(
+            !everything.contains(s.get(secret)),
+            "{secret} found in the audit trail"
+        );
+    }
+}
