@@ -43,6 +43,11 @@ pub struct Ticket {
     /// start of what the stream retains.
     #[serde(default)]
     pub start_after: String,
+    /// Who the session was started for (an audit principal in words, e.g.
+    /// `api_token token-3f2a9c1b for alice`), so viewer attach and detach can
+    /// be audited. Names only, never a credential. Empty = unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub by: String,
 }
 
 /// Why a ticket was refused. Messages are safe to show to the viewer.
@@ -109,6 +114,19 @@ impl TicketSigner {
         stream: &str,
         start_after: &str,
     ) -> String {
+        self.issue_for(kind, minion, target, stream, start_after, "")
+    }
+
+    /// Like [`TicketSigner::issue_from`], naming who the session is for (`by`).
+    pub fn issue_for(
+        &self,
+        kind: TicketKind,
+        minion: &str,
+        target: &str,
+        stream: &str,
+        start_after: &str,
+        by: &str,
+    ) -> String {
         let ticket = Ticket {
             kind,
             minion: minion.to_owned(),
@@ -116,6 +134,7 @@ impl TicketSigner {
             stream: stream.to_owned(),
             exp: now_unix() + self.ttl_secs,
             start_after: start_after.to_owned(),
+            by: by.to_owned(),
         };
         self.sign(&ticket)
     }
@@ -213,6 +232,7 @@ mod tests {
             stream: "logs:m:/var/log/x".into(),
             exp: now_unix() - 1,
             start_after: String::new(),
+            by: String::new(),
         };
         assert_eq!(s.verify(&s.sign(&expired)), Err(TicketError::Expired));
     }

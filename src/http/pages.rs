@@ -4,6 +4,7 @@
 //! API's JSON shape when the ops page's script asks for JSON).
 
 mod assets;
+mod audit;
 mod csrf;
 mod ops;
 mod security;
@@ -30,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/minions/{minion_id}/tail", post(ops::start_tail))
         .route("/minions/{minion_id}/run", post(ops::run_command))
         .route("/view/{ticket}", get(viewer::page))
+        .route("/audit", get(audit::page))
+        .route("/audit.json", get(audit::json))
         .route("/static/{*path}", get(assets::serve))
 }
 

@@ -15,6 +15,7 @@ pub use minijinja::Error as TemplateError;
 
 /// Every template, by the name pages render it with.
 const TEMPLATES: &[(&str, &str)] = &[
+    ("audit.html", include_str!("../../templates/audit.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("minion.html", include_str!("../../templates/minion.html")),

@@ -246,7 +246,7 @@ impl Orchestrator {
             }
         };
         tracing::info!(pid, %stream, "tailer started");
-        Ok(self.started(TicketKind::File, m, p, stream, started_id, pid))
+        Ok(self.started(TicketKind::File, m, p, stream, started_id, pid, who))
     }
 
     /// Runs the allow-listed command `command_name` on `minion_id` through
@@ -294,6 +294,7 @@ impl Orchestrator {
             stream,
             started_id,
             pid,
+            who,
         ))
     }
 
@@ -456,6 +457,7 @@ impl Orchestrator {
         stream: String,
         started_id: String,
         pid: u32,
+        who: &Principal,
     ) -> Started {
         // The viewer starts at this session's `started` event, not at an
         // earlier session's lines still retained in the same stream.
@@ -465,10 +467,14 @@ impl Orchestrator {
             .and_then(EntryId::predecessor)
             .map(|id| id.to_string())
             .unwrap_or_default();
-        let ticket = self
-            .inner
-            .signer
-            .issue_from(kind, minion, target, &stream, &start_after);
+        let ticket = self.inner.signer.issue_for(
+            kind,
+            minion,
+            target,
+            &stream,
+            &start_after,
+            &who.describe(),
+        );
         Started {
             viewer_url: format!("{}view/{ticket}", self.inner.settings.public_base()),
             ticket,

@@ -207,6 +207,7 @@ mod tests {
                 stream: stream.into(),
                 exp: u64::MAX / 2,
                 start_after: String::new(),
+                by: String::new(),
             };
             assert_eq!(
                 stream_for_ticket(&s, &signer, &signer.sign(&t)),

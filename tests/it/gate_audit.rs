@@ -180,3 +180,50 @@ async fn logviews_settings_hold_no_salt_password_and_no_record_holds_a_secret() 
         );
     }
 }
+
+#[tokio::test]
+async fn operators_read_the_trail_on_audit_as_text_never_html() {
+    let app = spawn_app(&[]).await;
+    let who = format!("<script>alert(1)</script>-{}", unique());
+    let s = stack();
+    let body = json!({"minion_id": s.get("MINION_ID"), "command": "uptime", "on_behalf_of": who});
+    app.post_json("api/run", body).await.url();
+    let http = reqwest::Client::new();
+    let page = |path: &str| {
+        http.get(format!("{}{path}", app.base))
+            .basic_auth(s.get("OPS_USER"), Some(s.get("OPS_PASSWORD")))
+    };
+    let html = page("audit").send().await.expect("GET /audit");
+    assert_eq!(html.status().as_u16(), 200);
+    let text = html.text().await.expect("body");
+    let suffix = who.rsplit('-').next().unwrap_or_default();
+    let shown = text
+        .lines()
+        .any(|l| l.contains("&lt;script&gt;alert(1)") && l.contains(suffix));
+    assert!(shown, "the principal is shown, escaped");
+    assert!(!text.contains(&who), "never as HTML");
+    let records: Value = page("audit.json?limit=50")
+        .send()
+        .await
+        .expect("GET /audit.json")
+        .json()
+        .await
+        .expect("json");
+    let mine = records["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter(|r| r["principal"]["on_behalf_of"] == Value::from(who.as_str()))
+        .count();
+    assert!(mine >= 2, "logview's run and the gate's exec: {records}");
+    for path in ["audit", "audit.json"] {
+        let anonymous = http
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(anonymous.status().as_u16(), 401, "{path} without sign-in");
+    }
+    let too_many = page("audit.json?limit=100000").send().await.expect("GET");
+    assert_eq!(too_many.status().as_u16(), 400);
+}

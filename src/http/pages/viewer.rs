@@ -126,6 +126,7 @@ mod tests {
             stream: "logs:web-01:cmd:disk:0123456789abcdef".into(),
             exp: 42,
             start_after: String::new(),
+            by: String::new(),
         };
         let c = ViewerConfig::new(&s, &ticket, "p.s");
         assert_eq!(c.ws_url, "wss://ops.example.com/logview/ws/p.s");
