@@ -5,6 +5,7 @@
 //! failure after the launch stops the tailer again: nothing half-started.
 
 mod error;
+mod request;
 pub mod status;
 pub mod stream_control;
 
@@ -17,72 +18,14 @@ use crate::local::LocalTailer;
 use crate::salt_api::{SaltApi, SaltCall, SaltError};
 use crate::settings::Settings;
 use crate::stream::EntryId;
-use crate::target::{InputError, LineCount, LogPath, MinionId};
+use crate::target::{LineCount, LogPath, MinionId};
 use crate::tickets::{TicketKind, TicketSigner};
 use crate::wire;
 
 pub use error::SessionError;
+pub use request::{Started, TailRequest};
 pub use status::{MinionStatus, Reachability};
 pub use stream_control::{Confirmation, StreamControl};
-
-/// A request to follow a file (the Django `POST /api/tail`, the ops page form).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TailRequest {
-    /// Raw minion id (validated by [`Orchestrator::start_tail`]).
-    pub minion_id: String,
-    /// Raw absolute log path.
-    pub log_path: String,
-    /// Backlog lines; `None` = `tail.default_lines`.
-    pub line_count: Option<u32>,
-}
-
-impl TailRequest {
-    /// From raw form/JSON strings: `line_count` must be a whole number
-    /// (`abc` and `-1` are refused here with the allowed range).
-    pub fn from_raw(
-        settings: &Settings,
-        minion_id: &str,
-        log_path: &str,
-        line_count: Option<&str>,
-    ) -> Result<TailRequest, InputError> {
-        let lines = LineCount::parse(
-            line_count,
-            settings.tail.default_lines,
-            settings.tail.max_lines,
-        )?;
-        let given = line_count
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .is_some();
-        Ok(TailRequest {
-            minion_id: minion_id.to_owned(),
-            log_path: log_path.to_owned(),
-            line_count: given.then_some(lines.get()),
-        })
-    }
-}
-
-/// A started session: where to watch it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Started {
-    /// `{public_url}view/{ticket}`.
-    pub viewer_url: String,
-    /// The signed ticket in that URL.
-    pub ticket: String,
-    /// The Redis stream the viewer reads.
-    pub stream: String,
-    /// File or command.
-    pub kind: TicketKind,
-    /// The minion (or local host id).
-    pub minion: String,
-    /// The path or the command name.
-    pub target: String,
-    /// Entry id of the tailer's `started` event: this session's entries are
-    /// this one and everything after it.
-    pub started_id: String,
-    /// pid of the launched logtail (on the minion, or here in local mode).
-    pub pid: u32,
-}
 
 /// Starts tail and command sessions; cheap to clone.
 #[derive(Clone)]
@@ -246,7 +189,7 @@ impl Orchestrator {
             }
         };
         tracing::info!(pid, %stream, "tailer started");
-        Ok(self.started(TicketKind::File, m, p, stream, started_id, pid, who))
+        Ok(self.started((TicketKind::File, m, p), stream, started_id, pid, who))
     }
 
     /// Runs the allow-listed command `command_name` on `minion_id` through
@@ -288,9 +231,7 @@ impl Orchestrator {
         let started_id = self.confirm(&stream, "0-0", m, command_name).await?;
         tracing::info!(pid, %stream, "command started");
         Ok(self.started(
-            TicketKind::Command,
-            m,
-            command_name,
+            (TicketKind::Command, m, command_name),
             stream,
             started_id,
             pid,
@@ -449,16 +390,16 @@ impl Orchestrator {
         }
     }
 
+    /// The viewer URL and ticket of a confirmed session of `what` = (kind, minion, target).
     fn started(
         &self,
-        kind: TicketKind,
-        minion: &str,
-        target: &str,
+        what: (TicketKind, &str, &str),
         stream: String,
         started_id: String,
         pid: u32,
         who: &Principal,
     ) -> Started {
+        let (kind, minion, target) = what;
         // The viewer starts at this session's `started` event, not at an
         // earlier session's lines still retained in the same stream.
         let start_after = started_id
