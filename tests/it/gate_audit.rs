@@ -213,7 +213,7 @@ async fn operators_read_the_trail_on_audit_as_text_never_html() {
         .as_array()
         .expect("records")
         .iter()
-        .filter(|r| r["principal"]["on_behalf_of"] == Value::from(who.as_str()))
+        .filter(|r| r["principal"]["on_behalf_of"] == who.as_str())
         .count();
     assert!(mine >= 2, "logview's run and the gate's exec: {records}");
     for path in ["audit", "audit.json"] {
