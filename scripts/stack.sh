@@ -143,7 +143,11 @@ check_ports() {
         require_free_port "$SALT_RET_PORT" "salt-master ret" SLV_SALT_RET_PORT
     fi
     salt_daemon_running "$API_PID" || require_free_port "$SALT_API_PORT" "salt-api" SLV_SALT_API_PORT
-    gate_running || require_free_port "$SALTGATE_PORT" "saltgate, setting gate.bind" SLV_SALTGATE_PORT
+    if ! gate_running; then
+        # A saltgate of this profile started with other settings paths: replace it.
+        stop_pidfiles 10 "$SALTGATE_PID|saltgate (old settings)"
+        require_free_port "$SALTGATE_PORT" "saltgate, setting gate.bind" SLV_SALTGATE_PORT
+    fi
     logview_running || require_free_port "$LOGVIEW_PORT" "logview, setting server.bind" SLV_LOGVIEW_PORT
 }
 
@@ -171,6 +175,7 @@ cmd_up() {
     write_redis_configs
     write_salt_configs
     stage_logtail_binary
+    stage_saltgate_binary
     seed_demo_log
     start_redis
     start_salt
@@ -180,7 +185,7 @@ cmd_up() {
     wait_redis_ready
     wait_salt_ready
     deploy_logtail
-    write_gate_settings
+    deploy_saltgate
     start_gate
     wait_gate_ready
     write_logview_settings

@@ -4,7 +4,7 @@
 `logview` may make exactly the four calls of the team contract (file.file_exists,
 logtail stop / follow / exec as argv lists with every run-changing keyword pinned),
 and for `exec` only the argv of the `[commands.*]` tables of settings.toml.
-`deploy` may only apply the `logtail` state, run `[BIN, "--version"]` and test.ping.
+`deploy` may only apply the `logtail` and `saltgate` states, run `[BIN, "--version"]` and test.ping.
 The regex rules follow notes/acl.md: anchored function names, `\\Z` not `$`,
 argv compared as its Python repr, path segments that cannot start with a dot.
 Used by scripts/stack.sh and to regenerate the production example in salt/acl/.
@@ -82,7 +82,7 @@ def build(args: argparse.Namespace) -> str:
     w("# settings.toml ([commands.*], [redis] prefix): regenerate when those change")
     w("# (scripts/test.sh fails while salt/acl/master.d/logview-eauth.conf is stale).")
     w("# logview: exactly the calls the service makes (argv lists, pinned kwargs);")
-    w("# deploy:  apply the logtail state, check the installed binary's version, ping.")
+    w("# deploy:  apply the logtail and saltgate states, check logtail's version, ping.")
     w("# Why each rule looks as it does: salt/acl/README.md.")
     w("external_auth:")
     w(f"  {args.eauth}:")
@@ -115,7 +115,7 @@ def build(args: argparse.Namespace) -> str:
     w("      - '*':")
     w("        - '^test\\.ping$'")
     w("        - '^state\\.apply$':")
-    w("            args: ['^logtail\\Z']")
+    w("            args: ['^(logtail|saltgate)\\Z']")
     w("        - '^cmd\\.run$':")
     w("            args:")
     w(f"              - {yq(argv_regex(head + [lit('--version')]))}")

@@ -115,10 +115,12 @@ logtail:
   allowed_paths:
     - /var/log/**
     - $LOG_DIR/**
+$(gate_minion_config)
 CONF
     mv "$SALT_ETC/minion.tmp" "$SALT_ETC/minion"
 
-    printf "base:\n  '%s':\n    - logtail\n" "$MINION_ID" | write_private "$PILLAR_ROOT/top.sls"
+    printf "base:\n  '%s':\n    - logtail\n    - saltgate\n" "$MINION_ID" | write_private "$PILLAR_ROOT/top.sls"
+    write_gate_pillar
     printf 'logtail:\n  redis_url: "%s"\n' "$REDIS_URL_TAILER" | write_private "$PILLAR_ROOT/logtail.sls"
 }
 

@@ -154,9 +154,23 @@ async fn logviews_settings_hold_no_salt_password_and_no_record_holds_a_secret() 
         settings.salt.password.is_none(),
         "no Salt password in logview's settings"
     );
-    // saltgate's settings do hold it (it is the one that logs in).
+    // saltgate's settings do hold it (it is the one that logs in): written by
+    // the saltgate Salt state, mode 0600, the binary byte for byte the staged one.
     let gate = std::fs::read_to_string(s.path("SALTGATE_SETTINGS")).expect("gate overlay");
     assert!(gate.contains(s.get("SALT_LOGVIEW_PASSWORD")));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(s.path("SALTGATE_SETTINGS"))
+        .expect("overlay")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the gate's overlay is private");
+    let staged = s.path("STACK_DIR").join("srv/salt/saltgate/dist/saltgate");
+    let installed = s.path("STACK_DIR").join("minion/usr/local/bin/saltgate");
+    assert_eq!(
+        std::fs::read(&staged).expect("staged binary"),
+        std::fs::read(&installed).expect("installed binary"),
+        "the state installed the binary the master serves"
+    );
 
     let mut c = redis_admin().await;
     let key = settings.audit.stream.clone();
