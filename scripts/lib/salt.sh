@@ -160,7 +160,7 @@ start_salt() {
 }
 
 # salt_run USER PASSWORD < lowstate-json-without-credentials: POST /run with the
-# credentials added to every chunk; the body goes through stdin (never argv, G9).
+# credentials added to every chunk; the body goes through stdin (never argv, docs/salt-gotchas.md#g9).
 # Prints "HTTP_CODE BODY".
 salt_run() {
     local user="$1" password="$2" body

@@ -1,7 +1,7 @@
 //! The salt-api client: logs in with the configured eauth, keeps the token,
-//! logs in again once on 401 (tokens die with a salt-api restart, G6), bounds
+//! logs in again once on 401 (tokens die with a salt-api restart, docs/salt-gotchas.md#g6), bounds
 //! every request by its own timeout (with the master down salt-api hangs
-//! ~90 s, G5), and offers the three calls the `logview` ACL allows as typed
+//! ~90 s, docs/salt-gotchas.md#g5), and offers the three calls the `logview` ACL allows as typed
 //! methods.
 
 mod error;
@@ -121,7 +121,7 @@ impl SaltApi {
     }
 
     /// `cmd.run_bg ARGV` with the pins: launches and returns the pid. It says
-    /// nothing about whether the process keeps running (G3).
+    /// nothing about whether the process keeps running (docs/salt-gotchas.md#g3).
     pub async fn run_bg(&self, minion: &str, argv: &[String]) -> Result<u32, SaltError> {
         let r = self
             .call(

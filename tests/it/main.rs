@@ -33,7 +33,7 @@ mod logtail_lifecycle;
 mod logtail_outage;
 mod logtail_rotation;
 
-/// The logview eauth user's Salt ACL: the contract's calls pass, nothing near them.
+/// The logview eauth user's Salt ACL: the calls of docs/salt-acl.md pass, nothing near them.
 mod salt_acl;
 
 /// logtail distributed by the Salt state through salt-api as the deploy user.
