@@ -7,6 +7,8 @@
 //! (`cargo build --release --target x86_64-unknown-linux-musl --no-default-features --bin logtail`),
 //! else the bench-profile build; `LOGTAIL_BENCH_BIN` overrides.
 
+#[path = "../tests/it/support/ports.rs"]
+mod ports;
 #[path = "../tests/it/support/redis_server.rs"]
 #[allow(dead_code)]
 mod redis_server;

@@ -47,6 +47,8 @@ if [[ ! -d node_modules/playwright-core ]]; then
 fi
 
 say "chromium: $(chromium --version 2>/dev/null || echo unknown); node $(node --version)"
-# One test file at a time, in name order: viewer_restart.test.js sorts last on
-# purpose, as it stops and starts the stack's logview.
+# One test file at a time (--test-concurrency=1): viewer_restart.test.js stops
+# the stack's logview for a while, which a file running beside it would see.
+# The order does not matter: each file launches its own browser and starts its
+# own tails, and viewer_restart.test.js starts logview again in a `finally`.
 exec node --test --test-concurrency=1 tests/browser/

@@ -263,8 +263,11 @@ fn invalid(key: impl Into<String>, problem: impl Into<String>) -> SettingsError 
 }
 
 impl Settings {
-    /// Loads the TOML files in order (later files override earlier keys), then
-    /// `LOGVIEW__SECTION__KEY` environment overrides, and validates.
+    /// Loads the built-in defaults ([`DEFAULTS`], the repository's
+    /// `settings.toml`), then the TOML files in order (later files override
+    /// earlier keys), then `LOGVIEW__SECTION__KEY` environment overrides, and
+    /// validates. No file is read but the given ones, whatever the working
+    /// directory.
     pub fn load(paths: &[PathBuf]) -> Result<Settings, SettingsError> {
         Self::load_with_env(paths, std::env::vars())
     }
@@ -275,7 +278,8 @@ impl Settings {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, SettingsError> {
         let env: config::Map<String, String> = env.into_iter().collect();
-        let mut builder = config::Config::builder();
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         for path in paths {
             builder = builder.add_source(
                 config::File::from(path.as_path())
@@ -632,10 +636,10 @@ impl Settings {
     }
 }
 
-/// Default settings file: `settings.toml` beside the working directory.
-pub fn default_path() -> PathBuf {
-    PathBuf::from("settings.toml")
-}
+/// The repository's `settings.toml`, built into the binary: the first and
+/// lowest layer of every [`Settings::load`], so a `--config` file needs only
+/// the keys it changes.
+pub const DEFAULTS: &str = include_str!("../settings.toml");
 
 #[cfg(test)]
 mod tests {
@@ -721,6 +725,71 @@ mod tests {
     }
 
     #[test]
+    fn a_config_file_with_two_keys_is_an_overlay_on_the_built_in_defaults_from_any_cwd() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A `settings.toml` in the working directory must not be read.
+        std::fs::write(dir.path().join("settings.toml"), "not [ toml").expect("write");
+        let overlay = dir.path().join("production.toml");
+        std::fs::write(
+            &overlay,
+            "[server]\nbind = \"127.0.0.1:9090\"\n\n\
+             [auth]\napi_tokens = [\"production-token-0123456789\"]\n",
+        )
+        .expect("write");
+        let cwd = std::env::current_dir().expect("cwd");
+        std::env::set_current_dir(dir.path()).expect("cd to the temporary directory");
+        let loaded = Settings::load_with_env(std::slice::from_ref(&overlay), []);
+        let defaults = Settings::load_with_env(&[], []);
+        std::env::set_current_dir(cwd).expect("cd back");
+
+        let s = loaded.expect("an overlay with two keys loads");
+        let defaults = defaults.expect("the built-in defaults alone load");
+        assert_eq!(s.server.bind, "127.0.0.1:9090");
+        // A list in the overlay replaces the default list, it is not merged into it.
+        let tokens: Vec<&str> = s
+            .auth
+            .api_tokens
+            .iter()
+            .map(|t| t.expose_secret())
+            .collect();
+        assert_eq!(tokens, ["production-token-0123456789"]);
+        // Every other key keeps its default.
+        assert_eq!(s.server.public_url, defaults.server.public_url);
+        assert_eq!(format!("{:?}", s.tail), format!("{:?}", defaults.tail));
+        assert_eq!(format!("{:?}", s.salt), format!("{:?}", defaults.salt));
+        assert_eq!(format!("{:?}", s.limits), format!("{:?}", defaults.limits));
+        assert_eq!(
+            s.commands.keys().collect::<Vec<_>>(),
+            defaults.commands.keys().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            s.tail.max_lines, 10000,
+            "the value of the shipped settings.toml"
+        );
+    }
+
+    #[test]
+    fn commands_of_a_config_file_add_to_the_built_in_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let overlay = dir.path().join("commands.toml");
+        std::fs::write(
+            &overlay,
+            "[commands.date]\nargv = [\"/bin/date\"]\ndescription = \"Date\"\ntimeout_secs = 5\n\n\
+             [commands.disk]\ntimeout_secs = 7\n",
+        )
+        .expect("write");
+        let s = Settings::load_with_env(&[overlay], []).expect("loads");
+        assert_eq!(s.commands["date"].argv, ["/bin/date"]);
+        assert_eq!(s.commands["disk"].timeout_secs, 7);
+        assert_eq!(
+            s.commands["disk"].argv,
+            ["/bin/df", "-h"],
+            "the rest of disk is kept"
+        );
+        assert!(s.commands.contains_key("uptime"));
+    }
+
+    #[test]
     fn secrets_do_not_show_in_debug_output() {
         let s = Settings::load_with_env(&repo_settings(), []).expect("loads");
         let dbg = format!("{s:?}");
@@ -732,5 +801,55 @@ mod tests {
             !dbg.contains(s.salt.gate_token.expose_secret()),
             "gate token leaked into Debug"
         );
+    }
+}
+
+#[cfg(test)]
+mod gate_settings_tests {
+    use super::*;
+
+    #[test]
+    fn an_overlays_gate_clients_replace_the_dev_only_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let overlay = dir.path().join("gate.toml");
+        std::fs::write(
+            &overlay,
+            "[salt]\npassword = \"salt-password\"\n\n\
+             [[gate.clients]]\nname = \"logview\"\ntoken = \"production-gate-token-0123\"\n",
+        )
+        .expect("write");
+        let s = Settings::load_with_env(std::slice::from_ref(&overlay), []).expect("loads");
+        let clients: Vec<(&str, &str)> = s
+            .gate
+            .clients
+            .iter()
+            .map(|c| (c.name.as_str(), c.token.expose_secret()))
+            .collect();
+        assert_eq!(clients, [("logview", "production-gate-token-0123")]);
+    }
+
+    #[test]
+    fn gate_keys_are_checked_and_named() {
+        for (key, value, needle) in [
+            ("LOGVIEW__SALT__GATE_TOKEN", "short", "salt.gate_token"),
+            ("LOGVIEW__SALT__GATE_URL", "ftp://x", "salt.gate_url"),
+            ("LOGVIEW__GATE__BIND", "nowhere", "gate.bind"),
+            ("LOGVIEW__AUDIT__STREAM", "logs:audit", "audit.stream"),
+            (
+                "LOGVIEW__AUDIT__STREAM_MAX_LEN",
+                "0",
+                "audit.stream_max_len",
+            ),
+        ] {
+            let err = Settings::load_with_env(&[], [(key.to_owned(), value.to_owned())])
+                .expect_err(key)
+                .to_string();
+            assert!(err.contains(needle), "{key}={value}: {err}");
+        }
+        let direct = [("LOGVIEW__SALT__GATE_URL".to_owned(), String::new())];
+        let err = Settings::load_with_env(&[], direct)
+            .expect_err("no gate and no password")
+            .to_string();
+        assert!(err.contains("salt.password"), "{err}");
     }
 }

@@ -2,7 +2,7 @@
 //! path, and a backlog line count. Each error names the field and says what is
 //! allowed, so a person can fix the request without reading logs.
 //!
-//! The path rule is the Salt eauth ACL's rule (`notes/acl.md` §3): absolute,
+//! The path rule is the Salt eauth ACL's rule (`docs/salt-acl.md` §3): absolute,
 //! no `.`/`..` segments, inside an allowed root, and every segment below the
 //! root's literal part `[A-Za-z0-9_][A-Za-z0-9_.-]*` (which excludes hidden
 //! files). Checking it here turns what would be a Salt 401 into a message

@@ -127,7 +127,7 @@ require_free_port() {
 }
 
 # Pid-file helpers. pid_running PID: the process exists and is not a zombie
-# (a killed daemon stays <defunct> until init reaps it, G8 of notes/salt-api.md).
+# (a killed daemon stays <defunct> until init reaps it, docs/salt-gotchas.md#g8).
 pid_running() {
     local state
     state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Writes the Salt `external_auth` block (master.d snippet) for the two eauth users.
 
-`logview` may make exactly the four calls of the team contract (file.file_exists,
+`logview` may make exactly the four calls of docs/salt-acl.md (file.file_exists,
 logtail stop / follow / exec as argv lists with every run-changing keyword pinned),
 and for `exec` only the argv of the `[commands.*]` tables of settings.toml.
 `deploy` may only apply the `logtail` and `saltgate` states, run `[BIN, "--version"]` and test.ping.
-The regex rules follow notes/acl.md: anchored function names, `\\Z` not `$`,
+The regex rules follow docs/salt-acl.md: anchored function names, `\\Z` not `$`,
 argv compared as its Python repr, path segments that cannot start with a dot.
 Used by scripts/stack.sh and to regenerate the production example in salt/acl/.
 """

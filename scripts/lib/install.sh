@@ -29,7 +29,7 @@ install_stack_packages() {
     apt_ensure redis-server=redis-server redis-tools=redis-cli file=file curl=curl
 }
 
-# Salt from PyPI into $VENV (route A of notes/salt-api.md): salt 3008.5 pins
+# Salt from PyPI into $VENV (route A of docs/salt-gotchas.md): salt 3008.5 pins
 # certifi>=2026.10.23, newer than any certifi the registry has, so uv installs
 # it with an override `certifi>=2026.1.4` (certifi only carries CA roots; the
 # stack talks to salt-api over plain HTTP on 127.0.0.1). Reused when present.

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The Redis part of the stack: Debian's redis-server with this profile's own
-# config (port, no persistence, ACL file), ACL users of notes/acl.md §6.
+# config (port, no persistence, ACL file), ACL users of docs/redis-acl.md §1.
 # Sourced by stack.sh (needs common.sh and the profile variables).
 
 redis_paths() {

@@ -3,7 +3,7 @@
 
 Reads the JSON body on stdin; prints a one-line summary and exits 0 when the
 retcode is 0 and every state's result is true, else prints what failed and
-exits 1 (render errors come back as a list of strings, G4 of notes/salt-api.md).
+exits 1 (render errors come back as a list of strings, docs/salt-gotchas.md#g4).
 """
 
 import json

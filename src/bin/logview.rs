@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use salt_logview::settings::{self, Settings};
+use salt_logview::settings::Settings;
 
 /// Watch log files on SaltStack minions live in the browser.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
-    /// Settings file; repeat to layer files (later ones win). Default: settings.toml.
+    /// Settings file layered over the built-in defaults (the repository's
+    /// settings.toml); repeat to layer more files (later ones win).
     #[arg(long = "config", value_name = "FILE", global = true)]
     config: Vec<PathBuf>,
     #[command(subcommand)]
@@ -42,12 +43,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve => {
             salt_logview::telemetry::init();
-            let files = if cli.config.is_empty() {
-                vec![settings::default_path()]
-            } else {
-                cli.config
-            };
-            let settings = Arc::new(Settings::load(&files).context("while loading settings")?);
+            let settings = Arc::new(Settings::load(&cli.config).context("while loading settings")?);
             let listener = tokio::net::TcpListener::bind(&settings.server.bind)
                 .await
                 .with_context(|| {

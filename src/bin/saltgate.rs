@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use salt_logview::settings::{self, Settings};
+use salt_logview::settings::Settings;
 
 /// Forward exactly logview's Salt calls to salt-api; refuse everything else.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
-    /// Settings file; repeat to layer files (later ones win). Default: settings.toml.
-    /// saltgate reads [salt] (salt-api and its password), [tail], [commands],
+    /// Settings file layered on the built-in defaults (the repository's
+    /// settings.toml); repeat to layer more (later ones win). saltgate reads [salt] (salt-api and its password), [tail], [commands],
     /// [redis] prefix, [gate] and [audit].
     #[arg(long = "config", value_name = "FILE")]
     config: Vec<PathBuf>,
@@ -24,12 +24,7 @@ struct Cli {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     salt_logview::telemetry::init();
-    let files = if cli.config.is_empty() {
-        vec![settings::default_path()]
-    } else {
-        cli.config
-    };
-    let settings = Arc::new(Settings::load(&files).context("while loading settings")?);
+    let settings = Arc::new(Settings::load(&cli.config).context("while loading settings")?);
     if settings.salt.password.is_none() {
         anyhow::bail!("salt.password is not set: saltgate logs in to salt-api with it");
     }

@@ -1,5 +1,5 @@
 //! The typed failures of a salt-api call: every way Salt's polymorphic
-//! answers (G4) and the transport can go wrong, each a variant.
+//! answers (docs/salt-gotchas.md#g4) and the transport can go wrong, each a variant.
 
 use std::fmt;
 

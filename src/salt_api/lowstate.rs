@@ -1,5 +1,5 @@
 //! Builds the exact lowstate chunks the `logview` eauth ACL allows
-//! (contracts: "Salt calls the service makes"): `client=local`, a one-element
+//! (docs/salt-acl.md, "The calls the service makes"): `client=local`, a one-element
 //! `tgt` list with `tgt_type=list`, `full_return`, per-call timeouts, argv
 //! lists, and the pinned keyword arguments.
 
@@ -24,7 +24,7 @@ impl CallTimeouts {
 }
 
 /// The keyword arguments every `cmd.*` call sends, exactly: the ACL requires
-/// each to be present with this value (acl.md §3a), so `runas`, `cwd`, `env`,
+/// each to be present with this value (docs/salt-acl.md §3a), so `runas`, `cwd`, `env`,
 /// `template`… cannot be chosen by anyone who gets hold of the token.
 pub fn pins() -> Value {
     json!({
@@ -41,7 +41,7 @@ pub fn pins() -> Value {
 /// One `client=local` chunk for `function` on exactly `minion`.
 ///
 /// Positional string arguments that look like `key=value` would be turned
-/// into keyword arguments by the minion (G10); they are refused here, so such
+/// into keyword arguments by the minion (docs/salt-gotchas.md#g10); they are refused here, so such
 /// values can only travel inside `kwarg` or an argv list.
 pub fn chunk(
     minion: &str,

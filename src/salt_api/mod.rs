@@ -2,9 +2,9 @@
 //! sent either to saltgate (`salt.gate_url`, bearer token, the principal for the
 //! audit trail; what logview does) or to salt-api itself (what saltgate does,
 //! and logview without a gate): logs in with the configured eauth, keeps the
-//! token, logs in again once on 401 (tokens die with a salt-api restart), bounds
+//! token, logs in again once on 401 (tokens die with a salt-api restart, docs/salt-gotchas.md#g6), bounds
 //! every request by its own timeout (with the master down salt-api hangs
-//! ~90 s). Salt's answers are parsed into typed outcomes either way.
+//! ~90 s, docs/salt-gotchas.md#g5). Salt's answers are parsed into typed outcomes either way.
 
 mod error;
 pub mod lowstate;
@@ -142,7 +142,8 @@ impl SaltApi {
     }
 
     /// A `cmd.run_bg` call (`logtail follow|exec`): launches and returns the
-    /// pid. It says nothing about whether the process keeps running.
+    /// pid. It says nothing about whether the process keeps running
+    /// (docs/salt-gotchas.md#g3).
     pub async fn run_bg(&self, call: &SaltCall, who: &Principal) -> Result<u32, SaltError> {
         let r = self.call(call, who).await?;
         outcome::run_bg_pid(r, call.minion().as_str())

@@ -1,4 +1,4 @@
-//! Parses Salt's polymorphic `client=local` answers (G4) into typed results:
+//! Parses Salt's polymorphic `client=local` answers (docs/salt-gotchas.md#g4) into typed results:
 //! `{}` = minion unknown, "Minion did not return" / `out: no_return` =
 //! unreachable, retcode ≠ 0 or a string in place of a value = function
 //! failed, and the typed returns of the three functions logview calls.

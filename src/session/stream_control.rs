@@ -2,7 +2,7 @@
 //! SET lease keys and read streams): set the lease, note a stream's last id,
 //! and wait for the launched tailer's `started` event on a dedicated
 //! connection (blocking reads must not share a connection or run under the
-//! crate's 500 ms response timeout, notes/acl.md §7).
+//! crate's 500 ms response timeout, docs/redis-acl.md §2).
 
 use std::time::Duration;
 

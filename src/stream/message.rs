@@ -1,5 +1,5 @@
 //! The JSON messages sent to a browser over WebSocket or SSE (the wire
-//! protocol of `team-contracts.md` / DESIGN §3), built from decoded entries.
+//! protocol of `docs/browser-protocol.md`), built from decoded entries.
 
 use std::collections::BTreeMap;
 

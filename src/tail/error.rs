@@ -1,6 +1,6 @@
 //! The errors `logtail` can stop with, and the process exit code each maps to.
 //!
-//! Exit codes are part of the contract (README, the Salt ACL and logview rely
+//! Exit codes are part of logtail's interface (docs/logtail.md; the Salt ACL and logview rely
 //! on them): 0 ok, 1 other, 2 usage or configuration, 3 path not allowed,
 //! 4 file unreadable or missing, 5 Redis unreachable at start, 6 lock held
 //! and not taken over.

@@ -1,5 +1,5 @@
 //! `logtail`, the minion-side tailer: follows one file (or runs one command)
-//! into a Redis stream. Static, quiet, bounded in memory; see README-logtail.
+//! into a Redis stream. Static, quiet, bounded in memory; see docs/logtail.md.
 //!
 //! Map: [`cli`] parses, [`config`] loads the TOML, [`follow`] / [`exec`] /
 //! [`lock::stop`] do the three jobs. Files are read by [`rotation`] (after

@@ -14,7 +14,7 @@ export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname)
 /** Upper bound of any single wait on the page (a wait, not a performance assertion). */
 export const WAIT_MS = 60_000;
 
-/** `KEY=VALUE` lines of `$SLV_STACK_ENV`. Throws the contract's message without it. */
+/** `KEY=VALUE` lines of `$SLV_STACK_ENV`. Throws, saying how to get one, without it. */
 export function stackEnv() {
   const file = process.env.SLV_STACK_ENV;
   if (!file) throw new Error("run scripts/test.sh (SLV_STACK_ENV not set)");

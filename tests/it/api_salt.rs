@@ -17,17 +17,13 @@ use salt_logview::target::{LogPath, MinionId};
 
 use crate::api_support::*;
 use crate::support::gate::spawn_gate;
+use crate::support::ports::ReservedPort;
 use crate::support::stack::stack;
 
 const START_WAIT: Duration = Duration::from_secs(120);
 
 fn venv_bin(name: &str) -> PathBuf {
     stack().path("STACK_DIR").join("../venv/bin").join(name)
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
 }
 
 /// Copies the stack's config `file` into `dir`, replacing whole lines whose
@@ -79,7 +75,9 @@ async fn stop_pidfile(pidfile: &Path) {
 /// A second salt-api on the stack's master.
 struct PrivateApi {
     dir: PathBuf,
-    port: u16,
+    /// Held while the test runs, so no other test takes the port while this
+    /// salt-api is stopped and restarted.
+    port: ReservedPort,
 }
 
 /// SIGTERM to the pid in `pidfile`, without waiting (cleanup on panic).
@@ -107,12 +105,12 @@ impl PrivateApi {
             .join("run")
             .join(format!("api-test-{}", unique()));
         std::fs::create_dir_all(&dir).expect("mkdir");
-        let port = free_port();
+        let port = ReservedPort::new();
         copy_config(
             "master",
             &dir,
             &[
-                ("port", port.to_string()),
+                ("port", port.port().to_string()),
                 (
                     "api_pidfile",
                     dir.join("salt-api.pid").display().to_string(),
@@ -124,7 +122,7 @@ impl PrivateApi {
     }
 
     fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.port)
+        format!("http://127.0.0.1:{}/", self.port.port())
     }
 
     async fn start(&self) {

@@ -17,12 +17,19 @@ fn lines_written_while_redis_is_down_arrive_after_the_restart() {
     append(&path, &bytes);
     env.wait_lines(&stream, 100);
 
+    let t = _t;
+    let read_before = rchar(t.pid());
     env.redis.kill();
     let (during, bytes) = numbered("during", 0, 1000);
     append(&path, &bytes);
-    // Give the tailer a chance to read them and fail to send (not needed for
-    // correctness: they are read after the restart otherwise).
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Wait until the tailer has read (about) all of them while Redis is away,
+    // so they reach the new server from its outage buffer: rchar counts every
+    // byte the process reads, which with Redis gone is the file and inotify.
+    let wrote = bytes.len() as u64;
+    env.wait_until(
+        "the tailer to read the lines written during the outage",
+        || rchar(t.pid()) >= read_before + wrote,
+    );
     env.redis.restart();
     // The old stream died with the server; the buffered lines are all there.
     assert_eq!(env.wait_lines(&stream, 1000), during);

@@ -39,7 +39,7 @@ mod gate_refusals;
 /// The audit trail (who asked) and logview's settings without a Salt password.
 mod gate_audit;
 
-/// The logview eauth user's Salt ACL: the contract's calls pass, nothing near them.
+/// The logview eauth user's Salt ACL: the calls of docs/salt-acl.md pass, nothing near them.
 mod salt_acl;
 
 /// logtail distributed by the Salt state through salt-api as the deploy user.

@@ -1,5 +1,5 @@
 //! The `logview` eauth user's Salt ACL against the real salt-api: it may make
-//! exactly the four calls of the team contract and nothing near them.
+//! exactly the four calls of docs/salt-acl.md and nothing near them.
 //!
 //! Every denial is derived from a legitimate call (which must pass) by changing
 //! one thing, so a deny-everything ACL fails these tests too.
@@ -19,7 +19,7 @@ fn stream_for(path: &str) -> String {
     format!("logs:{}:{path}", stack().get("MINION_ID"))
 }
 
-/// `logtail follow` argv exactly as the service sends it (contract, call 3).
+/// `logtail follow` argv exactly as the service sends it (docs/salt-acl.md, call 3).
 fn follow_argv(config: &str, stream: &str, path: &str) -> Value {
     json!([
         stack().get("LOGTAIL_BIN"),
@@ -68,7 +68,7 @@ fn allowed_command() -> (String, Vec<String>) {
     (name.clone(), argv)
 }
 
-/// `logtail exec` chunk for `name` running `argv` (contract, call 4).
+/// `logtail exec` chunk for `name` running `argv` (docs/salt-acl.md, call 4).
 fn exec_chunk(name: &str, argv: &[String]) -> Value {
     let s = stack();
     let stream = format!("logs:{}:cmd:{name}:0123456789abcdef", s.get("MINION_ID"));

@@ -2,18 +2,14 @@
 //! token-protected `/metrics`.
 
 use crate::stream_support::*;
+use crate::support::ports::ReservedPort;
 use crate::support::stack::stack;
-
-async fn free_port() -> u16 {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    l.local_addr().expect("addr").port()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_names_a_down_salt_api_and_a_down_redis() {
-    let dead = format!("http://127.0.0.1:{}/", free_port().await);
+    // Nothing listens on a reserved port: connections to it are refused.
+    let no_salt_api = ReservedPort::new();
+    let dead = format!("http://127.0.0.1:{}/", no_salt_api.port());
     let svc = start_service(&[("SALT__API_URL", &dead)]).await;
     let h = reqwest::get(svc.url("healthz")).await.expect("HTTP");
     assert_eq!(h.status().as_u16(), 200);
@@ -29,7 +25,8 @@ async fn readyz_names_a_down_salt_api_and_a_down_redis() {
         "{body}"
     );
 
-    let no_redis = format!("redis://logview:x@127.0.0.1:{}/0", free_port().await);
+    let no_redis_port = ReservedPort::new();
+    let no_redis = format!("redis://logview:x@127.0.0.1:{}/0", no_redis_port.port());
     let svc = start_service(&[("SALT__API_URL", &dead), ("REDIS__URL", &no_redis)]).await;
     let r = reqwest::get(svc.url("readyz")).await.expect("HTTP");
     assert_eq!(r.status().as_u16(), 503);

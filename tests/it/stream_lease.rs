@@ -13,9 +13,18 @@ async fn lease(redis: &mut redis::aio::MultiplexedConnection, key: &str) -> Opti
         .expect("GET lease as the tailer")
 }
 
+/// Milliseconds the lease has left (negative when there is none), as the
+/// tailer reads it.
+async fn lease_pttl(redis: &mut redis::aio::MultiplexedConnection, key: &str) -> i64 {
+    redis::cmd("PTTL")
+        .arg(salt_logview::wire::lease_key(key))
+        .query_async(redis)
+        .await
+        .expect("PTTL lease as the tailer")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lease_lives_while_a_viewer_is_attached_and_lapses_after() {
-    // TTL 3 s: refreshed every second while watched.
     let svc = start_service(&[("REDIS__LEASE_TTL_SECS", "3")]).await;
     let s = unique_stream();
     let mut redis = tailer().await;
@@ -26,25 +35,35 @@ async fn the_lease_lives_while_a_viewer_is_attached_and_lapses_after() {
         .await
         .expect("lease set once a viewer is attached");
     assert!(holder.starts_with("logview@"), "{holder}");
-    // Longer than the TTL: only refreshing keeps it.
-    for _ in 0..5 {
-        tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // Refreshed while watched: the lease's remaining time goes *up* while it
+    // is still alive, which only a new SET … EX does. Wait for two such
+    // refreshes, however long the machine takes (PATIENCE only guards
+    // against hanging).
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut refreshes = 0;
+    let mut before = lease_pttl(&mut redis, &s.key).await;
+    while refreshes < 2 {
         assert!(
-            lease(&mut redis, &s.key).await.is_some(),
-            "lease refreshed while watched"
+            tokio::time::Instant::now() < deadline,
+            "the lease was refreshed {refreshes} time(s) while a viewer was attached; expected 2"
         );
-    }
-    viewer.close().await;
-    let mut gone = false;
-    for _ in 0..40 {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        if lease(&mut redis, &s.key).await.is_none() {
-            gone = true;
-            break;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = lease_pttl(&mut redis, &s.key).await;
+        if before > 0 && now > before {
+            refreshes += 1;
         }
+        before = now;
     }
-    assert!(
-        gone,
-        "the lease is no longer refreshed once the last viewer left"
-    );
+
+    // Not refreshed once the last viewer left: the lease runs out.
+    viewer.close().await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while lease(&mut redis, &s.key).await.is_some() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the lease is no longer refreshed once the last viewer left"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

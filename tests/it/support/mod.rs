@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod gate;
+pub mod ports;
 pub mod redis_server;
 pub mod salt_api;
 pub mod stack;

@@ -1,12 +1,13 @@
-//! A private, real `redis-server` for one test: free 127.0.0.1 port, a
+//! A private, real `redis-server` for one test: a reserved 127.0.0.1 port, a
 //! tempdir, the same ACL users as the stack (admin, the `logtail` tailer
 //! user, the `logview` reader); can be killed and restarted on the same port
 //! (outage tests) and is killed on drop.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use super::ports::ReservedPort;
 
 const REDIS_SERVER: &str = "/usr/bin/redis-server";
 const ADMIN_PASS: &str = "admin-test-pass";
@@ -16,12 +17,12 @@ const LOGVIEW_PASS: &str = "logview-test-pass";
 /// A running private redis-server.
 pub struct RedisServer {
     dir: tempfile::TempDir,
-    port: u16,
+    port: ReservedPort,
     child: Option<Child>,
 }
 
 impl RedisServer {
-    /// Starts a server on a free port and waits until it answers.
+    /// Starts a server on a reserved port and waits until it answers.
     pub fn start() -> RedisServer {
         assert!(
             std::path::Path::new(REDIS_SERVER).exists(),
@@ -38,7 +39,7 @@ impl RedisServer {
             ),
         )
         .expect("write users.acl");
-        let port = free_port();
+        let port = ReservedPort::new();
         let mut server = RedisServer {
             dir,
             port,
@@ -50,7 +51,7 @@ impl RedisServer {
 
     /// The port it listens on (kept across restarts).
     pub fn port(&self) -> u16 {
-        self.port
+        self.port.port()
     }
 
     /// The server's pid (benchmarks read its CPU time).
@@ -60,17 +61,17 @@ impl RedisServer {
 
     /// URL of the tailer user (what logtail's config holds).
     pub fn tailer_url(&self) -> String {
-        format!("redis://logtail:{TAILER_PASS}@127.0.0.1:{}/0", self.port)
+        format!("redis://logtail:{TAILER_PASS}@127.0.0.1:{}/0", self.port())
     }
 
     /// URL of the admin user (tests read streams with it).
     pub fn admin_url(&self) -> String {
-        format!("redis://admin:{ADMIN_PASS}@127.0.0.1:{}/0", self.port)
+        format!("redis://admin:{ADMIN_PASS}@127.0.0.1:{}/0", self.port())
     }
 
     /// URL of the logview reader user.
     pub fn logview_url(&self) -> String {
-        format!("redis://logview:{LOGVIEW_PASS}@127.0.0.1:{}/0", self.port)
+        format!("redis://logview:{LOGVIEW_PASS}@127.0.0.1:{}/0", self.port())
     }
 
     /// A fresh admin connection.
@@ -96,7 +97,7 @@ impl RedisServer {
     pub fn restart(&mut self) {
         self.kill();
         let child = Command::new(REDIS_SERVER)
-            .args(["--port", &self.port.to_string()])
+            .args(["--port", &self.port().to_string()])
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .arg("--aclfile")
             .arg(self.acl_file())
@@ -119,7 +120,7 @@ impl RedisServer {
             assert!(
                 Instant::now() < deadline,
                 "redis-server on port {} did not come up",
-                self.port
+                self.port()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -134,9 +135,4 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    l.local_addr().expect("local addr").port()
 }

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::stack::{stack, Stack};
 
-/// The keyword arguments the `logview` and `deploy` ACLs pin (team contract, PINS).
+/// The keyword arguments the `logview` and `deploy` ACLs pin (docs/salt-acl.md §3a, PINS).
 pub fn pins() -> Value {
     json!({"python_shell": false, "runas": null, "group": null, "cwd": "/",
            "env": null, "umask": null, "template": null})
@@ -16,7 +16,7 @@ pub fn pins() -> Value {
 /// One eauth user of the stack.
 #[derive(Clone, Copy, Debug)]
 pub enum User {
-    /// The service's user: exactly the four calls of the contract.
+    /// The service's user: exactly the four calls of docs/salt-acl.md.
     Logview,
     /// The operator's user: `state.apply logtail`, `logtail --version`, `test.ping`.
     Deploy,
@@ -43,7 +43,7 @@ impl Reply {
 }
 
 /// A lowstate chunk for the stack's minion: `client=local`, `tgt_type=list`,
-/// full_return, short timeouts (G5).
+/// full_return, short timeouts (docs/salt-gotchas.md#g5).
 pub fn chunk(fun: &str, arg: Value, kwarg: Option<Value>) -> Value {
     let s = stack();
     let mut c = json!({
