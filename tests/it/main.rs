@@ -32,6 +32,8 @@ mod logtail_harness;
 mod logtail_lifecycle;
 mod logtail_outage;
 mod logtail_rotation;
+/// logtail never reads outside the allow-list: symlink/directory swaps, FIFOs, legit links.
+mod logtail_symlink;
 
 /// The logview eauth user's Salt ACL: the contract's calls pass, nothing near them.
 mod salt_acl;
