@@ -35,6 +35,9 @@ mod logtail_rotation;
 /// logtail never reads outside the allow-list: symlink/directory swaps, FIFOs, legit links.
 mod logtail_symlink;
 
+/// Redis ACL users from one definition: the tailer only appends and touches its own keys.
+mod redis_acl;
+
 /// The logview eauth user's Salt ACL: the contract's calls pass, nothing near them.
 mod salt_acl;
 
