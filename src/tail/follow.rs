@@ -15,7 +15,7 @@ use super::lease::LeaseClock;
 use super::lines::Splitter;
 use super::lock::{self, PathLock};
 use super::owner::Owner;
-use super::publish::{self, Publisher};
+use super::publish::Publisher;
 use super::ratelimit::RateLimit;
 use super::refusal::{self, report_refusal};
 use super::rotation::{Change, FollowedFile};
@@ -61,14 +61,7 @@ pub fn run(cfg: &Config, opts: &FollowOptions) -> Result<()> {
         .map_err(|e| report_refusal(cfg, opts, e))?;
 
     let signals = Signals::new(false).map_err(|e| Error::os("cannot set up signal handling", e))?;
-    let publisher = Publisher::connect(
-        &cfg.redis_url,
-        publish::Target {
-            stream: opts.stream.clone(),
-            max_len: cfg.stream_max_len,
-            buffer_max_bytes: cfg.buffer_max_bytes,
-        },
-    )?;
+    let publisher = Publisher::connect(&cfg.redis_url, cfg.publish_target(&opts.stream))?;
     let mut interrupted = || {
         signals
             .pending()

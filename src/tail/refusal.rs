@@ -12,7 +12,7 @@ use super::error::Error;
 use super::events;
 use super::follow::FollowOptions;
 use super::open::{OpenError, Refusal};
-use super::publish::{self, Publisher};
+use super::publish::Publisher;
 use super::STOP_DRAIN;
 use crate::wire::StopReason;
 
@@ -56,12 +56,7 @@ pub fn report_refusal(cfg: &Config, opts: &FollowOptions, e: Error) -> Error {
             }
             other => other.to_string(),
         };
-        let target = publish::Target {
-            stream: opts.stream.clone(),
-            max_len: cfg.stream_max_len,
-            buffer_max_bytes: cfg.buffer_max_bytes,
-        };
-        if let Ok(mut p) = Publisher::connect(&cfg.redis_url, target) {
+        if let Ok(mut p) = Publisher::connect(&cfg.redis_url, cfg.publish_target(&opts.stream)) {
             let _ = p.push_event(events::stopped(StopReason::Error, message));
             let _ = p.drain_until(Instant::now() + STOP_DRAIN);
             let _ = p.expire(cfg.stream_expire_secs, None);

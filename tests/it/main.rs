@@ -31,6 +31,8 @@ mod logtail_follow;
 mod logtail_harness;
 mod logtail_lifecycle;
 mod logtail_outage;
+/// Redis stays bounded: byte and age trimming, a full Redis counted in `dropped`.
+mod logtail_retention;
 mod logtail_rotation;
 /// logtail never reads outside the allow-list: symlink/directory swaps, FIFOs, legit links.
 mod logtail_symlink;
