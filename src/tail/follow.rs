@@ -133,11 +133,8 @@ impl Follower<'_> {
         }
         // The name's directory (a new file or a retargeted symlink takes the
         // name) and, for a symlink, its target's (that file being rotated).
-        let mut names = vec![given.clone()];
-        if self.target.canonical != given {
-            names.push(self.target.canonical.clone());
-        }
-        for p in &names {
+        let target = (self.target.canonical != given).then(|| self.target.canonical.clone());
+        for p in std::iter::once(given.clone()).chain(target) {
             let parent = p.parent().unwrap_or(Path::new("/"));
             let name = p.file_name().unwrap_or_default();
             self.watcher
