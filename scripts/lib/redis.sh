@@ -78,9 +78,9 @@ print_production_redis_acl() {
 }
 
 # The stack's memory bound (SLV_REDIS_MAXMEMORY, default 1gb). Sizing rule
-# (docs/hardening-logtail.md): streams followed at once x (stream_max_bytes
-# x 1.25 + 1 MiB) + 64 MiB. noeviction: Redis refuses writes when full
-# instead of evicting acknowledged lines; logtail counts what is refused.
+# (docs/hardening-logtail.md): maxmemory >= streams written at once x 1.5 x
+# stream_max_bytes + 64 MiB. noeviction: Redis refuses writes when full
+# instead of evicting acknowledged lines; logtail counts what it drops.
 redis_maxmemory() {
     local m="${SLV_REDIS_MAXMEMORY:-1gb}"
     [[ "$m" =~ ^[0-9]+(kb|mb|gb)?$ ]] || die "SLV_REDIS_MAXMEMORY '$m' must be a size like 512mb or 2gb"
