@@ -24,8 +24,8 @@ redis_prefix() {
 # (tests/it/support/redis_server.rs sources this file). Needs Redis >= 7.0
 # (selectors). What each user may do follows what the code calls:
 #   logtail (src/tail/publish.rs, keys.rs): XADD, XTRIM (retention) and
-#     EXPIRE on its streams, EXISTS + PTTL on their :lease keys (read only:
-#     logview sets them), SET/GET/DEL only on their :owner keys. It cannot SET over a stream, store values under other
+#     EXPIRE on its streams, EXISTS + PTTL (+ GET) on their :lease keys (read
+#     only: logview sets them), SET/GET/DEL only on their :owner keys. It cannot SET over a stream, store values under other
 #     names, read streams, or touch another minion's keys (per-minion users).
 #   logview (src/session, src/stream): read streams, write only :lease keys.
 
@@ -34,7 +34,7 @@ redis_prefix() {
 # stack's one shared user).
 redis_tailer_acl() {
     local user="$1" pass="$2" base="$3"
-    printf 'user %s on >%s resetchannels resetkeys -@all +xadd +xtrim +expire ~%s* (+exists +pttl %%R~%s*:lease) (+set +get +del ~%s*:owner)\n' \
+    printf 'user %s on >%s resetchannels resetkeys -@all +xadd +xtrim +expire ~%s* (+exists +pttl +get %%R~%s*:lease) (+set +get +del ~%s*:owner)\n' \
         "$user" "$pass" "$base" "$base" "$base"
 }
 
@@ -91,7 +91,7 @@ write_redis_configs() {
     local prefix maxmemory
     prefix="$(redis_prefix)"
     [[ "$prefix" =~ ^[A-Za-z0-9_-]+$ ]] || die "settings.toml [redis] prefix '$prefix' must match [A-Za-z0-9_-]+"
-    maxmemory="$(redis_maxmemory)"
+    maxmemory="$(redis_maxmemory)" || exit 1
     mkdir -p "$REDIS_DIR" "$PROFILE_DIR/run/log"
     chmod 700 "$REDIS_DIR"
     redis_acl_users "$prefix" "$REDIS_ADMIN_PASSWORD" "$REDIS_TAILER_PASSWORD" "$REDIS_LOGVIEW_PASSWORD" |
