@@ -41,7 +41,9 @@ fn main() {
     std::fs::write(
         &config,
         format!(
-            "redis_url = \"{}\"\nallowed_paths = [\"{}/**\"]\nlock_dir = \"{}/locks\"\n",
+            // The loss check reads every line back: no byte trimming (the
+            // 64 MiB default would trim the throughput run's 400 MB).
+            "redis_url = \"{}\"\nallowed_paths = [\"{}/**\"]\nlock_dir = \"{}/locks\"\nstream_max_bytes = 1099511627776\n",
             redis.tailer_url(),
             root.display(),
             root.display()

@@ -25,13 +25,11 @@ pub enum LocalError {
     /// `logtail stop` did not finish within 10 s.
     #[error("logtail stop did not finish within 10 s")]
     StopHung,
-    /// `logtail stop` exited with an error.
-    #[error("logtail stop exited with status {status}: {stderr}")]
+    /// `logtail stop` exited with an error (its stderr is logged, not shown).
+    #[error("{}", crate::tail::error::stop_failed(i64::from(*status)))]
     StopFailed {
         /// Exit status (-1 for a signal).
         status: i32,
-        /// Its stderr, shortened.
-        stderr: String,
     },
 }
 
@@ -80,12 +78,12 @@ impl LocalTailer {
             let stderr: String = String::from_utf8_lossy(&out.stderr)
                 .trim()
                 .chars()
-                .take(300)
+                .take(2000)
                 .collect();
-            Err(LocalError::StopFailed {
-                status: out.status.code().unwrap_or(-1),
-                stderr,
-            })
+            let status = out.status.code().unwrap_or(-1);
+            // Server log only, escaped: it names resolved paths and the allow-list.
+            tracing::warn!(path = ?path, status, stderr = ?stderr, "local logtail stop failed");
+            Err(LocalError::StopFailed { status })
         }
     }
 
@@ -130,5 +128,38 @@ impl LocalTailer {
             bin: self.bin.clone(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[tokio::test]
+    async fn a_failed_stop_says_a_fixed_sentence_not_logtails_stderr() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bin = dir.path().join("logtail");
+        std::fs::write(
+            &bin,
+            "#!/bin/sh\necho 'path /var/log/x.log is not allowed (resolved to /etc/shadow); \
+             allowed_paths = [\"/srv/secret/**\"]' >&2\nexit 3\n",
+        )
+        .expect("fake logtail");
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let tailer = LocalTailer {
+            bin: bin.display().to_string(),
+            config: "/etc/logtail.toml".into(),
+        };
+        let said = tailer
+            .stop("/var/log/x.log")
+            .await
+            .expect_err("exit 3")
+            .to_string();
+        assert_eq!(
+            said,
+            "logtail stop exited with status 3: the path is not in the allow-list of logtail on that host"
+        );
+        assert!(!said.contains("/etc/shadow") && !said.contains("/srv/secret"));
     }
 }

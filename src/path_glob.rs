@@ -65,6 +65,15 @@ pub fn bad_segment_below_root<'a>(glob: &str, path: &'a str) -> Option<&'a str> 
         .find(|seg| !segment_is_allowed(seg))
 }
 
+/// The one path rule: whether absolute `path` is allowed by `globs` — matched
+/// by a glob, and every segment below that glob's literal root follows
+/// [`segment_is_allowed`] (the root itself is the operator's choice).
+pub fn path_is_allowed(globs: &[String], path: &str) -> bool {
+    globs
+        .iter()
+        .any(|g| glob_matches(g, path) && bad_segment_below_root(g, path).is_none())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +117,19 @@ mod tests {
         );
         assert!(segment_is_allowed("app-1.log") && segment_is_allowed("_x"));
         assert!(!segment_is_allowed("") && !segment_is_allowed("..") && !segment_is_allowed("-x"));
+    }
+
+    #[test]
+    fn a_path_is_allowed_by_a_matching_glob_with_plain_segments_below_its_root() {
+        let globs = vec![
+            "/srv/.stack/logs/**".to_owned(),
+            "/var/log/*.log".to_owned(),
+        ];
+        assert!(path_is_allowed(&globs, "/srv/.stack/logs/a/b.log"));
+        assert!(path_is_allowed(&globs, "/var/log/app.log"));
+        assert!(!path_is_allowed(&globs, "/var/log/.x.log"));
+        assert!(!path_is_allowed(&globs, "/var/log/app.log (deleted)"));
+        assert!(!path_is_allowed(&globs, "/etc/shadow"));
+        assert!(!path_is_allowed(&[], "/var/log/app.log"));
     }
 }

@@ -81,7 +81,8 @@ pub enum EventKind {
     Missing,
     /// The file is back after `missing`.
     Reappeared,
-    /// Lines were lost. Fields: `count` (exact), `reason` (`redis-outage`, `rate-limit`).
+    /// Lines were lost. Fields: `count` (exact), `reason` (`redis-outage`,
+    /// `redis-full`, `rate-limit`).
     Dropped,
     /// The tailer stopped. Field: `reason` (see [`StopReason`]).
     Stopped,

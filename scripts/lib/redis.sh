@@ -17,32 +17,102 @@ redis_prefix() {
         "$REPO_ROOT/settings.toml"
 }
 
-# The audit stream key of settings.toml ([audit] stream).
+# --- The Redis ACL users: ONE definition -----------------------------------
+# Used for the stack's users.acl (write_redis_configs), the production example
+# salt/redis/users.acl.example (print_production_redis_acl; a test checks that
+# the shipped file is its output) and the tests' private redis-server
+# (tests/it/support/redis_server.rs sources this file). Needs Redis >= 7.0
+# (selectors). What each user may do follows what the code calls:
+#   logtail (src/tail/publish.rs, keys.rs): XADD, XTRIM (retention) and
+#     EXPIRE on its streams, EXISTS + PTTL (+ GET) on their :lease keys (read
+#     only: logview sets them), SET/GET/DEL only on their :owner keys. It cannot SET over a stream, store values under other
+#     names, read streams, or touch another minion's keys (per-minion users).
+#   logview (src/session, src/stream): read streams, write only :lease keys.
+
+# redis_tailer_acl USER PASSWORD KEYBASE: a tailer user whose keys all start
+# with KEYBASE ("logs:web-01:" per minion in production; "logs:" for the
+# stack's one shared user).
+redis_tailer_acl() {
+    local user="$1" pass="$2" base="$3"
+    printf 'user %s on >%s resetchannels resetkeys -@all +xadd +xtrim +expire ~%s* (+exists +pttl +get %%R~%s*:lease) (+set +get +del ~%s*:owner)\n' \
+        "$user" "$pass" "$base" "$base" "$base"
+}
+
+# redis_logview_acl PASSWORD PREFIX AUDIT_KEY: logview reads streams, writes
+# only leases, and (a selector) appends to and reads the audit stream.
+# %R~/%W~ split read and write key patterns, so it cannot overwrite a stream
+# with SET, nor read a lease with SET ... GET.
+redis_logview_acl() {
+    printf 'user logview on >%s resetchannels -@all +xread +xrange +xrevrange +set %%R~%s:* %%W~%s:*:lease (+xadd +xrevrange ~%s)\n' \
+        "$1" "$2" "$2" "$3"
+}
+
+# redis_saltgate_acl PASSWORD AUDIT_KEY: saltgate may only append to the audit stream.
+redis_saltgate_acl() {
+    printf 'user saltgate on >%s resetchannels resetkeys -@all +xadd ~%s\n' "$1" "$2"
+}
+
+# The audit stream key of settings.toml ([audit] stream; default salt-logview:audit).
 audit_stream() {
-    "$VENV/bin/python" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["audit"]["stream"])' \
-        "$REPO_ROOT/settings.toml"
+    local settings="${REPO_ROOT:-$(dirname "${BASH_SOURCE[0]}")/../..}/settings.toml"
+    "$VENV/bin/python" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["audit"]["stream"])' "$settings"
+}
+
+# The default user, disabled: every client must log in as one of these.
+redis_default_acl() {
+    printf 'user default off resetpass resetkeys resetchannels -@all\n'
+}
+
+# redis_acl_users PREFIX ADMIN_PASSWORD TAILER_PASSWORD LOGVIEW_PASSWORD
+# [SALTGATE_PASSWORD [AUDIT_KEY]]: the stack's (and the tests') users.acl:
+# admin (tests only), one shared tailer user `logtail` (one minion), logview,
+# saltgate.
+redis_acl_users() {
+    local prefix="$1" audit="${6:-salt-logview:audit}"
+    redis_default_acl
+    printf 'user admin on >%s ~* &* +@all\n' "$2"
+    redis_tailer_acl logtail "$3" "$prefix:"
+    redis_logview_acl "$4" "$prefix" "$audit"
+    redis_saltgate_acl "${5:-$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')}" "$audit"
+}
+
+# The production example (salt/redis/users.acl.example): logview and one
+# tailer user per minion (logtail-<minion>, keys under logs:<minion>:), with
+# placeholder passwords to replace. Redis' aclfile holds `user` lines only
+# (a comment line makes redis-server refuse to start), so the explanations
+# live here and in docs/hardening-logtail.md. Each minion's pillar gets its
+# own URL (logtail:redis_url = redis://logtail-web-01:PASSWORD@redis:6379/0):
+# a minion that is taken over can then write only its own streams. A
+# database other than 0 in a URL needs +select as well.
+print_production_redis_acl() {
+    redis_default_acl
+    redis_logview_acl LOGVIEW_PASSWORD logs salt-logview:audit
+    redis_saltgate_acl SALTGATE_PASSWORD salt-logview:audit
+    redis_tailer_acl logtail-web-01 WEB01_PASSWORD logs:web-01:
+    redis_tailer_acl logtail-web-02 WEB02_PASSWORD logs:web-02:
+}
+
+# The stack's memory bound (SLV_REDIS_MAXMEMORY, default 1gb). Sizing rule
+# (docs/hardening-logtail.md): maxmemory >= streams written at once x 1.5 x
+# stream_max_bytes + 64 MiB. noeviction: Redis refuses writes when full
+# instead of evicting acknowledged lines; logtail counts what it drops.
+redis_maxmemory() {
+    local m="${SLV_REDIS_MAXMEMORY:-1gb}"
+    [[ "$m" =~ ^[0-9]+(kb|mb|gb)?$ ]] || die "SLV_REDIS_MAXMEMORY '$m' must be a size like 512mb or 2gb"
+    printf '%s\n' "$m"
 }
 
 write_redis_configs() {
-    local prefix audit
+    local prefix maxmemory audit
     prefix="$(redis_prefix)"
     audit="$(audit_stream)"
     [[ "$audit" =~ ^[A-Za-z0-9_:.-]+$ ]] || die "settings.toml [audit] stream '$audit' must match [A-Za-z0-9_:.-]+"
     [[ "$prefix" =~ ^[A-Za-z0-9_-]+$ ]] || die "settings.toml [redis] prefix '$prefix' must match [A-Za-z0-9_-]+"
+    maxmemory="$(redis_maxmemory)" || exit 1
     mkdir -p "$REDIS_DIR" "$PROFILE_DIR/run/log"
     chmod 700 "$REDIS_DIR"
-    # admin: tests only. logtail: append to streams, own lease/owner keys
-    # (production: one user per minion, ~logs:<minion>:*, see
-    # salt/redis/users.acl.example). logview: read streams, write only leases,
-    # and (selector) append to / read the audit stream. saltgate: append to the
-    # audit stream only.
-    write_private "$REDIS_ACL_FILE" <<ACL
-user default off resetpass resetkeys resetchannels -@all
-user admin on >$REDIS_ADMIN_PASSWORD ~* &* +@all
-user logtail on >$REDIS_TAILER_PASSWORD resetchannels -@all +xadd +expire +get +exists +pttl +set +del ~$prefix:*
-user logview on >$REDIS_LOGVIEW_PASSWORD resetchannels -@all +xread +xrange +xrevrange +set %R~$prefix:* %W~$prefix:*:lease (~$audit +xadd +xrevrange)
-user saltgate on >$REDIS_SALTGATE_PASSWORD resetchannels -@all +xadd ~$audit
-ACL
+    redis_acl_users "$prefix" "$REDIS_ADMIN_PASSWORD" "$REDIS_TAILER_PASSWORD" "$REDIS_LOGVIEW_PASSWORD" "$REDIS_SALTGATE_PASSWORD" "$audit" |
+        write_private "$REDIS_ACL_FILE"
     write_private "$REDIS_CONF" <<CONF
 # redis-server of the salt-logview stack '$PROFILE' (generated by scripts/stack.sh).
 bind 127.0.0.1
@@ -56,6 +126,9 @@ dir $REDIS_DIR
 save ""
 appendonly no
 aclfile $REDIS_ACL_FILE
+# Bounded: refuse writes when full, never evict (logtail reports refusals).
+maxmemory $maxmemory
+maxmemory-policy noeviction
 CONF
 }
 
@@ -66,7 +139,8 @@ redis_running() {
 start_redis() {
     if redis_running; then
         # Same users and passwords as the file: reload it (cheap, keeps data).
-        printf 'AUTH admin %s\nACL LOAD\n' "$REDIS_ADMIN_PASSWORD" | redis-cli -p "$REDIS_PORT" >/dev/null 2>&1 || true
+        printf 'AUTH admin %s\nACL LOAD\nCONFIG SET maxmemory %s\nCONFIG SET maxmemory-policy noeviction\n' \
+            "$REDIS_ADMIN_PASSWORD" "$(redis_maxmemory)" | redis-cli -p "$REDIS_PORT" >/dev/null 2>&1 || true
         say "redis-server already running (pid $(pid_of "$REDIS_PID"))"
         return 0
     fi

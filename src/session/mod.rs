@@ -360,11 +360,9 @@ impl Orchestrator {
         } else {
             out.stderr.trim()
         };
-        let said: String = said.chars().take(300).collect();
-        Err(prepare(format!(
-            "logtail stop exited with status {}: {said}",
-            out.retcode
-        )))
+        // logtail's words (resolved paths, allow-list) go to our log only, escaped.
+        tracing::warn!(minion = ?m, path = ?p, status = out.retcode, said = ?said, "logtail stop failed");
+        Err(prepare(crate::tail::error::stop_failed(out.retcode)))
     }
 
     /// Waits for the `started` event after `after`.

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::error::{Error, Result};
-use crate::path_glob::{bad_segment_below_root, glob_matches};
+use crate::path_glob::path_is_allowed;
 
 /// Checks one `allowed_paths` glob: absolute, no empty/`.`/`..` segments,
 /// `**` only as a whole segment.
@@ -69,21 +69,15 @@ pub fn resolve_follow(path: &Path, allowed: &[String]) -> Result<Target> {
     })
 }
 
-/// Resolves `path` for `stop`: like follow, but a missing file is fine (its
-/// tailer may be waiting for it), so the parent or the path itself is used.
+/// Checks `path` for `stop`: the path as given must be allowed. Tailers lock
+/// the name as given, and `stop` reads nothing, so where the name resolves to
+/// now does not matter: a name swapped for a link out of the allow-list (or a
+/// missing file) can still be stopped.
 pub fn resolve_stop(path: &Path, allowed: &[String]) -> Result<Target> {
     let given = check_given(path, allowed)?;
-    let canonical = std::fs::canonicalize(path)
-        .or_else(|_| {
-            let parent = path.parent().unwrap_or(Path::new("/"));
-            let name = path.file_name().unwrap_or_default();
-            std::fs::canonicalize(parent).map(|p| p.join(name))
-        })
-        .unwrap_or_else(|_| path.to_owned());
-    check_allowed(path, &canonical, allowed)?;
     Ok(Target {
         given: given.into(),
-        canonical,
+        canonical: path.to_owned(),
     })
 }
 
@@ -101,14 +95,10 @@ fn check_given<'a>(path: &'a Path, allowed: &[String]) -> Result<&'a str> {
 }
 
 fn check_allowed(given: &Path, canonical: &Path, allowed: &[String]) -> Result<()> {
-    // Matched by a glob, and every segment below that glob's literal root
-    // follows the eauth ACL's rule (the root itself is the operator's choice).
-    let ok = canonical.to_str().is_some_and(|c| {
-        allowed
-            .iter()
-            .any(|g| glob_matches(g, c) && bad_segment_below_root(g, c).is_none())
-    });
-    if ok {
+    if canonical
+        .to_str()
+        .is_some_and(|c| path_is_allowed(allowed, c))
+    {
         Ok(())
     } else {
         Err(Error::NotAllowed {

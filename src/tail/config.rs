@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::error::{Error, Result};
+use super::publish::Target;
 
 /// Default `max_line_bytes`: longer lines are cut and marked.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 65_536;
@@ -17,6 +18,11 @@ pub const DEFAULT_MAX_LINE_BYTES: usize = 65_536;
 pub const DEFAULT_BATCH_MAX_BYTES: usize = 262_144;
 /// Default `stream_max_len`: `XADD … MAXLEN ~ N` (entries, not lines).
 pub const DEFAULT_STREAM_MAX_LEN: u64 = 100_000;
+/// Default `stream_max_bytes`: bytes appended to one stream that are kept
+/// (older entries are trimmed with `XTRIM MINID`).
+pub const DEFAULT_STREAM_MAX_BYTES: u64 = 64 << 20;
+/// Default `stream_max_age_secs`: entries older than this are trimmed.
+pub const DEFAULT_STREAM_MAX_AGE_SECS: u64 = 3_600;
 /// Default `stream_expire_secs`: the stream's expiry once the tailer stops.
 pub const DEFAULT_STREAM_EXPIRE_SECS: u64 = 3_600;
 /// Default `buffer_max_bytes`: what is kept while Redis is away.
@@ -44,6 +50,12 @@ pub struct Config {
     /// `MAXLEN ~` of every `XADD`.
     #[serde(default = "default_stream_max_len")]
     pub stream_max_len: u64,
+    /// Bytes kept per stream (text + 64 per entry, as appended by this tailer).
+    #[serde(default = "default_stream_max_bytes")]
+    pub stream_max_bytes: u64,
+    /// Age (by entry id, i.e. Redis' clock) beyond which entries are trimmed.
+    #[serde(default = "default_stream_max_age_secs")]
+    pub stream_max_age_secs: u64,
     /// Expiry of the stream (and owner key) after the tailer stops.
     #[serde(default = "default_stream_expire_secs")]
     pub stream_expire_secs: u64,
@@ -73,6 +85,12 @@ fn default_batch_max_bytes() -> usize {
 fn default_stream_max_len() -> u64 {
     DEFAULT_STREAM_MAX_LEN
 }
+fn default_stream_max_bytes() -> u64 {
+    DEFAULT_STREAM_MAX_BYTES
+}
+fn default_stream_max_age_secs() -> u64 {
+    DEFAULT_STREAM_MAX_AGE_SECS
+}
 fn default_stream_expire_secs() -> u64 {
     DEFAULT_STREAM_EXPIRE_SECS
 }
@@ -92,6 +110,8 @@ impl fmt::Debug for Config {
             .field("max_line_bytes", &self.max_line_bytes)
             .field("batch_max_bytes", &self.batch_max_bytes)
             .field("stream_max_len", &self.stream_max_len)
+            .field("stream_max_bytes", &self.stream_max_bytes)
+            .field("stream_max_age_secs", &self.stream_max_age_secs)
             .field("stream_expire_secs", &self.stream_expire_secs)
             .field("buffer_max_bytes", &self.buffer_max_bytes)
             .field("rate_limit_lines_per_sec", &self.rate_limit_lines_per_sec)
@@ -102,6 +122,17 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
+    /// Where and how a tailer of `stream` publishes.
+    pub fn publish_target(&self, stream: &str) -> Target {
+        Target {
+            stream: stream.to_owned(),
+            max_len: self.stream_max_len,
+            max_bytes: self.stream_max_bytes,
+            max_age: std::time::Duration::from_secs(self.stream_max_age_secs),
+            buffer_max_bytes: self.buffer_max_bytes,
+        }
+    }
+
     /// Reads, parses and validates the file at `path`.
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
@@ -162,6 +193,13 @@ impl Config {
             64 << 20,
         )?;
         check_range("stream_max_len", self.stream_max_len, 1, 1 << 40)?;
+        check_range("stream_max_bytes", self.stream_max_bytes, 64 << 10, 1 << 40)?;
+        check_range(
+            "stream_max_age_secs",
+            self.stream_max_age_secs,
+            1,
+            365 * 86_400,
+        )?;
         check_range(
             "stream_expire_secs",
             self.stream_expire_secs,
@@ -231,6 +269,8 @@ mod tests {
         assert_eq!(c.batch_max_bytes, 262_144);
         assert_eq!(c.stream_max_len, 100_000);
         assert_eq!(c.stream_expire_secs, 3_600);
+        assert_eq!(c.stream_max_bytes, 64 * 1024 * 1024);
+        assert_eq!(c.stream_max_age_secs, 3_600);
         assert_eq!(c.buffer_max_bytes, 8 * 1024 * 1024);
         assert_eq!(c.rate_limit_lines_per_sec, 0);
         assert_eq!(c.poll_interval_ms, 1_000);
@@ -248,6 +288,8 @@ mod tests {
         for (extra, key) in [
             ("max_line_bytes = 1", "max_line_bytes"),
             ("poll_interval_ms = 5", "poll_interval_ms"),
+            ("stream_max_bytes = 10", "stream_max_bytes"),
+            ("stream_max_age_secs = 0", "stream_max_age_secs"),
             ("log_level = \"loud\"", "log_level"),
             ("bogus = 1", "bogus"),
         ] {

@@ -22,6 +22,30 @@ pub const EXIT_REDIS: i32 = 5;
 /// Exit code: another tailer holds the lock and did not let go in time.
 pub const EXIT_LOCK_HELD: i32 = 6;
 
+/// What a caller of `logtail stop|follow` (logview, through Salt or locally)
+/// may tell its own client about exit status `code`: a fixed sentence. Its
+/// stderr names resolved symlink targets, the allow-list and pids, so it
+/// belongs in the caller's server log only, escaped.
+pub fn exit_sentence(code: i64) -> &'static str {
+    match i32::try_from(code).unwrap_or(EXIT_OTHER) {
+        EXIT_OK => "logtail succeeded",
+        EXIT_USAGE => "logtail refused its arguments or its configuration file on that host",
+        EXIT_NOT_ALLOWED => "the path is not in the allow-list of logtail on that host",
+        EXIT_UNREADABLE => "the file is missing or is not a readable regular file on that host",
+        EXIT_REDIS => "logtail could not reach Redis from that host",
+        EXIT_LOCK_HELD => "another logtail follows this file there and did not stop in time",
+        _ => "logtail failed on that host (the details are in logview's log)",
+    }
+}
+
+/// The caller's message for a failed `logtail stop`: status and sentence.
+pub fn stop_failed(code: i64) -> String {
+    format!(
+        "logtail stop exited with status {code}: {}",
+        exit_sentence(code)
+    )
+}
+
 /// Everything that makes `logtail` stop with a non-zero exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -166,5 +190,21 @@ mod tests {
         for (err, code) in cases {
             assert_eq!(err.exit_code(), code, "{err}");
         }
+    }
+
+    #[test]
+    fn every_exit_code_has_its_own_fixed_sentence() {
+        let codes = [0, 1, 2, 3, 4, 5, 6];
+        let sentences: std::collections::BTreeSet<&str> =
+            codes.iter().map(|&c| exit_sentence(c)).collect();
+        assert_eq!(sentences.len(), codes.len());
+        assert_eq!(exit_sentence(-1), exit_sentence(1));
+        assert_eq!(exit_sentence(1 << 40), exit_sentence(1));
+        assert_eq!(exit_sentence(127), exit_sentence(1));
+        assert!(exit_sentence(3).contains("allow-list"));
+        assert_eq!(
+            stop_failed(3),
+            "logtail stop exited with status 3: the path is not in the allow-list of logtail on that host"
+        );
     }
 }

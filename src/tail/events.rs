@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::open::Refusal;
 use super::owner::Owner;
 use crate::wire::{Event, EventKind, StopReason};
 
@@ -66,6 +67,12 @@ pub fn missing(path: &Path) -> Event {
             path.display()
         ),
     )
+}
+
+/// `missing` for a name that now resolves to something not followed (outside
+/// the allow-list, a FIFO, a device…): the sentence never names the target.
+pub fn refused(path: &Path, refusal: &Refusal) -> Event {
+    Event::new(EventKind::Missing, refusal.sentence(path)).with("reason", refusal.code())
 }
 
 /// `reappeared`: the file is back, read from 0.

@@ -15,7 +15,7 @@ use super::config::Config;
 use super::error::{Error, Result};
 use super::lines::Splitter;
 use super::owner::Owner;
-use super::publish::{self, Publisher};
+use super::publish::Publisher;
 use super::ratelimit::RateLimit;
 use super::signals::{self, Signals};
 use super::{events, sink, wait, STOP_DRAIN};
@@ -154,14 +154,7 @@ pub fn run(cfg: &Config, opts: &ExecOptions) -> Result<()> {
     };
     let program_name = program.to_string_lossy().into_owned();
     let sigs = Signals::new(true).map_err(|e| Error::os("cannot set up signal handling", e))?;
-    let mut publisher = Publisher::connect(
-        &cfg.redis_url,
-        publish::Target {
-            stream: opts.stream.clone(),
-            max_len: cfg.stream_max_len,
-            buffer_max_bytes: cfg.buffer_max_bytes,
-        },
-    )?;
+    let mut publisher = Publisher::connect(&cfg.redis_url, cfg.publish_target(&opts.stream))?;
     let owner = Owner::current();
 
     let mut cmd = Command::new(program);

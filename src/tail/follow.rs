@@ -15,8 +15,9 @@ use super::lease::LeaseClock;
 use super::lines::Splitter;
 use super::lock::{self, PathLock};
 use super::owner::Owner;
-use super::publish::{self, Publisher};
+use super::publish::Publisher;
 use super::ratelimit::RateLimit;
+use super::refusal::{self, report_refusal};
 use super::rotation::{Change, FollowedFile};
 use super::signals::Signals;
 use super::wait;
@@ -54,30 +55,22 @@ pub fn run(cfg: &Config, opts: &FollowOptions) -> Result<()> {
     let target = allowlist::resolve_follow(&opts.path, &cfg.allowed_paths)
         .map_err(|e| report_refusal(cfg, opts, e))?;
     allowlist::check_stream_for_path(&opts.stream, &target)?;
-    let (file, meta) = FollowedFile::open(&target.canonical)
-        .map_err(|source| Error::Unreadable {
-            path: opts.path.clone(),
-            source,
-        })
+    // The check that counts: on the opened descriptor (see `open`).
+    let (file, meta) = FollowedFile::open(&target.given, &cfg.allowed_paths)
+        .map_err(|e| refusal::open_error(&opts.path, &cfg.allowed_paths, e))
         .map_err(|e| report_refusal(cfg, opts, e))?;
 
     let signals = Signals::new(false).map_err(|e| Error::os("cannot set up signal handling", e))?;
-    let publisher = Publisher::connect(
-        &cfg.redis_url,
-        publish::Target {
-            stream: opts.stream.clone(),
-            max_len: cfg.stream_max_len,
-            buffer_max_bytes: cfg.buffer_max_bytes,
-        },
-    )?;
+    let publisher = Publisher::connect(&cfg.redis_url, cfg.publish_target(&opts.stream))?;
     let mut interrupted = || {
         signals
             .pending()
             .is_ok_and(|s| s.iter().any(|&s| s != libc::SIGHUP))
     };
+    // Followed by name, so locked by name: a retargeted symlink stays one tailer.
     let lock = lock::acquire(
         &cfg.lock_dir,
-        &target.canonical,
+        &target.given,
         lock::TAKEOVER_WAIT,
         &mut interrupted,
     )?;
@@ -110,38 +103,6 @@ pub fn run(cfg: &Config, opts: &FollowOptions) -> Result<()> {
     result
 }
 
-/// Writes `stopped: error` for a refused start when the stream is the
-/// path's own (best effort: Redis may be away too), then hands `e` back.
-fn report_refusal(cfg: &Config, opts: &FollowOptions, e: Error) -> Error {
-    let given = opts.path.to_string_lossy();
-    let belongs = opts
-        .stream
-        .strip_suffix(given.as_ref())
-        .is_some_and(|head| head.len() > 1 && head.ends_with(':'));
-    if belongs {
-        let message = match &e {
-            Error::NotAllowed { path, .. } => {
-                format!(
-                    "{} is not in the allow-list of logtail on this host",
-                    path.display()
-                )
-            }
-            other => other.to_string(),
-        };
-        let target = publish::Target {
-            stream: opts.stream.clone(),
-            max_len: cfg.stream_max_len,
-            buffer_max_bytes: cfg.buffer_max_bytes,
-        };
-        if let Ok(mut p) = Publisher::connect(&cfg.redis_url, target) {
-            let _ = p.push_event(events::stopped(StopReason::Error, message));
-            let _ = p.drain_until(Instant::now() + STOP_DRAIN);
-            let _ = p.expire(cfg.stream_expire_secs, None);
-        }
-    }
-    e
-}
-
 struct Follower<'a> {
     cfg: &'a Config,
     opts: &'a FollowOptions,
@@ -165,14 +126,21 @@ struct Follower<'a> {
 
 impl Follower<'_> {
     fn start(&mut self, size: u64) -> Result<()> {
-        let canonical = self.target.canonical.clone();
-        let parent = canonical.parent().unwrap_or(Path::new("/"));
-        let name = canonical.file_name().unwrap_or_default();
-        let watch_err = |e| Error::os(format!("cannot watch {}", canonical.display()), e);
-        self.watcher.watch_file(&canonical).map_err(watch_err)?;
-        self.watcher
-            .watch_name(parent, name, false)
-            .map_err(watch_err)?;
+        let given = self.target.given.clone();
+        let watch_err = |e| Error::os(format!("cannot watch {}", given.display()), e);
+        if let Some(fd_path) = self.file.fd_path() {
+            self.watcher.watch_file(&fd_path).map_err(watch_err)?;
+        }
+        // The name's directory (a new file or a retargeted symlink takes the
+        // name) and, for a symlink, its target's (that file being rotated).
+        let target = (self.target.canonical != given).then(|| self.target.canonical.clone());
+        for p in std::iter::once(given.clone()).chain(target) {
+            let parent = p.parent().unwrap_or(Path::new("/"));
+            let name = p.file_name().unwrap_or_default();
+            self.watcher
+                .watch_name(parent, name, false)
+                .map_err(watch_err)?;
+        }
         let paths = self.lock.paths.clone();
         self.watcher
             .watch_name(&paths.dir, &paths.request_name, true)
@@ -180,16 +148,16 @@ impl Follower<'_> {
 
         self.publisher.push_event(events::started_file(
             &self.owner,
-            &canonical,
+            &given,
             self.file.inode(),
             size,
         ))?;
         if let Some(file) = self.file.file() {
             let start = backlog::start_of_last_lines(file, size, self.opts.lines)
-                .map_err(|e| Error::os(format!("cannot read {}", canonical.display()), e))?;
+                .map_err(|e| Error::os(format!("cannot read {}", given.display()), e))?;
             self.file.seek(start);
         }
-        tracing::info!(path = %canonical.display(), stream = %self.opts.stream, lines = self.opts.lines, "following");
+        tracing::info!(path = %given.display(), stream = %self.opts.stream, lines = self.opts.lines, "following");
         Ok(())
     }
 
@@ -291,10 +259,7 @@ impl Follower<'_> {
         loop {
             loop {
                 let n = self.file.read(&mut self.buf).map_err(|e| {
-                    Error::os(
-                        format!("cannot read {}", self.target.canonical.display()),
-                        e,
-                    )
+                    Error::os(format!("cannot read {}", self.target.given.display()), e)
                 })?;
                 if n == 0 {
                     break;
@@ -309,10 +274,7 @@ impl Follower<'_> {
             self.in_backlog = false;
             self.push_batch()?;
             let change = self.file.check().map_err(|e| {
-                Error::os(
-                    format!("cannot stat {}", self.target.canonical.display()),
-                    e,
-                )
+                Error::os(format!("cannot stat {}", self.target.given.display()), e)
             })?;
             match change {
                 None => return Ok(false),
@@ -389,28 +351,26 @@ impl Follower<'_> {
 
     fn on_change(&mut self, change: Change) -> Result<()> {
         self.flush_partial()?;
-        let path = self.target.canonical.clone();
+        let path = self.target.given.clone();
         tracing::info!(path = %path.display(), change = ?change, "file changed");
-        let rewatch = |w: &mut Watcher| {
-            // The name may vanish again at once; the next check sees that.
-            let _ = w.watch_file(&path);
-        };
+        // Watch exactly the file now open (the name may vanish again at
+        // once; the next check sees that).
+        if let Some(fd_path) = self.file.fd_path() {
+            let _ = self.watcher.watch_file(&fd_path);
+        } else {
+            self.watcher.unwatch_file();
+        }
         let event = match change {
             Change::Rotated {
                 from_inode,
                 to_inode,
-            } => {
-                rewatch(&mut self.watcher);
-                events::rotated(from_inode, to_inode)
-            }
+            } => events::rotated(from_inode, to_inode),
             Change::Truncated { at, size } => events::truncated(at, size),
-            Change::Missing => {
-                self.watcher.unwatch_file();
-                events::missing(&path)
-            }
-            Change::Reappeared { inode } => {
-                rewatch(&mut self.watcher);
-                events::reappeared(inode)
+            Change::Missing => events::missing(&path),
+            Change::Reappeared { inode } => events::reappeared(inode),
+            Change::Refused(refusal) => {
+                tracing::warn!(path = %path.display(), refusal = ?refusal, "not following what the name resolves to now");
+                events::refused(&path, &refusal)
             }
         };
         self.publisher.push_event(event)

@@ -1,5 +1,5 @@
 //! One tailer per path per host: an `flock` on a file in `lock_dir` named
-//! after the canonical path, plus a request file through which a newer
+//! after the path as given (tailers follow names), plus a request file through which a newer
 //! `follow` (takeover) or `logtail stop` asks the holder to stop.
 //! No pids, no `ps | grep`: the kernel releases the lock when the holder dies.
 
@@ -32,7 +32,7 @@ pub struct LockPaths {
 }
 
 impl LockPaths {
-    /// The files for `canonical` in `lock_dir`.
+    /// The files for the followed path `canonical` (as given) in `lock_dir`.
     pub fn new(lock_dir: &Path, canonical: &Path) -> Self {
         let stem = file_stem_for(canonical);
         let request_name = OsString::from(format!("{stem}.req"));

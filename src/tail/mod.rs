@@ -13,17 +13,24 @@ pub mod backlog;
 pub mod batch;
 pub mod cli;
 pub mod config;
+pub mod conn;
 pub mod error;
 pub mod events;
 pub mod exec;
 pub mod follow;
+pub mod item;
+pub mod keys;
 pub mod lease;
 pub mod lines;
 pub mod lock;
 pub mod logsink;
+pub mod losses;
+pub mod open;
 pub mod owner;
 pub mod publish;
 pub mod ratelimit;
+pub mod refusal;
+pub mod retention;
 pub mod rotation;
 pub mod signals;
 pub mod sink;
@@ -85,8 +92,9 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Stop(a) => {
             let cfg = load(&a.config)?;
             let target = allowlist::resolve_stop(&a.path, &cfg.allowed_paths)?;
-            let was_running = lock::stop(&cfg.lock_dir, &target.canonical, lock::TAKEOVER_WAIT)?;
-            tracing::info!(path = %target.canonical.display(), was_running, "stop");
+            // Tailers follow (and lock) the name as given.
+            let was_running = lock::stop(&cfg.lock_dir, &target.given, lock::TAKEOVER_WAIT)?;
+            tracing::info!(path = %target.given.display(), was_running, "stop");
             Ok(())
         }
         Command::Exec(a) => {

@@ -1,7 +1,9 @@
-//! Writes entries to the Redis stream: pipelined `XADD … MAXLEN ~`, a bounded
-//! queue that survives outages (oldest lines dropped and counted exactly),
-//! reconnect with backoff, and the few key commands the tailer user may run
-//! (`EXPIRE`, `PTTL`, `SET`/`GET`/`DEL` of the owner key).
+//! Writes entries to the Redis stream: pipelined `XADD … MAXLEN ~`, `XTRIM
+//! MINID` for the byte and age bounds ([`super::retention`]), a bounded queue
+//! that survives outages and a full Redis (oldest lines dropped and counted
+//! exactly, [`super::losses`]), reconnect with backoff, and the few key
+//! commands the tailer user may run (`EXISTS`/`PTTL` of the lease, `EXPIRE`,
+//! `SET`/`GET`/`DEL` of the owner key).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -9,57 +11,16 @@ use std::time::{Duration, Instant};
 use redis::{ConnectionLike, Value};
 
 use super::batch::Batch;
+use super::conn::{open, server_of, BACKOFF_MAX, BACKOFF_MIN, TRANSIENT};
 use super::error::{Error, Result};
-use super::lease::LeaseState;
+pub use super::item::{Item, Target};
+use super::losses::{Cause, Losses};
+use super::retention::{self, Retention};
 use super::xadd::encode_xadd;
-use crate::wire::{self, Event, EventKind};
+use crate::wire::{self, Event};
 
-/// Connect timeout; also bounds each reconnect attempt.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// Read/write timeout: a dead server cannot hang the tailer longer.
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
-const BACKOFF_MIN: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// The most text sent in one pipelined round trip.
 const PIPELINE_MAX_BYTES: usize = 4 << 20;
-/// Server errors worth retrying (after a backoff) rather than giving up.
-const TRANSIENT: [&str; 6] = [
-    "LOADING",
-    "BUSY",
-    "OOM",
-    "TRYAGAIN",
-    "MASTERDOWN",
-    "READONLY",
-];
-
-/// One stream entry waiting to be sent.
-#[derive(Debug)]
-pub enum Item {
-    /// A batch of lines.
-    Lines(Batch),
-    /// An event.
-    Event(Event),
-}
-
-impl Item {
-    fn weight(&self) -> usize {
-        match self {
-            Item::Lines(b) => b.text.len() + 64,
-            Item::Event(e) => e.message.len() + 128,
-        }
-    }
-}
-
-/// Where and how to publish.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// The stream key.
-    pub stream: String,
-    /// `MAXLEN ~` of every `XADD`.
-    pub max_len: u64,
-    /// Bytes kept while Redis is away.
-    pub buffer_max_bytes: usize,
-}
 
 /// The Redis side of a tailer.
 pub struct Publisher {
@@ -68,8 +29,9 @@ pub struct Publisher {
     target: Target,
     queue: VecDeque<Item>,
     queued_bytes: usize,
-    /// Lines dropped during the current outage, not yet reported.
-    dropped: u64,
+    /// Lines dropped while Redis was away or full, not yet reported.
+    losses: Losses,
+    retention: Retention,
     backoff: Duration,
     next_attempt: Instant,
     /// Set after a reconnect: the stream may be new, refresh its TTL.
@@ -99,15 +61,11 @@ impl std::fmt::Debug for Publisher {
     }
 }
 
-/// The server address of a URL, for messages (never the password).
-fn server_of(client: &redis::Client) -> String {
-    client.get_connection_info().addr().to_string()
-}
-
 impl Publisher {
     /// Connects (exit 5 on failure) and checks the credentials with an
     /// allowed command (`EXISTS` on the lease key; the tailer user cannot PING).
     pub fn connect(redis_url: &str, target: Target) -> Result<Publisher> {
+        let (max_bytes, max_age) = (target.max_bytes, target.max_age);
         let client = redis::Client::open(redis_url)
             .map_err(|_| Error::RedisAtStart("redis_url is not a valid redis:// URL".into()))?;
         let server = server_of(&client);
@@ -118,7 +76,8 @@ impl Publisher {
             target,
             queue: VecDeque::new(),
             queued_bytes: 0,
-            dropped: 0,
+            losses: Losses::default(),
+            retention: Retention::new(max_bytes, max_age, Instant::now()),
             backoff: BACKOFF_MIN,
             next_attempt: Instant::now(),
             reconnected: false,
@@ -135,6 +94,11 @@ impl Publisher {
             Ok(None) => Err(Error::RedisAtStart(format!("{server}: connection lost"))),
             Err(e) => Err(Error::RedisAtStart(format!("{server}: {e}"))),
         }
+    }
+
+    /// The stream key.
+    pub fn stream(&self) -> &str {
+        &self.target.stream
     }
 
     /// Whether a connection is up.
@@ -189,7 +153,7 @@ impl Publisher {
             if let Some(item) = self.queue.remove(idx) {
                 self.queued_bytes -= item.weight();
                 if let Item::Lines(b) = item {
-                    self.dropped += u64::from(b.lines);
+                    self.losses.add(u64::from(b.lines));
                 }
             }
         }
@@ -200,6 +164,13 @@ impl Publisher {
     /// Returns Ok when Redis is merely away (the queue keeps the entries);
     /// Err only when Redis rejects the entries for good.
     pub fn flush(&mut self) -> Result<()> {
+        if self.conn.is_some() {
+            if let Some(min_id) = self.retention.due(Instant::now()) {
+                let item = Item::Trim(min_id);
+                self.queued_bytes += item.weight();
+                self.queue.push_back(item);
+            }
+        }
         loop {
             if self.conn.is_none() {
                 self.try_reconnect();
@@ -232,21 +203,16 @@ impl Publisher {
         }
         match open(&self.client) {
             Ok(conn) => {
-                tracing::warn!(dropped = self.dropped, "redis reachable again");
+                tracing::warn!(dropped = self.losses.total(), "redis reachable again");
                 self.conn = Some(conn);
                 self.backoff = BACKOFF_MIN;
                 self.reconnected = true;
-                if self.dropped > 0 {
-                    let ev = Event::new(
-                        EventKind::Dropped,
-                        format!("{} lines dropped while Redis was unreachable", self.dropped),
-                    )
-                    .with("count", self.dropped)
-                    .with("reason", "redis-outage");
+                // Reported before anything else is sent (a full Redis may
+                // refuse them too: they stay first in the queue).
+                for ev in self.losses.take_events().into_iter().rev() {
                     let item = Item::Event(ev);
                     self.queued_bytes += item.weight();
                     self.queue.push_front(item);
-                    self.dropped = 0;
                 }
             }
             Err(e) => self.schedule_retry(&e.to_string()),
@@ -254,6 +220,7 @@ impl Publisher {
     }
 
     fn schedule_retry(&mut self, why: &str) {
+        self.losses.cause = Cause::Outage;
         tracing::debug!(
             error = why,
             backoff_ms = self.backoff.as_millis() as u64,
@@ -320,9 +287,13 @@ impl Publisher {
                     let detail = err.details().unwrap_or_default().to_owned();
                     if TRANSIENT.contains(&code.as_str()) {
                         // Unacknowledged entries are sent again after a
-                        // reconnect (a rare duplicate beats a loss).
+                        // reconnect (a rare duplicate beats a loss); lines
+                        // the bounded queue drops meanwhile are counted.
                         tracing::warn!(code = %code, detail = %detail, "redis busy, retrying");
                         self.schedule_retry(&code);
+                        if code == "OOM" {
+                            self.losses.cause = Cause::Full;
+                        }
                         return Ok(());
                     }
                     return Err(Error::RedisRejected {
@@ -330,10 +301,11 @@ impl Publisher {
                         detail: format!("{code} {detail}"),
                     });
                 }
-                Ok(_) => {
+                Ok(reply) => {
                     self.in_flight -= 1;
                     if let Some(item) = self.queue.pop_front() {
                         self.queued_bytes -= item.weight();
+                        self.note_ack(&reply, &item);
                         self.in_flight_bytes = self.in_flight_bytes.saturating_sub(item.weight());
                         if let Item::Lines(b) = item {
                             self.lines_sent += u64::from(b.lines);
@@ -363,6 +335,11 @@ impl Publisher {
             return Ok(None);
         };
         match conn.req_command(cmd) {
+            Ok(Value::ServerError(err)) if TRANSIENT.contains(&err.code()) => {
+                // Full or busy: this command is skipped, like while Redis is away.
+                tracing::warn!(code = err.code(), "redis refused a command for now");
+                Ok(None)
+            }
             Ok(Value::ServerError(err)) => Err(Error::RedisRejected {
                 command: "command",
                 detail: format!("{} {}", err.code(), err.details().unwrap_or_default()),
@@ -377,40 +354,6 @@ impl Publisher {
                 detail: e.to_string(),
             }),
         }
-    }
-
-    /// What `PTTL <stream>:lease` says; `None` when Redis is away.
-    pub fn lease_state(&mut self) -> Result<Option<LeaseState>> {
-        let key = wire::lease_key(&self.target.stream);
-        Ok(match self.command(redis::cmd("PTTL").arg(&key))? {
-            Some(Value::Int(-2)) => Some(LeaseState::Absent),
-            Some(Value::Int(ms)) if ms >= 0 => {
-                Some(LeaseState::Present(Some(Duration::from_millis(ms as u64))))
-            }
-            Some(_) => Some(LeaseState::Present(None)),
-            None => None,
-        })
-    }
-
-    /// Sets the stream's (and owner key's) expiry.
-    pub fn expire(&mut self, secs: u64, owner: Option<&str>) -> Result<()> {
-        self.command(redis::cmd("EXPIRE").arg(&self.target.stream).arg(secs))?;
-        if let Some(value) = owner {
-            let key = wire::owner_key(&self.target.stream);
-            self.command(redis::cmd("SET").arg(&key).arg(value).arg("EX").arg(secs))?;
-        }
-        Ok(())
-    }
-
-    /// Deletes the owner key if it still names us.
-    pub fn release_owner(&mut self, ours: &str) -> Result<()> {
-        let key = wire::owner_key(&self.target.stream);
-        if let Some(Value::BulkString(v)) = self.command(redis::cmd("GET").arg(&key))? {
-            if v == ours.as_bytes() {
-                self.command(redis::cmd("DEL").arg(&key))?;
-            }
-        }
-        Ok(())
     }
 
     /// Flushes until the queue is empty or `deadline` passes (retrying a
@@ -429,16 +372,20 @@ impl Publisher {
             .iter()
             .map(|i| match i {
                 Item::Lines(b) => u64::from(b.lines),
-                Item::Event(_) => 0,
+                Item::Event(_) | Item::Trim(_) => 0,
             })
             .sum();
-        Ok(unsent + self.dropped)
+        Ok(unsent + self.losses.total())
     }
-}
 
-fn open(client: &redis::Client) -> redis::RedisResult<redis::Connection> {
-    let conn = client.get_connection_with_timeout(CONNECT_TIMEOUT)?;
-    conn.set_read_timeout(Some(IO_TIMEOUT))?;
-    conn.set_write_timeout(Some(IO_TIMEOUT))?;
-    Ok(conn)
+    /// Feeds an acknowledged `XADD` (its reply is the new id) to retention.
+    fn note_ack(&mut self, reply: &Value, item: &Item) {
+        if let (Value::BulkString(raw), Item::Lines(_) | Item::Event(_)) = (reply, item) {
+            if let Some(id) = retention::parse_id(raw) {
+                self.retention
+                    .acked(id, item.weight() as u64, Instant::now());
+                self.retention.cap(self.target.max_len);
+            }
+        }
+    }
 }

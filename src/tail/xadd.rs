@@ -1,6 +1,6 @@
 //! Encodes queued entries as `XADD <stream> MAXLEN ~ N * field value…`
-//! commands in RESP, straight into the reused pipeline buffer (field names
-//! from [`wire`]).
+//! (and trims as `XTRIM <stream> MINID <id>`) commands in RESP, straight
+//! into the reused pipeline buffer (field names from [`wire`]).
 
 use super::publish::{Item, Target};
 use crate::wire::{self, field};
@@ -34,6 +34,15 @@ pub fn encode_xadd(out: &mut Vec<u8>, target: &Target, item: &Item) {
             if let Some(cut) = &cut {
                 args.extend([field::CUT.as_bytes(), cut.as_bytes()]);
             }
+            encode_command(out, &args);
+        }
+        Item::Trim(min_id) => {
+            let args: [&[u8]; 4] = [
+                b"XTRIM",
+                target.stream.as_bytes(),
+                b"MINID",
+                min_id.as_bytes(),
+            ];
             encode_command(out, &args);
         }
         Item::Event(ev) => {
@@ -76,6 +85,8 @@ mod tests {
         let target = Target {
             stream: "logs:m:/x".into(),
             max_len: 100,
+            max_bytes: 1 << 20,
+            max_age: std::time::Duration::from_secs(60),
             buffer_max_bytes: 1 << 20,
         };
         let item = Item::Lines(Batch {

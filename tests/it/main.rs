@@ -31,7 +31,14 @@ mod logtail_follow;
 mod logtail_harness;
 mod logtail_lifecycle;
 mod logtail_outage;
+/// Redis stays bounded: byte and age trimming, a full Redis counted in `dropped`.
+mod logtail_retention;
 mod logtail_rotation;
+/// logtail never reads outside the allow-list: symlink/directory swaps, FIFOs, legit links.
+mod logtail_symlink;
+
+/// Redis ACL users from one definition: the tailer only appends and touches its own keys.
+mod redis_acl;
 
 /// saltgate: every known bypass of the eauth ACL refused by the gate.
 mod gate_refusals;

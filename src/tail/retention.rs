@@ -1,0 +1,167 @@
+//! How much of a stream is kept besides `MAXLEN ~ stream_max_len`: by bytes
+//! (`stream_max_bytes`) and by age (`stream_max_age_secs`), both enforced
+//! with `XTRIM <stream> MINID <id>` (exact: the bound holds to one entry).
+//!
+//! Bytes: the tailer remembers (id, bytes) of every entry Redis acknowledged
+//! and, once they exceed the budget by an eighth, trims to the oldest entry
+//! that keeps the rest within it. Entries of an earlier tailer of the same
+//! stream have smaller ids, so they go with the first trim. Age: Redis' clock
+//! is read from the ids it returns (the newest id's milliseconds plus the
+//! time since it came back), so a minion's clock skew does not matter.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// A stream entry id `ms-seq`.
+pub type EntryId = (u64, u64);
+
+/// Parses an entry id as Redis returns it from `XADD`.
+pub fn parse_id(raw: &[u8]) -> Option<EntryId> {
+    let s = std::str::from_utf8(raw).ok()?;
+    let (ms, seq) = s.split_once('-')?;
+    Some((ms.parse().ok()?, seq.parse().ok()?))
+}
+
+/// The retention state of one stream.
+#[derive(Debug)]
+pub struct Retention {
+    max_bytes: u64,
+    max_age: Duration,
+    /// Acknowledged entries still believed in the stream, oldest first.
+    ring: VecDeque<(EntryId, u64)>,
+    bytes: u64,
+    /// The newest acknowledged id's milliseconds and when it came back.
+    clock: Option<(u64, Instant)>,
+    trimmed_to: EntryId,
+    next_age_trim: Instant,
+    age_every: Duration,
+}
+
+impl Retention {
+    /// A stream bounded to `max_bytes` and `max_age`.
+    pub fn new(max_bytes: u64, max_age: Duration, now: Instant) -> Self {
+        let age_every = (max_age / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+        Retention {
+            max_bytes,
+            max_age,
+            ring: VecDeque::new(),
+            bytes: 0,
+            clock: None,
+            trimmed_to: (0, 0),
+            next_age_trim: now + age_every,
+            age_every,
+        }
+    }
+
+    /// Records an entry Redis acknowledged with `id`, weighing `bytes`.
+    pub fn acked(&mut self, id: EntryId, bytes: u64, now: Instant) {
+        self.ring.push_back((id, bytes));
+        self.bytes += bytes;
+        self.clock = Some((id.0, now));
+        // The ring never needs more entries than MAXLEN keeps; memory stays
+        // bounded by what the stream itself may hold.
+    }
+
+    /// Bytes of acknowledged entries believed in the stream.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The `MINID` to trim the stream to now, if a trim is due: by bytes as
+    /// soon as they exceed the budget by an eighth, by age every quarter of
+    /// `max_age` (between 1 s and 60 s).
+    pub fn due(&mut self, now: Instant) -> Option<String> {
+        let mut to = self.trimmed_to;
+        if self.bytes > self.max_bytes + self.max_bytes / 8 {
+            while self.bytes > self.max_bytes {
+                let Some((_, b)) = self.ring.pop_front() else {
+                    break;
+                };
+                self.bytes -= b;
+            }
+            if let Some(&(first, _)) = self.ring.front() {
+                to = to.max(first);
+            }
+        }
+        if now >= self.next_age_trim {
+            self.next_age_trim = now + self.age_every;
+            if let Some((ms, at)) = self.clock {
+                let redis_now = ms + now.saturating_duration_since(at).as_millis() as u64;
+                let age_ms = self.max_age.as_millis() as u64;
+                if let Some(cutoff) = redis_now.checked_sub(age_ms) {
+                    to = to.max((cutoff, 0));
+                }
+            }
+        }
+        while self.ring.front().is_some_and(|&(id, _)| id < to) {
+            if let Some((_, b)) = self.ring.pop_front() {
+                self.bytes -= b;
+            }
+        }
+        if to > self.trimmed_to {
+            self.trimmed_to = to;
+            Some(format!("{}-{}", to.0, to.1))
+        } else {
+            None
+        }
+    }
+
+    /// Forgets the oldest entries beyond `max_len` (MAXLEN trimmed them).
+    pub fn cap(&mut self, max_len: u64) {
+        while self.ring.len() as u64 > max_len {
+            if let Some((_, b)) = self.ring.pop_front() {
+                self.bytes -= b;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn ids_are_parsed() {
+        assert_eq!(parse_id(b"1700000000000-3"), Some((1_700_000_000_000, 3)));
+        assert_eq!(parse_id(b"nope"), None);
+    }
+
+    #[test]
+    fn bytes_beyond_the_budget_and_its_slack_trim_to_the_oldest_kept_entry() {
+        let t0 = Instant::now();
+        let mut r = Retention::new(800, 3600 * S, t0);
+        for i in 0..9 {
+            r.acked((1000 + i, 0), 100, t0);
+        }
+        assert_eq!(r.due(t0), None, "900 bytes is within 800 + 1/8");
+        r.acked((1009, 0), 100, t0);
+        assert_eq!(r.due(t0).as_deref(), Some("1002-0"));
+        assert_eq!(r.bytes(), 800);
+        assert_eq!(r.due(t0), None, "nothing new to trim");
+    }
+
+    #[test]
+    fn age_follows_redis_clock_from_the_ids() {
+        let t0 = Instant::now();
+        let mut r = Retention::new(1 << 30, 10 * S, t0);
+        r.acked((50_000, 0), 10, t0);
+        r.acked((60_000, 1), 10, t0);
+        assert_eq!(r.due(t0), None, "not due before a quarter of max_age");
+        // 3 s later Redis' clock reads 63_000: cutoff 53_000.
+        assert_eq!(r.due(t0 + 3 * S).as_deref(), Some("53000-0"));
+        assert_eq!(r.bytes(), 10, "the older entry is forgotten");
+    }
+
+    #[test]
+    fn the_ring_is_capped_by_maxlen() {
+        let t0 = Instant::now();
+        let mut r = Retention::new(1 << 30, 3600 * S, t0);
+        for i in 0..10 {
+            r.acked((i, 0), 5, t0);
+        }
+        r.cap(4);
+        assert_eq!(r.bytes(), 20);
+    }
+}

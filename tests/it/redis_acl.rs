@@ -1,0 +1,145 @@
+//! The Redis ACL users come from one definition (`scripts/lib/redis.sh`):
+//! the shipped production example is its output, and on a real redis-server
+//! the tailer user may append to its streams and touch only its own lease
+//! (read) and owner keys — no SET over a stream, no values under other names,
+//! no other minion's keys.
+
+use redis::{Connection, RedisResult, Value};
+
+use crate::support::redis_server::{redis_sh, test_acl, RedisServer};
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/salt/redis/users.acl.example");
+
+fn connect(url: &str) -> Connection {
+    redis::Client::open(url)
+        .expect("url")
+        .get_connection()
+        .expect("connect")
+}
+
+fn run(con: &mut Connection, args: &[&[u8]]) -> RedisResult<Value> {
+    let mut cmd = redis::cmd(std::str::from_utf8(args[0]).expect("name"));
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query(con)
+}
+
+fn allowed(con: &mut Connection, args: &[&[u8]]) {
+    if let Err(e) = run(con, args) {
+        panic!("{:?} refused: {e}", String::from_utf8_lossy(args[0]));
+    }
+}
+
+fn refused(con: &mut Connection, args: &[&[u8]]) {
+    match run(con, args) {
+        Err(e) if e.code() == Some("NOPERM") || e.to_string().contains("NoPerm") => {}
+        other => panic!(
+            "{} {} should be refused (NOPERM): {other:?}",
+            String::from_utf8_lossy(args[0]),
+            String::from_utf8_lossy(args[1])
+        ),
+    }
+}
+
+#[test]
+fn the_shipped_production_example_is_generated_from_the_one_definition() {
+    let shipped = std::fs::read_to_string(EXAMPLE).expect("read the example");
+    assert!(
+        shipped == redis_sh("print_production_redis_acl"),
+        "salt/redis/users.acl.example is stale: regenerate it with\n  \
+         bash -c 'source scripts/lib/redis.sh; print_production_redis_acl' > salt/redis/users.acl.example"
+    );
+}
+
+#[test]
+fn the_tailer_appends_to_streams_and_touches_only_its_own_lease_and_owner_keys() {
+    let redis = RedisServer::start();
+    let mut admin = redis.admin();
+    allowed(
+        &mut admin,
+        &[b"XADD", b"logs:m:/var/log/a.log", b"*", b"k", b"v"],
+    );
+    let mut t = connect(&redis.tailer_url());
+    let stream: &[u8] = b"logs:m:/var/log/a.log";
+    allowed(
+        &mut t,
+        &[
+            b"XADD", stream, b"MAXLEN", b"~", b"10", b"*", b"kind", b"lines",
+        ],
+    );
+    allowed(&mut t, &[b"XTRIM", stream, b"MINID", b"0-1"]);
+    allowed(&mut t, &[b"EXPIRE", stream, b"600"]);
+    allowed(&mut t, &[b"EXISTS", b"logs:m:/var/log/a.log:lease"]);
+    allowed(&mut t, &[b"PTTL", b"logs:m:/var/log/a.log:lease"]);
+    let owner: &[u8] = b"logs:m:/var/log/a.log:owner";
+    allowed(&mut t, &[b"SET", owner, b"host 1 2", b"EX", b"600"]);
+    allowed(&mut t, &[b"GET", owner]);
+    allowed(&mut t, &[b"DEL", owner]);
+
+    // A stream cannot be turned into a string, nor deleted or read.
+    refused(&mut t, &[b"SET", stream, b"logs:m:/var/log/b.log"]);
+    refused(&mut t, &[b"DEL", stream]);
+    refused(&mut t, &[b"XRANGE", stream, b"-", b"+"]);
+    let kind: String = redis::cmd("TYPE")
+        .arg(stream)
+        .query(&mut admin)
+        .expect("TYPE");
+    assert_eq!(kind, "stream");
+    // No values under any other name, whatever their size.
+    let big = vec![b'x'; 10 << 20];
+    refused(&mut t, &[b"SET", b"logs:m:junk", &big]);
+    refused(&mut t, &[b"SET", b"logs:m:/var/log/a.log:junk", b"x"]);
+    // The lease is logview's to set.
+    refused(&mut t, &[b"SET", b"logs:m:/var/log/a.log:lease", b"x"]);
+    // Nothing outside the prefix.
+    refused(&mut t, &[b"XADD", b"other:/x", b"*", b"k", b"v"]);
+}
+
+#[test]
+fn a_production_minion_user_cannot_touch_another_minions_keys() {
+    // The example exactly as shipped (an aclfile takes `user` lines only),
+    // plus the admin user the fixture awaits the server with.
+    let shipped = std::fs::read_to_string(EXAMPLE).expect("read the example");
+    let acl = format!("{shipped}user admin on >{} ~* &* +@all\n", admin_password());
+    let redis = RedisServer::start_with_acl(&acl);
+    let url = format!(
+        "redis://logtail-web-01:WEB01_PASSWORD@127.0.0.1:{}/0",
+        redis.port()
+    );
+    let mut t = connect(&url);
+    allowed(
+        &mut t,
+        &[b"XADD", b"logs:web-01:/var/log/a.log", b"*", b"k", b"v"],
+    );
+    allowed(
+        &mut t,
+        &[b"SET", b"logs:web-01:/var/log/a.log:owner", b"me"],
+    );
+    refused(
+        &mut t,
+        &[b"XADD", b"logs:web-02:/var/log/a.log", b"*", b"k", b"v"],
+    );
+    refused(
+        &mut t,
+        &[b"SET", b"logs:web-02:/var/log/a.log:owner", b"me"],
+    );
+    refused(
+        &mut t,
+        &[b"SET", b"logs:web-01:junk", &vec![b'x'; 10 << 20]],
+    );
+    refused(&mut t, &[b"SET", b"logs:web-01:/var/log/a.log", b"x"]);
+}
+
+/// The admin password of the test ACL (the production example has none).
+fn admin_password() -> String {
+    let acl = test_acl();
+    let line = acl
+        .lines()
+        .find(|l| l.starts_with("user admin "))
+        .expect("admin user");
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix('>'))
+        .expect("admin password")
+        .to_owned()
+}
