@@ -161,5 +161,3 @@ pub fn test_acl() -> String {
         "redis_acl_users logs {ADMIN_PASS} {TAILER_PASS} {LOGVIEW_PASS}"
     ))
 }
-
-
