@@ -12,6 +12,9 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+mod hardening;
+pub use hardening::{HttpSettings, LoginSettings};
+
 /// Everything `logview` can be told. See `settings.toml` for each key.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +38,10 @@ pub struct Settings {
     pub commands: BTreeMap<String, CommandSettings>,
     /// `[local]`: files on logview's own host, tailed without Salt.
     pub local: LocalSettings,
+    /// `[http]`: connection and request limits against hostile clients.
+    pub http: HttpSettings,
+    /// `[login]`: how ops-page password sign-ins are rate-limited.
+    pub login: LoginSettings,
 }
 
 /// `[server]`
@@ -70,6 +77,9 @@ pub struct AuthSettings {
     pub ticket_key: SecretString,
     /// How long a viewer ticket stays valid, in seconds.
     pub ticket_ttl_secs: u64,
+    /// Bearer tokens accepted on `/metrics` only (empty: `/metrics` refuses everyone).
+    #[serde(default)]
+    pub metrics_tokens: Vec<SecretString>,
 }
 
 /// One ops-page user.
@@ -151,6 +161,8 @@ pub struct LimitSettings {
     pub max_sessions_per_token: usize,
     /// Messages queued per viewer before it is told it dropped some.
     pub viewer_queue: usize,
+    /// Bytes of live messages one stream keeps for its slowest viewer.
+    pub stream_buffer_bytes: usize,
 }
 
 /// `[viewer]`
@@ -243,6 +255,7 @@ impl Settings {
                     .separator("__")
                     .list_separator(",")
                     .with_list_parse_key("auth.api_tokens")
+                    .with_list_parse_key("auth.metrics_tokens")
                     .with_list_parse_key("server.allowed_origins")
                     .with_list_parse_key("tail.allowed_paths")
                     .with_list_parse_key("tail.suggestions")
@@ -383,7 +396,8 @@ impl Settings {
                 ));
             }
         }
-        self.validate_control_plane()
+        self.validate_control_plane()?;
+        self.validate_hardening()
     }
 
     /// Checks of the keys the control plane (salt-api client, orchestrator,
