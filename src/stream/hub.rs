@@ -238,7 +238,13 @@ impl Hub {
     pub async fn check_redis(&self) -> Result<(), RedisIoError> {
         let probe = format!("{}:readyz", self.inner.settings.redis.prefix);
         let mut conn = self.inner.shared_conn().await?;
-        redis_io::last_id(&mut conn, &probe).await.map(|_| ())
+        match redis_io::last_id(&mut conn, &probe).await {
+            // A connection that broke (Redis restarted) reconnects for a second try.
+            Err(RedisIoError::Redis(e)) if redis_io::connection_broke(&e) => {
+                redis_io::last_id(&mut conn, &probe).await.map(|_| ())
+            }
+            other => other.map(|_| ()),
+        }
     }
 
     /// Closes every stream: readers and lease refreshers stop, every
