@@ -130,7 +130,7 @@ impl Orchestrator {
     }
 
     /// Follows a file; see the module doc for the steps.
-    #[tracing::instrument(skip_all, fields(minion = %req.minion_id, path = %req.log_path), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(minion = ?req.minion_id, path = ?req.log_path), err(level = "info"))]
     pub async fn start_tail(&self, req: TailRequest) -> Result<Started, SessionError> {
         let s = &self.inner.settings;
         let minion = MinionId::parse(&req.minion_id)?;
@@ -200,7 +200,7 @@ impl Orchestrator {
     }
 
     /// Runs the allow-listed command `command_name` on `minion_id` through `logtail exec`.
-    #[tracing::instrument(skip_all, fields(minion = %minion_id, command = %command_name), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(minion = ?minion_id, command = ?command_name), err(level = "info"))]
     pub async fn run_command(
         &self,
         minion_id: &str,
