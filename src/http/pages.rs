@@ -4,8 +4,9 @@
 //! API's JSON shape when the ops page's script asks for JSON).
 
 mod assets;
-mod csrf;
+pub(crate) mod csrf;
 mod ops;
+mod ops_limits;
 mod security;
 mod viewer;
 
@@ -18,17 +19,23 @@ use minijinja::{context, Value};
 
 use crate::http::error::ApiError;
 use crate::http::AppState;
+use crate::settings::Settings;
 use security::PageKind;
 
+pub use ops_limits::OperatorSlots;
 pub use viewer::ViewerConfig;
 
 /// The page routes, mounted at the root (a reverse proxy strips the
 /// `public_url` sub-path; links are built from `public_url`).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/minions/{minion_id}", get(ops::page))
+/// Form posts take at most `http.max_body_bytes`, read only once the
+/// operator is signed in.
+pub fn router(settings: &Settings) -> Router<AppState> {
+    let forms = Router::new()
         .route("/minions/{minion_id}/tail", post(ops::start_tail))
-        .route("/minions/{minion_id}/run", post(ops::run_command))
+        .route("/minions/{minion_id}/run", post(ops::run_command));
+    Router::new()
+        .merge(crate::http::api::limit_bodies(forms, settings))
+        .route("/minions/{minion_id}", get(ops::page))
         .route("/view/{ticket}", get(viewer::page))
         .route("/static/{*path}", get(assets::serve))
 }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 
 use super::auth::TokenLimiter;
+use super::login::LoginGuard;
+use super::pages::OperatorSlots;
 use super::templates::{self, TemplateError};
 use crate::metrics::Metrics;
 use crate::salt_api::{CallObserver, SaltApi, SaltError};
@@ -46,6 +48,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The page templates (MiniJinja, autoescaped).
     pub templates: Arc<minijinja::Environment<'static>>,
+    /// Rate-limits and verifies ops-page password sign-ins.
+    pub login: LoginGuard,
+    /// `limits.max_sessions_per_token` per ops-page operator.
+    pub operators: OperatorSlots,
+    /// The last `/readyz` answer, reused for `http.readyz_cache_millis`.
+    pub readiness: super::health::ReadyCache,
 }
 
 impl AppState {
@@ -64,6 +72,9 @@ impl AppState {
         let orchestrator = Orchestrator::new(settings.clone(), salt, streams, signer.clone());
         Ok(AppState {
             limiter: TokenLimiter::new(&settings),
+            login: LoginGuard::new(&settings.login),
+            operators: OperatorSlots::default(),
+            readiness: super::health::ReadyCache::default(),
             hub: Hub::new(settings.clone(), metrics.clone()),
             templates: Arc::new(templates::environment(&settings)?),
             metrics,
@@ -95,6 +106,18 @@ impl FromRef<AppState> for Orchestrator {
 impl FromRef<AppState> for TokenLimiter {
     fn from_ref(s: &AppState) -> Self {
         s.limiter.clone()
+    }
+}
+
+impl FromRef<AppState> for LoginGuard {
+    fn from_ref(s: &AppState) -> Self {
+        s.login.clone()
+    }
+}
+
+impl FromRef<AppState> for super::health::ReadyCache {
+    fn from_ref(s: &AppState) -> Self {
+        s.readiness.clone()
     }
 }
 

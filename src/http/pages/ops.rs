@@ -3,8 +3,8 @@
 //! JSON API; a browser without JavaScript gets the page again with the viewer
 //! or the error in words, `static/js/ops.js` gets the API's JSON shape.
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Form, FromRequest, Path, Query, Request, State};
 use axum::http::header::{ACCEPT, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,7 +13,7 @@ use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
 use super::security::{self, PageKind};
-use super::{auth_error_page, csrf, error_page, render, ErrorText};
+use super::{auth_error_page, csrf, error_page, ops_limits, render, ErrorText};
 use crate::http::auth::Operator;
 use crate::http::error::ApiError;
 use crate::http::templates::url_value;
@@ -228,10 +228,21 @@ async fn answer(
     ops_page(app, headers, minion, user, outcome).await
 }
 
-fn unreadable(e: FormRejection) -> ApiError {
-    ApiError::BadRequest {
-        message: format!("the form could not be read ({e}); reload the page and try again"),
-        field: None,
+/// The form of a post, read only now that the operator is signed in
+/// (at most `http.max_body_bytes`: 413 beyond).
+async fn read_form<T: serde::de::DeserializeOwned>(
+    app: &AppState,
+    request: Request,
+) -> Result<T, ApiError> {
+    let limit = app.settings.http.max_body_bytes;
+    match Form::<T>::from_request(request, app).await {
+        Ok(Form(f)) => Ok(f),
+        Err(e) => Err(ApiError::body(
+            e.status(),
+            e.body_text(),
+            limit,
+            "the form could not be read (reload the page and try again)",
+        )),
     }
 }
 
@@ -252,18 +263,18 @@ pub async fn start_tail(
     operator: Result<Operator, ApiError>,
     Path(minion): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<TailForm>, FormRejection>,
+    request: Request,
 ) -> Response {
     let (op, minion) = match operator_and_minion(&app, operator, &minion) {
         Ok(pair) => pair,
         Err(page) => return *page,
     };
-    let (form, result) = match form {
-        Ok(Form(f)) => {
+    let (form, result) = match read_form::<TailForm>(&app, request).await {
+        Ok(f) => {
             let result = tail(&app, &headers, &minion, &op, &f).await;
             (f, result)
         }
-        Err(e) => (TailForm::default(), Err(unreadable(e))),
+        Err(e) => (TailForm::default(), Err(e)),
     };
     let values = FormValues {
         log_path: form.log_path,
@@ -281,6 +292,7 @@ async fn tail(
 ) -> Result<String, ApiError> {
     csrf::verify(&app.settings, headers, &op.name, &form.csrf)
         .map_err(|e| ApiError::Forbidden(e.to_string()))?;
+    let _slot = ops_limits::admit(app, &op.name)?;
     let request = TailRequest::from_raw(
         &app.settings,
         minion.as_str(),
@@ -298,15 +310,15 @@ pub async fn run_command(
     operator: Result<Operator, ApiError>,
     Path(minion): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<RunForm>, FormRejection>,
+    request: Request,
 ) -> Response {
     let (op, minion) = match operator_and_minion(&app, operator, &minion) {
         Ok(pair) => pair,
         Err(page) => return *page,
     };
-    let result = match form {
-        Ok(Form(f)) => run(&app, &headers, &minion, &op, &f).await,
-        Err(e) => Err(unreadable(e)),
+    let result = match read_form::<RunForm>(&app, request).await {
+        Ok(f) => run(&app, &headers, &minion, &op, &f).await,
+        Err(e) => Err(e),
     };
     let values = FormValues {
         log_path: String::new(),
@@ -324,7 +336,8 @@ async fn run(
 ) -> Result<String, ApiError> {
     csrf::verify(&app.settings, headers, &op.name, &form.csrf)
         .map_err(|e| ApiError::Forbidden(e.to_string()))?;
-    tracing::info!(user = %op.name, minion = %minion.as_str(), command = %form.command, "ops page: run command");
+    let _slot = ops_limits::admit(app, &op.name)?;
+    tracing::info!(user = %op.name, minion = %minion.as_str(), command = ?form.command, "ops page: run command");
     let started = app
         .orchestrator
         .run_command(minion.as_str(), &form.command)
