@@ -25,6 +25,9 @@ mod api_run;
 /// salt-api down/restarted and a stopped minion, on private processes.
 mod api_salt;
 
+/// Control-plane Redis commands after a Redis restart, on a private redis-server.
+mod redis_restart;
+
 /// logtail: the shared fixture, then one module per area.
 mod logtail_exec;
 mod logtail_follow;
