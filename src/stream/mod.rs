@@ -10,6 +10,7 @@
 
 pub mod access;
 mod backoff;
+mod budget;
 mod entry_id;
 mod hub;
 mod lease;

@@ -1,6 +1,7 @@
 //! The one integration-test binary. Each module tests one boundary against the
 //! real stack (`scripts/test.sh` brings it up and sets `SLV_STACK_ENV`).
 
+mod stream_budget;
 mod stream_health;
 mod stream_lease;
 mod stream_sse;

@@ -26,9 +26,17 @@ async fn the_first_command_after_a_redis_restart_succeeds() {
     let control = StreamControl::new(&settings).expect("stream control");
     let hub = Hub::new(settings.clone(), Arc::new(Metrics::new()));
     let stream = "logs:web-01:/var/log/restart.log";
-    control.set_lease(stream).await.expect("lease before the restart");
-    control.last_id(stream).await.expect("last id before the restart");
-    hub.check_redis().await.expect("readiness before the restart");
+    control
+        .set_lease(stream)
+        .await
+        .expect("lease before the restart");
+    control
+        .last_id(stream)
+        .await
+        .expect("last id before the restart");
+    hub.check_redis()
+        .await
+        .expect("readiness before the restart");
     for round in 0..2 {
         redis.restart();
         control

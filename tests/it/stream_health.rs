@@ -73,7 +73,11 @@ async fn metrics_need_a_metrics_token_and_count_lines_sent() {
         .send()
         .await
         .expect("HTTP");
-    assert_eq!(api.status().as_u16(), 401, "an API token does not open /metrics");
+    assert_eq!(
+        api.status().as_u16(),
+        401,
+        "an API token does not open /metrics"
+    );
 
     let s = unique_stream();
     let mut redis = tailer().await;
