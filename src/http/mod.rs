@@ -13,6 +13,7 @@ pub mod pages;
 pub mod sse;
 pub mod state;
 pub mod templates;
+mod trim;
 pub mod ws;
 
 use std::future::Future;
@@ -59,6 +60,7 @@ pub async fn serve(
         }
     };
     tokio::spawn(signal);
+    tokio::spawn(trim::run(stop.clone()));
     let limits = state.settings.http.clone();
     let connections = conn::serve(listener, router(state.clone()), limits, stop).await;
     let finished = async {
