@@ -6,6 +6,7 @@
 mod assets;
 pub(crate) mod csrf;
 mod ops;
+mod ops_forms;
 mod ops_limits;
 mod security;
 mod viewer;
@@ -31,8 +32,8 @@ pub use viewer::ViewerConfig;
 /// operator is signed in.
 pub fn router(settings: &Settings) -> Router<AppState> {
     let forms = Router::new()
-        .route("/minions/{minion_id}/tail", post(ops::start_tail))
-        .route("/minions/{minion_id}/run", post(ops::run_command));
+        .route("/minions/{minion_id}/tail", post(ops_forms::start_tail))
+        .route("/minions/{minion_id}/run", post(ops_forms::run_command));
     Router::new()
         .merge(crate::http::api::limit_bodies(forms, settings))
         .route("/minions/{minion_id}", get(ops::page))
