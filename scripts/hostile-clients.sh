@@ -64,7 +64,7 @@ attack_passwords() {
         sed 's/^/  answers: /'
     echo "  took $((SECONDS - start)) s"
     report passwords "$before"
-    echo "  (unknown user, 50 attempts, same cost per attempt as a known one:)"
+    echo "  then 50 attempts as unknown users from the same address:"
     before="$(cpu_secs)"
     seq 50 | xargs -P 8 -I{} curl -s -o /dev/null -w '%{http_code}\n' \
         -u "nobody-{}:x" "$URL/minions/web-01" | sort | uniq -c | sed 's/^/  answers: /'
@@ -93,21 +93,19 @@ attack_slowloris() {
 import os, socket, sys, time, urllib.request
 url, pid = sys.argv[1], sys.argv[2]
 host, port = url.split("//", 1)[1].split("/")[0].rsplit(":", 1)
-socks = []
+socks, refused = [], 0
 for _ in range(2000):
     s = socket.socket()
-    s.setblocking(False)
+    s.settimeout(5)
     try:
         s.connect((host, int(port)))
-    except BlockingIOError:
-        pass
-    socks.append(s)
-time.sleep(0.5)
-for s in socks:
-    try:
         s.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        s.setblocking(False)
+        socks.append(s)
     except OSError:
-        pass
+        refused += 1
+        s.close()
+print(f"  {len(socks)} slow sockets connected ({refused} could not connect)")
 worst, served, failed, peak_fds = 0.0, 0, 0, 0
 end = time.time() + 20
 while time.time() < end:
@@ -134,8 +132,8 @@ for s in socks:
         closed += 1
     except TimeoutError:
         pass  # still held open
-    except OSError:
-        closed += 1
+    except ConnectionError:
+        closed += 1  # reset by logview
     s.close()
 print(f"  /healthz: {served} served (slowest {worst:.2f} s), {failed} failed")
 print(f"  slow sockets closed by logview after 20 s: {closed} of {len(socks)}")

@@ -132,19 +132,8 @@ impl LoginGuard {
         if hash.is_some() && lock(&inner.cache).get(&key).is_some_and(|exp| *exp > now) {
             return Ok(());
         }
-        let wait = [
-            addr.and_then(|a| self.backoff(&inner.by_addr, &a, now)),
-            self.backoff(&inner.by_user, user, now),
-        ]
-        .into_iter()
-        .flatten()
-        .max();
-        if let Some(wait) = wait {
-            return Err(LoginError::Backoff {
-                secs: wait.as_secs().max(1),
-            });
-        }
-        let ok = self.verify(password, hash).await? && hash.is_some();
+        self.check_backoff(addr, user)?;
+        let ok = self.verify(addr, user, password, hash).await? && hash.is_some();
         let now = Instant::now();
         if ok {
             if let Some(a) = addr {
@@ -159,6 +148,25 @@ impl LoginGuard {
             }
             self.fail(&inner.by_user, user.to_owned(), now);
             Err(LoginError::Wrong)
+        }
+    }
+
+    /// Refuses while `addr` or `user` is backing off.
+    fn check_backoff(&self, addr: Option<IpAddr>, user: &str) -> Result<(), LoginError> {
+        let inner = &self.inner;
+        let now = Instant::now();
+        let wait = [
+            addr.and_then(|a| self.backoff(&inner.by_addr, &a, now)),
+            self.backoff(&inner.by_user, user, now),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        match wait {
+            Some(wait) => Err(LoginError::Backoff {
+                secs: wait.as_secs().max(1),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -230,7 +238,15 @@ impl LoginGuard {
 
     /// Runs argon2 (against the dummy hash when `hash` is `None`) in a
     /// verification slot and a reused workspace.
-    async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, LoginError> {
+    /// Checks the back-off again once a slot is free: attempts that queued
+    /// together before the failures that started it are refused then.
+    async fn verify(
+        &self,
+        addr: Option<IpAddr>,
+        user: &str,
+        password: &str,
+        hash: Option<&str>,
+    ) -> Result<bool, LoginError> {
         let inner = &self.inner;
         let permit = match inner.slots.try_acquire() {
             Ok(p) => p,
@@ -244,6 +260,7 @@ impl LoginGuard {
                 acquired.map_err(|_| LoginError::Busy)?
             }
         };
+        self.check_backoff(addr, user)?;
         let mut ws = lock(&inner.workspaces).pop().unwrap_or_default();
         let phc = hash.unwrap_or(&inner.dummy_hash).to_owned();
         let password = password.to_owned();
@@ -333,6 +350,47 @@ mod tests {
                 .sign_in(None, "ops", "correct horsf", Some(&hash))
                 .await,
             Err(LoginError::Wrong)
+        );
+    }
+
+    /// The review's flood arrives 32 at a time: attempts queued before the
+    /// back-off started are refused when their turn comes, unverified.
+    #[tokio::test]
+    async fn queued_attempts_are_refused_once_the_back_off_starts() {
+        let mut s = settings();
+        s.max_concurrent_verifications = 1;
+        let guard = LoginGuard::new(&s);
+        let hash = password::hash("correct horse").expect("hash");
+        let addr: IpAddr = [192, 0, 2, 7].into();
+        let held = guard.inner.slots.try_acquire().expect("the slot");
+        let queued: Vec<_> = (0..10)
+            .map(|i| {
+                let (g, h) = (guard.clone(), hash.clone());
+                tokio::spawn(async move {
+                    g.sign_in(Some(addr), "ops", &format!("wrong-{i}"), Some(&h))
+                        .await
+                })
+            })
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while guard.inner.waiting.load(Ordering::SeqCst) < 10 {
+            assert!(Instant::now() < deadline, "ten sign-ins never queued");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(held);
+        let mut answers = Vec::new();
+        for q in queued {
+            answers.push(q.await.expect("task"));
+        }
+        let wrong = answers
+            .iter()
+            .filter(|a| **a == Err(LoginError::Wrong))
+            .count();
+        assert_eq!(wrong, 4, "{answers:?}");
+        assert_eq!(
+            guard.verifications(),
+            4,
+            "the other six were never verified"
         );
     }
 
