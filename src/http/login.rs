@@ -6,7 +6,8 @@
 //!   user name, each further attempt must wait a doubling back-off (up to
 //!   `login.backoff_max_secs`); attempts during it are refused unverified.
 //! * At most `login.max_concurrent_verifications` argon2 runs at once, each in
-//!   a reused [`Workspace`]; at most `login.max_waiting` wait for one.
+//!   a [`Workspace`] reused while sign-ins queue (freed when none wait); at
+//!   most `login.max_waiting` wait for one.
 //! * An unknown user is verified against a dummy hash, so timing does not
 //!   tell which users exist.
 
@@ -273,7 +274,11 @@ impl LoginGuard {
         drop(permit);
         match joined {
             Ok((ok, ws)) => {
-                lock(&inner.workspaces).push(ws);
+                // Kept for the next sign-in only while others wait: an idle
+                // logview does not hold 19 MiB per slot.
+                if inner.waiting.load(Ordering::SeqCst) > 0 {
+                    lock(&inner.workspaces).push(ws);
+                }
                 Ok(ok)
             }
             // A panic in argon2 (a bug): the workspace is gone, the sign-in fails.
