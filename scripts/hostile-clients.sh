@@ -44,7 +44,11 @@ URL="${URL%/}"
 cpu_secs() { # utime + stime of $PID, in seconds
     awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$PID/stat"
 }
-rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$PID/status"; }
+# RSS, and its anonymous part (heap, stacks): the rest is the binary's pages.
+rss_mib() {
+    awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } END { printf "%.1f (heap and stacks %.1f)", r / 1024, a / 1024 }' \
+        "/proc/$PID/status"
+}
 hwm_mib() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$PID/status"; }
 fds() { find "/proc/$PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 report() { # label cpu_before
