@@ -239,6 +239,14 @@ impl LoginGuard {
 
     /// Runs argon2 (against the dummy hash when `hash` is `None`) in a
     /// verification slot and a reused workspace.
+    /// Workspaces are kept for the next sign-in only while others wait: an
+    /// idle logview does not hold 19 MiB per slot.
+    fn free_idle_workspaces(&self) {
+        if self.inner.waiting.load(Ordering::SeqCst) == 0 {
+            lock(&self.inner.workspaces).clear();
+        }
+    }
+
     /// Checks the back-off again once a slot is free: attempts that queued
     /// together before the failures that started it are refused then.
     async fn verify(
@@ -261,7 +269,10 @@ impl LoginGuard {
                 acquired.map_err(|_| LoginError::Busy)?
             }
         };
-        self.check_backoff(addr, user)?;
+        if let Err(e) = self.check_backoff(addr, user) {
+            self.free_idle_workspaces();
+            return Err(e);
+        }
         let mut ws = lock(&inner.workspaces).pop().unwrap_or_default();
         let phc = hash.unwrap_or(&inner.dummy_hash).to_owned();
         let password = password.to_owned();
@@ -274,11 +285,8 @@ impl LoginGuard {
         drop(permit);
         match joined {
             Ok((ok, ws)) => {
-                // Kept for the next sign-in only while others wait: an idle
-                // logview does not hold 19 MiB per slot.
-                if inner.waiting.load(Ordering::SeqCst) > 0 {
-                    lock(&inner.workspaces).push(ws);
-                }
+                lock(&inner.workspaces).push(ws);
+                self.free_idle_workspaces();
                 Ok(ok)
             }
             // A panic in argon2 (a bug): the workspace is gone, the sign-in fails.
@@ -397,6 +405,10 @@ mod tests {
             4,
             "the other six were never verified"
         );
+        assert!(
+            lock(&guard.inner.workspaces).is_empty(),
+            "the argon2 workspaces are freed once the queue is empty"
+        );
     }
 
     #[tokio::test]
@@ -431,8 +443,8 @@ mod tests {
         }
         assert_eq!(guard.verifications(), 2);
         assert!(
-            lock(&guard.inner.workspaces).len() <= 1,
-            "one workspace per slot"
+            lock(&guard.inner.workspaces).is_empty(),
+            "no workspace is kept once nobody waits"
         );
     }
 }
