@@ -123,14 +123,32 @@ struct ServerProcess {
 
 impl ServerProcess {
     fn rss_kib(&self) -> u64 {
+        self.status_kib("VmRSS:")
+    }
+
+    /// The anonymous part of RSS (heap, stacks): what a burst can leave behind.
+    fn anon_kib(&self) -> u64 {
+        self.status_kib("RssAnon:")
+    }
+
+    fn status_kib(&self, key: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .find_map(|l| l.strip_prefix(key))
             .and_then(|v| v.split_whitespace().next())
             .and_then(|n| n.parse().ok())
             .unwrap_or(0)
+    }
+
+    /// "RSS x MiB (heap and stacks y MiB)".
+    fn memory(&self) -> String {
+        format!(
+            "RSS {:.1} MiB (heap and stacks {:.1} MiB)",
+            self.rss_kib() as f64 / 1024.0,
+            self.anon_kib() as f64 / 1024.0
+        )
     }
 
     /// utime + stime in clock ticks.
@@ -703,10 +721,7 @@ async fn client_role() -> Result<(), BoxError> {
         bench.server.port
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    println!(
-        "idle RSS: {:.1} MiB",
-        bench.server.rss_kib() as f64 / 1024.0
-    );
+    println!("idle: {}", bench.server.memory());
 
     let only = std::env::var("SLV_BENCH_ONLY").unwrap_or_default();
     let want = |name: &str| only.is_empty() || only.split(',').any(|o| o == name);
@@ -745,9 +760,9 @@ async fn client_role() -> Result<(), BoxError> {
         );
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    println!(
-        "RSS after the runs (viewers gone): {:.1} MiB",
-        bench.server.rss_kib() as f64 / 1024.0
-    );
+    println!("after the runs (viewers gone): {}", bench.server.memory());
+    // Memory must come back once a burst is over (issue 9 item 7).
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    println!("a minute later: {}", bench.server.memory());
     Ok(())
 }

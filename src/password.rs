@@ -1,10 +1,13 @@
 //! Ops-page passwords: argon2id PHC hashes (made by `logview hash-password`)
-//! and their verification.
+//! and their verification, either allocating ([`verify`]) or in a reused
+//! [`Workspace`] ([`verify_in`]) so that a flood of sign-ins does not churn
+//! (and leave behind) tens of MiB of heap per attempt.
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
-use argon2::Argon2;
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use subtle::ConstantTimeEq;
 
 /// Why a password could not be hashed.
 #[derive(Debug, thiserror::Error)]
@@ -45,9 +48,88 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
+/// Largest argon2 memory cost [`verify_in`] accepts, in KiB (1 GiB): a hash
+/// asking for more is treated as not matching.
+const MAX_MEMORY_KIB: usize = 1 << 20;
+
+/// argon2 working memory, grown to the largest memory cost seen and reused
+/// by every verification made in it.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    blocks: Vec<Block>,
+}
+
+impl Workspace {
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.blocks.len() * Block::SIZE
+    }
+}
+
+/// Whether `password` matches the PHC string `phc`, computed in `ws`. Same
+/// answers as [`verify`]; the comparison is constant-time.
+pub fn verify_in(ws: &mut Workspace, password: &str, phc: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let Some(expected) = parsed.hash else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Some(salt) = parsed.salt.and_then(|s| s.decode_b64(&mut salt_buf).ok()) else {
+        return false;
+    };
+    let need = params.block_count();
+    if need > MAX_MEMORY_KIB {
+        return false;
+    }
+    if ws.blocks.len() < need {
+        ws.blocks.resize(need, Block::default());
+    }
+    let mut out = vec![0u8; expected.len()];
+    let argon = Argon2::new(algorithm, version, params);
+    match argon.hash_password_into_with_memory(
+        password.as_bytes(),
+        salt,
+        &mut out,
+        &mut ws.blocks[..need],
+    ) {
+        Ok(()) => bool::from(out.as_slice().ct_eq(expected.as_bytes())),
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_workspace_verification_agrees_with_the_allocating_one_and_is_reused() {
+        let h = hash("correct horse").expect("hashes");
+        let mut ws = Workspace::default();
+        assert!(verify_in(&mut ws, "correct horse", &h));
+        let held = ws.bytes();
+        assert!(held >= 19 * 1024 * 1024, "m=19 MiB: {held}");
+        assert!(!verify_in(&mut ws, "wrong horse", &h));
+        assert!(!verify_in(&mut ws, "correct horse", "not-a-phc-string"));
+        assert!(!verify_in(
+            &mut ws,
+            "correct horse",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ"
+        ));
+        assert_eq!(ws.bytes(), held, "the buffer is reused, not grown");
+    }
 
     #[test]
     fn a_hash_verifies_its_password_and_only_it() {

@@ -12,6 +12,9 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+mod hardening;
+pub use hardening::{HttpSettings, LoginSettings};
+
 /// Everything `logview` can be told. See `settings.toml` for each key.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +42,10 @@ pub struct Settings {
     pub gate: GateSettings,
     /// `[audit]`: where this process writes its audit trail.
     pub audit: AuditSettings,
+    /// `[http]`: connection and request limits against hostile clients.
+    pub http: HttpSettings,
+    /// `[login]`: how ops-page password sign-ins are rate-limited.
+    pub login: LoginSettings,
 }
 
 /// `[server]`
@@ -74,6 +81,9 @@ pub struct AuthSettings {
     pub ticket_key: SecretString,
     /// How long a viewer ticket stays valid, in seconds.
     pub ticket_ttl_secs: u64,
+    /// Bearer tokens accepted on `/metrics` only (empty: `/metrics` refuses everyone).
+    #[serde(default)]
+    pub metrics_tokens: Vec<SecretString>,
 }
 
 /// One ops-page user.
@@ -162,6 +172,8 @@ pub struct LimitSettings {
     pub max_sessions_per_token: usize,
     /// Messages queued per viewer before it is told it dropped some.
     pub viewer_queue: usize,
+    /// Bytes of live messages one stream keeps for its slowest viewer.
+    pub stream_buffer_bytes: usize,
 }
 
 /// `[viewer]`
@@ -294,6 +306,7 @@ impl Settings {
                     .separator("__")
                     .list_separator(",")
                     .with_list_parse_key("auth.api_tokens")
+                    .with_list_parse_key("auth.metrics_tokens")
                     .with_list_parse_key("server.allowed_origins")
                     .with_list_parse_key("tail.allowed_paths")
                     .with_list_parse_key("tail.suggestions")
@@ -435,7 +448,8 @@ impl Settings {
                 ));
             }
         }
-        self.validate_control_plane()
+        self.validate_control_plane()?;
+        self.validate_hardening()
     }
 
     /// Checks of the keys the control plane (salt-api client, orchestrator,
@@ -581,6 +595,27 @@ impl Settings {
                 "gate.bind",
                 format!("{:?} is not an address like 127.0.0.1:8001", self.gate.bind),
             ));
+        }
+        let gate_loopback = self
+            .gate
+            .bind
+            .parse::<std::net::SocketAddr>()
+            .is_ok_and(|a| a.ip().is_loopback());
+        if !gate_loopback {
+            if let Some(c) = self
+                .gate
+                .clients
+                .iter()
+                .find(|c| c.token.expose_secret().contains("dev-only-"))
+            {
+                return Err(invalid(
+                    "gate.clients.token",
+                    format!(
+                        "the token of client {:?} is the public dev-only- placeholder while gate.bind ({}) is not a loopback address",
+                        c.name, self.gate.bind
+                    ),
+                ));
+            }
         }
         for c in &self.gate.clients {
             if c.name.is_empty()

@@ -21,12 +21,32 @@ use super::error::ApiError;
 use super::state::AppState;
 use crate::audit::{parse_on_behalf_of, Principal};
 use crate::session::{Started, TailRequest};
+use crate::settings::Settings;
 
-/// `/api/*` routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// `/api/*` routes. Bodies above `http.max_body_bytes` are answered 413
+/// (the bearer token is checked first, before any byte of the body is read).
+pub fn router(settings: &Settings) -> Router<AppState> {
+    let routes = Router::new()
         .route("/api/tail", post(tail))
-        .route("/api/run", post(run))
+        .route("/api/run", post(run));
+    limit_bodies(routes, settings)
+}
+
+/// The body limit of a route (`http.max_body_bytes`), also noted in the
+/// request so a rejection can name it.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// `router` with bodies limited to `http.max_body_bytes` (413 beyond) and
+/// the [`BodyLimit`] note.
+pub fn limit_bodies<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    settings: &Settings,
+) -> Router<S> {
+    let max = settings.http.max_body_bytes;
+    router
+        .layer(axum::extract::DefaultBodyLimit::max(max))
+        .layer(axum::Extension(BodyLimit(max)))
 }
 
 /// Who asks: the API token (named by a fingerprint, never the token) and the
@@ -86,7 +106,7 @@ async fn run(
 
 /// Refuses to start a tailer whose viewer could not be attached: this
 /// process already reads `limits.max_streams` streams.
-fn stream_capacity(state: &AppState) -> Result<(), ApiError> {
+pub(crate) fn stream_capacity(state: &AppState) -> Result<(), ApiError> {
     let limit = state.settings.limits.max_streams;
     if state.hub.active_streams() >= limit {
         return Err(ApiError::LimitReached(format!(
@@ -134,10 +154,19 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
             message,
             field: None,
         };
+        let limit = req
+            .extensions()
+            .get::<BodyLimit>()
+            .map_or(usize::MAX, |l| l.0);
         if ctype.starts_with("application/json") {
-            let Json(v) = Json::<Value>::from_request(req, state)
-                .await
-                .map_err(|e| bad(format!("the body is not valid JSON: {}", e.body_text())))?;
+            let Json(v) = Json::<Value>::from_request(req, state).await.map_err(|e| {
+                ApiError::body(
+                    e.status(),
+                    e.body_text(),
+                    limit,
+                    "the body is not valid JSON",
+                )
+            })?;
             match v {
                 Value::Object(map) => Ok(Fields(map.into_iter().collect())),
                 _ => Err(bad("the JSON body must be an object".into())),
@@ -145,7 +174,14 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
         } else if ctype.starts_with("application/x-www-form-urlencoded") {
             let Form(map) = Form::<HashMap<String, String>>::from_request(req, state)
                 .await
-                .map_err(|e| bad(format!("the form body is not valid: {}", e.body_text())))?;
+                .map_err(|e| {
+                    ApiError::body(
+                        e.status(),
+                        e.body_text(),
+                        limit,
+                        "the form body is not valid",
+                    )
+                })?;
             Ok(Fields(
                 map.into_iter()
                     .map(|(k, v)| (k, Value::String(v)))

@@ -1,12 +1,14 @@
 //! Request authentication extractors: [`BearerToken`] (an API token from
 //! `auth.api_tokens`, constant-time compare), [`ApiClient`] (a bearer token
 //! plus a slot of its per-token concurrent-request limit) and [`Operator`]
-//! (an ops-page user: HTTP Basic against `[[auth.users]]` argon2 hashes, or
-//! the `auth.trusted_user_header` set by an authenticating proxy).
+//! (an ops-page user: HTTP Basic against `[[auth.users]]` argon2 hashes
+//! through the [`LoginGuard`], or the `auth.trusted_user_header` set by an
+//! authenticating proxy).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use base64::engine::general_purpose::STANDARD;
@@ -16,6 +18,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::error::{ApiError, Challenge};
+use super::login::LoginGuard;
 use crate::settings::Settings;
 
 /// A request carrying one of `auth.api_tokens`.
@@ -42,26 +45,30 @@ where
             .headers
             .get(AUTHORIZATION)
             .ok_or_else(|| unauthorized("missing Authorization header: send Authorization: Bearer TOKEN with one of the API tokens"))?;
-        let value = header
-            .to_str()
-            .map_err(|_| unauthorized("the Authorization header is not valid text"))?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
+        let token = bearer_value(header)
             .ok_or_else(|| unauthorized("the Authorization header must be \"Bearer TOKEN\""))?;
-        match match_token(&settings, token) {
+        match match_secret(&settings.auth.api_tokens, token) {
             Some(index) => Ok(BearerToken { index }),
             None => Err(unauthorized("the bearer token is not valid")),
         }
     }
 }
 
-/// Index of the configured token equal to `given`; every token is compared
+/// The token of an `Authorization: Bearer TOKEN` header (scheme in any case).
+pub(crate) fn bearer_value(header: &axum::http::HeaderValue) -> Option<&str> {
+    let value = header.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// Index of the secret in `secrets` equal to `given`; every one is compared
 /// in constant time and none is skipped.
-fn match_token(settings: &Settings, given: &str) -> Option<usize> {
+pub(crate) fn match_secret(secrets: &[secrecy::SecretString], given: &str) -> Option<usize> {
     let mut found = None;
-    for (i, t) in settings.auth.api_tokens.iter().enumerate() {
+    for (i, t) in secrets.iter().enumerate() {
         if bool::from(t.expose_secret().as_bytes().ct_eq(given.as_bytes())) {
             found = Some(i);
         }
@@ -140,6 +147,7 @@ pub struct Operator {
 impl<S> FromRequestParts<S> for Operator
 where
     Arc<Settings>: FromRef<S>,
+    LoginGuard: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
@@ -184,18 +192,15 @@ where
             .users
             .iter()
             .find(|u| u.name == user)
-            .map(|u| u.password_hash.clone());
-        let ok = match hash {
-            Some(h) => tokio::task::spawn_blocking(move || crate::password::verify(&password, &h))
-                .await
-                .unwrap_or(false),
-            None => false,
-        };
-        if ok {
-            Ok(Operator { name: user })
-        } else {
-            Err(unauthorized("wrong user name or password"))
-        }
+            .map(|u| u.password_hash.as_str());
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(a)| a.ip());
+        LoginGuard::from_ref(state)
+            .sign_in(addr, &user, &password, hash)
+            .await?;
+        Ok(Operator { name: user })
     }
 }
 
@@ -215,14 +220,37 @@ mod tests {
         Arc::new(Settings::load_with_env(&[file], env).expect("settings"))
     }
 
+    #[derive(Clone)]
+    struct TestState {
+        settings: Arc<Settings>,
+        login: LoginGuard,
+    }
+
+    impl FromRef<TestState> for Arc<Settings> {
+        fn from_ref(s: &TestState) -> Self {
+            s.settings.clone()
+        }
+    }
+
+    impl FromRef<TestState> for LoginGuard {
+        fn from_ref(s: &TestState) -> Self {
+            s.login.clone()
+        }
+    }
+
     fn app(s: Arc<Settings>) -> Router {
+        let login = LoginGuard::new(&s.login);
+        app_with(TestState { settings: s, login })
+    }
+
+    fn app_with(state: TestState) -> Router {
         Router::new()
             .route("/op", get(|op: Operator| async move { op.name }))
             .route(
                 "/token",
                 get(|t: BearerToken| async move { t.index.to_string() }),
             )
-            .with_state(s)
+            .with_state(state)
     }
 
     async fn status(app: Router, uri: &str, header: Option<(&str, &str)>) -> StatusCode {
@@ -283,6 +311,69 @@ mod tests {
         assert_eq!(
             status(app(s), "/op", Some(("x-remote-user", "alice"))).await,
             StatusCode::OK
+        );
+    }
+
+    /// Review finding 5/15: wrong Basic passwords were each an argon2 run,
+    /// without limit; an unknown user was answered without one.
+    #[tokio::test]
+    async fn a_password_flood_is_answered_429_without_running_argon2() {
+        let hash = crate::password::hash("correct horse").expect("hash");
+        let mut with_user = (*settings(&[("LOGVIEW__LOGIN__FREE_FAILURES", "3")])).clone();
+        with_user.auth.users = vec![crate::settings::UserSettings {
+            name: "ops".into(),
+            password_hash: hash,
+        }];
+        let s = Arc::new(with_user);
+        let state = TestState {
+            login: LoginGuard::new(&s.login),
+            settings: s,
+        };
+        let basic = |u: &str, p: &str| format!("Basic {}", STANDARD.encode(format!("{u}:{p}")));
+        let mut statuses = Vec::new();
+        for i in 0..20 {
+            let wrong = basic("ops", &format!("wrong-password-{i}"));
+            statuses.push(
+                status(
+                    app_with(state.clone()),
+                    "/op",
+                    Some(("authorization", &wrong)),
+                )
+                .await,
+            );
+        }
+        let unauthorized = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::UNAUTHORIZED)
+            .count();
+        let limited = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+            .count();
+        assert_eq!((unauthorized, limited), (4, 16), "{statuses:?}");
+        assert_eq!(
+            state.login.verifications(),
+            4,
+            "no argon2 run during the back-off"
+        );
+        let unknown = basic("nobody", "whatever");
+        let fresh = TestState {
+            login: LoginGuard::new(&state.settings.login),
+            settings: state.settings.clone(),
+        };
+        assert_eq!(
+            status(
+                app_with(fresh.clone()),
+                "/op",
+                Some(("authorization", &unknown))
+            )
+            .await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            fresh.login.verifications(),
+            1,
+            "an unknown user costs the same argon2 run"
         );
     }
 

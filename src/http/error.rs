@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use super::login::LoginError;
 use crate::session::SessionError;
 use crate::target::InputError;
 
@@ -48,6 +49,12 @@ pub enum ApiError {
     /// A configured limit is reached.
     #[error("{0}")]
     LimitReached(String),
+    /// The request body is above `http.max_body_bytes`.
+    #[error("the request body is larger than the {limit} bytes allowed (http.max_body_bytes)")]
+    TooLarge {
+        /// The configured limit.
+        limit: usize,
+    },
     /// Anything else; the source is logged, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -65,7 +72,33 @@ impl From<InputError> for ApiError {
     }
 }
 
+impl From<LoginError> for ApiError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::Wrong => ApiError::Unauthorized {
+                message: e.to_string(),
+                challenge: Challenge::Basic,
+            },
+            LoginError::Backoff { .. } | LoginError::Busy => ApiError::LimitReached(e.to_string()),
+        }
+    }
+}
+
 impl ApiError {
+    /// A body extractor's rejection: 413 when the body is above `limit`
+    /// bytes, 400 with `what` and the rejection's words otherwise.
+    /// (`status` and `text` are the rejection's own.)
+    pub fn body(status: StatusCode, text: String, limit: usize, what: &str) -> ApiError {
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge { limit }
+        } else {
+            ApiError::BadRequest {
+                message: format!("{what}: {text}"),
+                field: None,
+            }
+        }
+    }
+
     /// The status this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -89,6 +122,7 @@ impl ApiError {
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::LimitReached(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

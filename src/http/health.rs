@@ -1,7 +1,9 @@
 //! `/healthz` (the process is up), `/readyz` (Redis answers the `logview`
-//! user and salt-api answers; 503 naming what failed) and `/metrics`
-//! (Prometheus text, bearer API token required).
+//! user and salt-api answers; 503 naming what failed; one probe at a time,
+//! its answer reused for `http.readyz_cache_millis`) and `/metrics`
+//! (Prometheus text, one of `auth.metrics_tokens` required).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -10,9 +12,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use secrecy::ExposeSecret;
-use subtle::ConstantTimeEq;
+use serde_json::Value;
+use tokio::time::Instant;
 
+use super::auth::{bearer_value, match_secret};
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::stream::Hub;
@@ -20,6 +23,20 @@ use crate::tickets::TicketSigner;
 
 /// How long each readiness probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The last `/readyz` answer: when it was made, ready or not, its body.
+#[derive(Debug, Clone, Default)]
+pub struct ReadyCache {
+    last: Arc<tokio::sync::Mutex<Option<(Instant, bool, Value)>>>,
+    probes: Arc<AtomicU64>,
+}
+
+impl ReadyCache {
+    /// Probes run so far (each probes Redis and salt-api once).
+    pub fn probes(&self) -> u64 {
+        self.probes.load(Ordering::Relaxed)
+    }
+}
 
 /// The health and metrics routes.
 pub fn router<S>() -> Router<S>
@@ -29,6 +46,7 @@ where
     TicketSigner: FromRef<S>,
     Arc<Settings>: FromRef<S>,
     Arc<Metrics>: FromRef<S>,
+    ReadyCache: FromRef<S>,
 {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
@@ -41,10 +59,38 @@ where
     S: Clone + Send + Sync + 'static,
     Hub: FromRef<S>,
     Arc<Settings>: FromRef<S>,
+    ReadyCache: FromRef<S>,
 {
     let settings = Arc::<Settings>::from_ref(&state);
-    let hub = Hub::from_ref(&state);
-    let (redis, salt) = tokio::join!(check_redis(&hub), check_salt_api(&settings.salt.api_url));
+    let cache = ReadyCache::from_ref(&state);
+    let reuse = Duration::from_millis(settings.http.readyz_cache_millis);
+    // One probe at a time: concurrent callers wait for it and share its answer.
+    let mut last = cache.last.lock().await;
+    let fresh = last
+        .as_ref()
+        .filter(|(at, _, _)| at.elapsed() < reuse)
+        .map(|(_, ready, body)| (*ready, body.clone()));
+    let (ready, body) = match fresh {
+        Some(answer) => answer,
+        None => {
+            cache.probes.fetch_add(1, Ordering::Relaxed);
+            let (ready, body) = probe(&Hub::from_ref(&state), &settings).await;
+            *last = Some((Instant::now(), ready, body.clone()));
+            (ready, body)
+        }
+    };
+    drop(last);
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Probes Redis and salt-api once.
+async fn probe(hub: &Hub, settings: &Settings) -> (bool, Value) {
+    let (redis, salt) = tokio::join!(check_redis(hub), check_salt_api(&settings.salt.api_url));
     let ready = redis.is_ok() && salt.is_ok();
     let show = |r: &Result<(), String>| match r {
         Ok(()) => "ok".to_owned(),
@@ -55,12 +101,7 @@ where
         "redis": show(&redis),
         "salt_api": show(&salt),
     });
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, Json(body)).into_response()
+    (ready, body)
 }
 
 async fn check_redis(hub: &Hub) -> Result<(), String> {
@@ -110,7 +151,7 @@ where
     if !bearer_ok(&settings, &headers) {
         let body = serde_json::json!({
             "success": false,
-            "message": "/metrics needs an API token: send Authorization: Bearer <token>",
+            "message": "/metrics needs a metrics token (auth.metrics_tokens): send Authorization: Bearer <token>",
         });
         return (
             StatusCode::UNAUTHORIZED,
@@ -130,16 +171,12 @@ where
         .into_response()
 }
 
-/// Whether the request carries one of `auth.api_tokens` (constant-time compare).
+/// Whether the request carries one of `auth.metrics_tokens` (constant-time
+/// compare; the API tokens are not accepted here).
 fn bearer_ok(settings: &Settings, headers: &HeaderMap) -> bool {
-    let Some(given) = headers
+    headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return false;
-    };
-    settings.auth.api_tokens.iter().fold(false, |ok, t| {
-        ok | bool::from(t.expose_secret().as_bytes().ct_eq(given.trim().as_bytes()))
-    })
+        .and_then(bearer_value)
+        .and_then(|given| match_secret(&settings.auth.metrics_tokens, given))
+        .is_some()
 }

@@ -3,20 +3,25 @@
 
 pub mod api;
 pub mod auth;
+mod conn;
 pub mod error;
 pub mod health;
+#[cfg(test)]
+mod hostile_tests;
+pub mod login;
 pub mod pages;
 pub mod sse;
 pub mod state;
 pub mod templates;
+mod trim;
 pub mod ws;
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
 pub use state::AppState;
@@ -27,49 +32,46 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(ws::router())
         .merge(sse::router())
-        .merge(api::router())
-        .merge(pages::router())
+        .merge(api::router(&state.settings))
+        .merge(pages::router(&state.settings))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Serves the application on `listener` until `shutdown` resolves; then
-/// closes every stream (so WebSocket/SSE handlers end) and lets in-flight
-/// requests finish for at most `server.shutdown_grace_secs`.
+/// Serves the application on `listener` with the connection limits of
+/// `[http]` until `shutdown` resolves; then closes every stream (so
+/// WebSocket/SSE handlers end) and lets in-flight requests finish for at
+/// most `server.shutdown_grace_secs`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let hub = state.hub.clone();
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_secs);
-    let stopping = Arc::new(tokio::sync::Notify::new());
-    let notify = stopping.clone();
-    let signal = async move {
-        shutdown.await;
-        tracing::info!("shutting down: closing streams");
-        hub.shutdown();
-        notify.notify_one();
+    let stop = CancellationToken::new();
+    let hub = state.hub.clone();
+    let signal = {
+        let stop = stop.clone();
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing streams");
+            hub.shutdown();
+            stop.cancel();
+        }
     };
-    // Lines are small writes: don't let Nagle hold them back.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY not set");
-        }
-    });
-    let server = axum::serve(listener, router(state.clone())).with_graceful_shutdown(signal);
-    let deadline = async move {
-        stopping.notified().await;
-        tokio::time::sleep(grace).await;
+    tokio::spawn(signal);
+    tokio::spawn(trim::run(stop.clone()));
+    let limits = state.settings.http.clone();
+    let connections = conn::serve(listener, router(state.clone()), limits, stop).await;
+    let finished = async {
+        connections.wait().await;
+        state.hub.closed().await;
     };
-    tokio::select! {
-        result = server => {
-            let _ = tokio::time::timeout(grace, state.hub.closed()).await;
-            result
-        }
-        _ = deadline => {
-            tracing::warn!(grace_secs = grace.as_secs(), "requests still open after the grace period; exiting");
-            Ok(())
-        }
+    if tokio::time::timeout(grace, finished).await.is_err() {
+        tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "requests still open after the grace period; exiting"
+        );
     }
+    Ok(())
 }

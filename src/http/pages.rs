@@ -5,8 +5,10 @@
 
 mod assets;
 mod audit;
-mod csrf;
+pub(crate) mod csrf;
 mod ops;
+mod ops_forms;
+mod ops_limits;
 mod security;
 mod viewer;
 
@@ -19,17 +21,23 @@ use minijinja::{context, Value};
 
 use crate::http::error::ApiError;
 use crate::http::AppState;
+use crate::settings::Settings;
 use security::PageKind;
 
+pub use ops_limits::OperatorSlots;
 pub use viewer::ViewerConfig;
 
 /// The page routes, mounted at the root (a reverse proxy strips the
 /// `public_url` sub-path; links are built from `public_url`).
-pub fn router() -> Router<AppState> {
+/// Form posts take at most `http.max_body_bytes`, read only once the
+/// operator is signed in.
+pub fn router(settings: &Settings) -> Router<AppState> {
+    let forms = Router::new()
+        .route("/minions/{minion_id}/tail", post(ops_forms::start_tail))
+        .route("/minions/{minion_id}/run", post(ops_forms::run_command));
     Router::new()
+        .merge(crate::http::api::limit_bodies(forms, settings))
         .route("/minions/{minion_id}", get(ops::page))
-        .route("/minions/{minion_id}/tail", post(ops::start_tail))
-        .route("/minions/{minion_id}/run", post(ops::run_command))
         .route("/view/{ticket}", get(viewer::page))
         .route("/audit", get(audit::page))
         .route("/audit.json", get(audit::json))

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 
 use super::auth::TokenLimiter;
+use super::login::LoginGuard;
+use super::pages::OperatorSlots;
 use super::templates::{self, TemplateError};
 use crate::audit::{AuditLog, AuditOpenError};
 use crate::metrics::Metrics;
@@ -50,6 +52,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The page templates (MiniJinja, autoescaped).
     pub templates: Arc<minijinja::Environment<'static>>,
+    /// Rate-limits and verifies ops-page password sign-ins.
+    pub login: LoginGuard,
+    /// `limits.max_sessions_per_token` per ops-page operator.
+    pub operators: OperatorSlots,
+    /// The last `/readyz` answer, reused for `http.readyz_cache_millis`.
+    pub readiness: super::health::ReadyCache,
 }
 
 impl AppState {
@@ -70,6 +78,9 @@ impl AppState {
             Orchestrator::new(settings.clone(), salt, streams, signer.clone(), audit);
         Ok(AppState {
             limiter: TokenLimiter::new(&settings),
+            login: LoginGuard::new(&settings.login),
+            operators: OperatorSlots::default(),
+            readiness: super::health::ReadyCache::default(),
             hub: Hub::new(settings.clone(), metrics.clone()),
             templates: Arc::new(templates::environment(&settings)?),
             metrics,
@@ -114,6 +125,18 @@ impl FromRef<AppState> for Orchestrator {
 impl FromRef<AppState> for TokenLimiter {
     fn from_ref(s: &AppState) -> Self {
         s.limiter.clone()
+    }
+}
+
+impl FromRef<AppState> for LoginGuard {
+    fn from_ref(s: &AppState) -> Self {
+        s.login.clone()
+    }
+}
+
+impl FromRef<AppState> for super::health::ReadyCache {
+    fn from_ref(s: &AppState) -> Self {
+        s.readiness.clone()
     }
 }
 

@@ -26,6 +26,8 @@ use crate::tickets::TicketSigner;
 const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
 /// Close code "going away" (shutdown).
 const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close code "policy violation" (the client sent data).
+const CLOSE_POLICY: u16 = 1008;
 /// Messages written before one flush at most (batches syscalls under load).
 const MAX_BATCH: usize = 256;
 
@@ -70,7 +72,11 @@ where
         Err(e) => return e.into_response(),
     };
     let upgrade = match upgrade {
-        Ok(u) => u,
+        // The viewer sends only control frames: a bigger message or frame
+        // closes the socket instead of being buffered.
+        Ok(u) => u
+            .max_message_size(settings.http.ws_max_message_bytes)
+            .max_frame_size(settings.http.ws_max_message_bytes),
         Err(rejection) => return rejection.into_response(),
     };
     let hub = Hub::from_ref(&state);
@@ -151,13 +157,17 @@ async fn serve(
     let (mut sink, mut incoming) = socket.split();
     let closing = sub.closing();
     // The client sends nothing but control frames; its close (or a broken
-    // connection) ends the subscription.
+    // connection, or an oversized frame) ends the subscription, and so does
+    // any text or binary message (answered with a 1008 close).
     let client_gone = async move {
         while let Some(Ok(msg)) = incoming.next().await {
-            if matches!(msg, Message::Close(_)) {
-                break;
+            match msg {
+                Message::Close(_) => return false,
+                Message::Text(_) | Message::Binary(_) => return true,
+                Message::Ping(_) | Message::Pong(_) => {}
             }
         }
+        false
     };
     tokio::pin!(client_gone);
     let heartbeat_json: Utf8Bytes = ViewerMessage::Heartbeat.to_json().into();
@@ -165,7 +175,14 @@ async fn serve(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let first = tokio::select! {
-            _ = &mut client_gone => break,
+            unexpected = &mut client_gone => {
+                if unexpected {
+                    let _ = sink
+                        .send(close(CLOSE_POLICY, "the viewer protocol takes no messages from the client"))
+                        .await;
+                }
+                break;
+            }
             out = sub.next() => out,
             _ = ticker.tick() => {
                 if sink.send(Message::Text(heartbeat_json.clone())).await.is_err() {

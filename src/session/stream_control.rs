@@ -13,6 +13,7 @@ use secrecy::ExposeSecret;
 use tokio::time::Instant;
 
 use crate::settings::Settings;
+use crate::stream::idempotent;
 use crate::wire::{self, Entry, EventKind, StopReason};
 
 /// How a launched tailer announced itself (or did not).
@@ -73,21 +74,27 @@ impl StreamControl {
     /// `SET <stream>:lease logview EX lease_ttl_secs`.
     pub async fn set_lease(&self, stream: &str) -> Result<(), RedisError> {
         // `SET … EX`, not SETEX: the logview ACL user may run SET only.
-        let mut c = self.manager.clone();
-        let _: () = redis::cmd("SET")
-            .arg(wire::lease_key(stream))
-            .arg(LEASE_VALUE)
-            .arg("EX")
-            .arg(self.lease_ttl_secs)
-            .query_async(&mut c)
-            .await?;
-        Ok(())
+        let key = wire::lease_key(stream);
+        idempotent("SET lease", || {
+            let mut c = self.manager.clone();
+            let cmd = redis::cmd("SET")
+                .arg(&key)
+                .arg(LEASE_VALUE)
+                .arg("EX")
+                .arg(self.lease_ttl_secs)
+                .to_owned();
+            async move { cmd.query_async::<()>(&mut c).await }
+        })
+        .await
     }
 
     /// Id of the newest entry of `stream`, `0-0` when it has none.
     pub async fn last_id(&self, stream: &str) -> Result<String, RedisError> {
-        let mut c = self.manager.clone();
-        let reply: StreamRangeReply = c.xrevrange_count(stream, "+", "-", 1).await?;
+        let reply: StreamRangeReply = idempotent("XREVRANGE", || {
+            let mut c = self.manager.clone();
+            async move { c.xrevrange_count(stream, "+", "-", 1).await }
+        })
+        .await?;
         Ok(reply
             .ids
             .into_iter()

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::extract::ws::Utf8Bytes;
 use redis::aio::ConnectionManager;
 use tokio::sync::{broadcast, watch, Notify};
 use tokio_util::sync::CancellationToken;
@@ -15,6 +14,7 @@ use tokio_util::task::TaskTracker;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 
+use super::budget::LiveJson;
 use super::entry_id::EntryId;
 use super::redis_io::{self, RedisIoError};
 use super::subscription::Subscription;
@@ -56,8 +56,9 @@ pub(crate) struct LiveItem {
     pub weight_before: u64,
     /// Lines in this entry (events: 1).
     pub weight: u64,
-    /// The browser message, serialised once for all viewers.
-    pub json: Utf8Bytes,
+    /// The browser message, serialised once for all viewers (until the
+    /// stream's byte budget takes it back).
+    pub json: LiveJson,
 }
 
 /// Where a stream's reader is: everything up to `last_id` is in Redis (if
@@ -238,7 +239,13 @@ impl Hub {
     pub async fn check_redis(&self) -> Result<(), RedisIoError> {
         let probe = format!("{}:readyz", self.inner.settings.redis.prefix);
         let mut conn = self.inner.shared_conn().await?;
-        redis_io::last_id(&mut conn, &probe).await.map(|_| ())
+        match redis_io::last_id(&mut conn, &probe).await {
+            // A connection that broke (Redis restarted) reconnects for a second try.
+            Err(RedisIoError::Redis(e)) if redis_io::connection_broke(&e) => {
+                redis_io::last_id(&mut conn, &probe).await.map(|_| ())
+            }
+            other => other.map(|_| ()),
+        }
     }
 
     /// Closes every stream: readers and lease refreshers stop, every

@@ -10,6 +10,7 @@
 
 pub mod access;
 mod backoff;
+mod budget;
 mod entry_id;
 mod hub;
 mod lease;
@@ -20,5 +21,5 @@ mod subscription;
 
 pub use entry_id::{BadEntryId, EntryId};
 pub use hub::{Hub, HubError, READER_GRACE};
-pub use redis_io::RedisIoError;
+pub use redis_io::{connection_broke, idempotent, RedisIoError};
 pub use subscription::{Outgoing, Subscription};

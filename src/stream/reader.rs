@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::backoff::Backoff;
+use super::budget::{Budget, LiveJson};
 use super::hub::{HubInner, LiveItem, Position, StreamShared};
 use super::message::{weight, Message};
 use super::redis_io::{self, RawEntry};
@@ -51,6 +52,7 @@ pub(crate) async fn run(hub: Arc<HubInner>, shared: Arc<StreamShared>) {
 
     let mut last = start;
     let mut conn = None;
+    let mut budget = Budget::new(hub.settings.limits.stream_buffer_bytes);
     loop {
         let c = match conn.as_mut() {
             Some(c) => c,
@@ -83,7 +85,7 @@ pub(crate) async fn run(hub: Arc<HubInner>, shared: Arc<StreamShared>) {
         match result {
             Ok(entries) => {
                 backoff.reset();
-                if let Some(newest) = publish(&hub, &shared, entries) {
+                if let Some(newest) = publish(&hub, &shared, &mut budget, entries) {
                     last = newest;
                 }
             }
@@ -100,10 +102,12 @@ pub(crate) async fn run(hub: Arc<HubInner>, shared: Arc<StreamShared>) {
     }
 }
 
-/// Serialises `entries` and broadcasts them in order; returns the newest id.
+/// Serialises `entries` and broadcasts them in order, within the stream's
+/// byte `budget`; returns the newest id.
 fn publish(
     hub: &HubInner,
     shared: &StreamShared,
+    budget: &mut Budget,
     entries: Vec<RawEntry>,
 ) -> Option<crate::stream::EntryId> {
     let newest = entries.last().map(|(id, _)| *id)?;
@@ -123,15 +127,17 @@ fn publish(
         return Some(newest);
     };
     for (id, weight, json) in encoded {
-        let item = LiveItem {
+        let len = json.len();
+        let item = Arc::new(LiveItem {
             id,
             weight_before: pos.published_weight,
             weight,
-            json: json.into(),
-        };
+            json: LiveJson::new(json.into()),
+        });
         pos.published_weight += weight;
         // No receiver right now is fine: nobody is waiting for it.
-        let _ = shared.tx.send(Arc::new(item));
+        let _ = shared.tx.send(Arc::clone(&item));
+        budget.admit(item, len);
     }
     pos.last_id = newest;
     Some(newest)

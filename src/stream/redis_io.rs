@@ -39,6 +39,31 @@ impl RedisIoError {
     }
 }
 
+/// Whether `e` says the connection broke (reset, broken pipe, closed) rather
+/// than that Redis refused or answered: the command never ran, or ran and
+/// can run again if it is idempotent.
+pub fn connection_broke(e: &RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal()
+}
+
+/// Runs an idempotent command, and once more when the connection it used
+/// broke (a `ConnectionManager` reconnects for the second try): after a
+/// Redis restart or `ACL LOAD` the first command on an old connection fails
+/// although Redis answers.
+pub async fn idempotent<T, F, Fut>(what: &'static str, mut call: F) -> Result<T, RedisError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, RedisError>>,
+{
+    match call().await {
+        Err(e) if connection_broke(&e) => {
+            tracing::info!(command = what, error = %e, "redis connection broke; retrying once on a new one");
+            call().await
+        }
+        other => other,
+    }
+}
+
 /// Response timeout of the shared (non-blocking) connection.
 const SHARED_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connection timeout of every connection.

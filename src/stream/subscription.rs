@@ -1,6 +1,7 @@
 //! One viewer's view of a stream: the retained backlog (XRANGE in pages up to
 //! where the reader started broadcasting), then the live broadcast, strictly
-//! in id order and none twice, with a `dropped` message when it fell behind.
+//! in id order and none twice, with a `dropped` message when it fell behind
+//! (further than `limits.viewer_queue` entries or the stream's byte budget).
 //!
 //! The seam: under the stream's lock the subscription takes a broadcast
 //! receiver and the reader's position P at once. Every entry ≤ P is read
@@ -229,15 +230,19 @@ impl Subscription {
     /// Accounts for one live item: `None` if the viewer already has it,
     /// otherwise its message, preceded by a `dropped` message if items were missed.
     fn accept(&mut self, item: &LiveItem) -> Option<Outgoing> {
-        let missed = item.weight_before.saturating_sub(self.expected);
-        self.expected = item.weight_before + item.weight;
         if self.after.is_some_and(|after| item.id <= after) {
             // The viewer already has it (it resumed past the reader's start).
+            self.expected = item.weight_before + item.weight;
             return None;
         }
+        // Taken back by the stream's byte budget: skipped, and counted as
+        // missed by the next entry this viewer gets.
+        let json = item.json.get()?;
+        let missed = item.weight_before.saturating_sub(self.expected);
+        self.expected = item.weight_before + item.weight;
         let out = Outgoing {
             id: Some(item.id),
-            json: item.json.clone(),
+            json,
             lines: item.weight,
         };
         if missed == 0 {

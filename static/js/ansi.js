@@ -132,6 +132,26 @@ export function parseAnsi(line) {
   return segments.length > 0 ? segments : [{ text: "", classes: [], fgRgb: null, bgRgb: null }];
 }
 
+/**
+ * The line for the Download file: SGR colour sequences kept (a terminal shows
+ * them as colours), every other escape sequence (titles, cursor moves, screen
+ * clears, OSC hyperlinks, …) and every C0/C1 control character but TAB removed,
+ * so `cat`-ing the file cannot drive the terminal.
+ */
+export function sgrOnly(line) {
+  if (line.indexOf(ESC) === -1 && line.indexOf("\u009b") === -1) return line.replace(CONTROL, "");
+  let out = "";
+  let last = 0;
+  SEQUENCE.lastIndex = 0;
+  for (let m = SEQUENCE.exec(line); m !== null; m = SEQUENCE.exec(line)) {
+    out += line.slice(last, m.index).replace(CONTROL, "");
+    last = SEQUENCE.lastIndex;
+    const sgr = m[0].startsWith(`${ESC}[`) && m[3] === "m" && m[2] === "" && /^[0-9;:]*$/.test(m[1]);
+    if (sgr) out += m[0];
+  }
+  return out + line.slice(last).replace(CONTROL, "");
+}
+
 /** The line with every escape and control sequence removed (for filters, levels, download). */
 export function stripAnsi(line) {
   if (line.indexOf(ESC) === -1 && line.indexOf("\u009b") === -1) return line.replace(CONTROL, "");

@@ -3,7 +3,7 @@
 // frame, keep at most `maxLines` of them, and apply pause, filter, highlight
 // and stick-to-bottom scrolling.
 
-import { stripAnsi } from "./ansi.js";
+import { sgrOnly, stripAnsi } from "./ansi.js";
 import { fillText, levelOf, lineNode, markerNode } from "./render.js";
 
 /** Records turned into DOM nodes per animation frame (keeps frames short under floods). */
@@ -174,7 +174,7 @@ export class LogView {
   text() {
     const out = [];
     for (const rec of this.held.concat(this.pending)) {
-      out.push(rec.kind === "line" ? rec.raw : `### ${rec.text}`);
+      out.push(rec.kind === "line" ? sgrOnly(rec.raw) : `### ${sgrOnly(rec.text)}`);
     }
     return out.length > 0 ? `${out.join("\n")}\n` : "";
   }

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { parseAnsi, stripAnsi } from "../../static/js/ansi.js";
+import { parseAnsi, sgrOnly, stripAnsi } from "../../static/js/ansi.js";
 import { idAfter } from "../../static/js/connection.js";
 import { compilePattern, makeFilter } from "../../static/js/filter.js";
 import { levelOf } from "../../static/js/render.js";
@@ -25,6 +25,14 @@ test("SGR colours become classes and every other escape is dropped", () => {
   assert.equal(stripAnsi("x\u001b[32my\u001b[0m\u0007z"), "xyz");
   // Out-of-range colour values never reach a style.
   assert.deepEqual(parseAnsi("\u001b[38;2;999;0;0mq").map((s) => s.fgRgb), [null]);
+});
+
+test("the Download text keeps SGR colours and drops every other escape and control", () => {
+  // The review's line: NUL, BEL, BS, a screen clear, a window-title OSC.
+  const line = "nul:\u0000:ctl:\u0007\u0008\u001b[2J\u001b]0;pwned-title\u0007:end \u001b[31mred\u001b[0m\tt\u009b2Jx\u001bcR";
+  assert.equal(sgrOnly(line), "nul::ctl::end \u001b[31mred\u001b[0m\ttxcR", "ESC c loses its ESC");
+  assert.equal(sgrOnly("plain\rline"), "plainline");
+  assert.equal(sgrOnly("\u001b]8;;https://evil.example\u001b\\link\u001b]8;;\u001b\\"), "link");
 });
 
 test("markup in a line is plain text to the parser", () => {

@@ -19,6 +19,9 @@ use tokio::sync::oneshot;
 
 use crate::support::stack::stack;
 
+/// The token of /metrics (auth.metrics_tokens) in these tests.
+pub const METRICS_TOKEN: &str = "api-tests-metrics-token-0123456";
+
 /// A logview serving on a free port until dropped.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT/`.
@@ -61,6 +64,7 @@ pub async fn spawn_app(overrides: &[(&str, &str)]) -> TestApp {
         ("LOGVIEW__SALT__GATHER_JOB_TIMEOUT_SECS".into(), "10".into()),
         ("LOGVIEW__SALT__REQUEST_TIMEOUT_SECS".into(), "60".into()),
         ("LOGVIEW__SALT__START_CONFIRM_SECS".into(), "30".into()),
+        ("LOGVIEW__AUTH__METRICS_TOKENS".into(), METRICS_TOKEN.into()),
     ];
     env.extend(
         overrides
@@ -146,11 +150,11 @@ impl TestApp {
         answer(req).await
     }
 
-    /// GET `url` with the bearer token (`auth`) or none: status and body text.
+    /// GET `url` with the metrics token (`auth`) or none: status and body text.
     pub async fn get_text(&self, url: &str, auth: bool) -> (u16, String) {
         let mut req = self.http.get(url);
         if auth {
-            req = req.bearer_auth(self.token());
+            req = req.bearer_auth(METRICS_TOKEN);
         }
         let resp = req.send().await.expect("logview answers");
         let status = resp.status().as_u16();

@@ -1,6 +1,7 @@
 //! The one integration-test binary. Each module tests one boundary against the
 //! real stack (`scripts/test.sh` brings it up and sets `SLV_STACK_ENV`).
 
+mod stream_budget;
 mod stream_health;
 mod stream_lease;
 mod stream_sse;
@@ -24,6 +25,9 @@ mod api_run;
 
 /// salt-api down/restarted and a stopped minion, on private processes.
 mod api_salt;
+
+/// Control-plane Redis commands after a Redis restart, on a private redis-server.
+mod redis_restart;
 
 /// logtail: the shared fixture, then one module per area.
 mod logtail_exec;

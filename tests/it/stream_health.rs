@@ -52,7 +52,7 @@ async fn readyz_is_ready_with_the_stack_redis_and_salt_api() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_need_the_api_token_and_count_lines_sent() {
+async fn metrics_need_a_metrics_token_and_count_lines_sent() {
     let svc = start_service(&[]).await;
     let client = reqwest::Client::new();
     let none = client.get(svc.url("metrics")).send().await.expect("HTTP");
@@ -64,6 +64,17 @@ async fn metrics_need_the_api_token_and_count_lines_sent() {
         .await
         .expect("HTTP");
     assert_eq!(wrong.status().as_u16(), 401);
+    let api = client
+        .get(svc.url("metrics"))
+        .bearer_auth(TEST_TOKEN)
+        .send()
+        .await
+        .expect("HTTP");
+    assert_eq!(
+        api.status().as_u16(),
+        401,
+        "an API token does not open /metrics"
+    );
 
     let s = unique_stream();
     let mut redis = tailer().await;
@@ -72,7 +83,7 @@ async fn metrics_need_the_api_token_and_count_lines_sent() {
     viewer.lines(3).await;
     let text = client
         .get(svc.url("metrics"))
-        .bearer_auth(TEST_TOKEN)
+        .bearer_auth(TEST_METRICS_TOKEN)
         .send()
         .await
         .expect("HTTP")

@@ -10,6 +10,7 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use futures_util::{SinkExt, StreamExt};
 use redis::aio::MultiplexedConnection;
+use salt_logview::http::health::ReadyCache;
 use salt_logview::http::{health, sse, ws};
 use salt_logview::metrics::Metrics;
 use salt_logview::settings::Settings;
@@ -30,6 +31,9 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 /// The API token the test services accept.
 pub const TEST_TOKEN: &str = "stream-tests-api-token-0123456789";
 
+/// The token the test services accept on /metrics (auth.metrics_tokens).
+pub const TEST_METRICS_TOKEN: &str = "stream-tests-metrics-token-0123";
+
 /// The state the stream routers need, as the control plane's AppState provides it.
 #[derive(Clone)]
 pub struct TestState {
@@ -37,6 +41,13 @@ pub struct TestState {
     pub signer: TicketSigner,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
+    pub ready: ReadyCache,
+}
+
+impl FromRef<TestState> for ReadyCache {
+    fn from_ref(s: &TestState) -> ReadyCache {
+        s.ready.clone()
+    }
 }
 
 impl FromRef<TestState> for Hub {
@@ -97,6 +108,10 @@ pub async fn start_service(overrides: &[(&str, &str)]) -> Service {
             "LOGVIEW__AUTH__API_TOKENS".to_owned(),
             TEST_TOKEN.to_owned(),
         ),
+        (
+            "LOGVIEW__AUTH__METRICS_TOKENS".to_owned(),
+            TEST_METRICS_TOKEN.to_owned(),
+        ),
         ("LOGVIEW__VIEWER__HEARTBEAT_SECS".to_owned(), "1".to_owned()),
     ];
     env.extend(
@@ -116,6 +131,7 @@ pub async fn start_service(overrides: &[(&str, &str)]) -> Service {
         signer,
         settings,
         metrics,
+        ready: ReadyCache::default(),
     };
     let app = ws::router::<TestState>()
         .merge(sse::router::<TestState>())

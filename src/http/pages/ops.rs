@@ -1,25 +1,24 @@
-//! The ops page of one minion, `GET /minions/{minion_id}`, and its two form
-//! posts (`…/tail`, `…/run`). The posts use the same orchestration as the
-//! JSON API; a browser without JavaScript gets the page again with the viewer
-//! or the error in words, `static/js/ops.js` gets the API's JSON shape.
+//! The ops page of one minion, `GET /minions/{minion_id}`, and what its two
+//! form posts (`ops_forms.rs`) answer with. A browser without JavaScript gets
+//! the page again with the viewer or the error in words, `static/js/ops.js`
+//! gets the API's JSON shape.
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::header::{ACCEPT, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
-use super::security::{self, PageKind};
+use super::security::PageKind;
 use super::{auth_error_page, csrf, error_page, render, ErrorText};
 use crate::audit::Principal;
 use crate::http::auth::Operator;
 use crate::http::error::ApiError;
 use crate::http::templates::url_value;
 use crate::http::AppState;
-use crate::session::{MinionStatus, Reachability, TailRequest};
+use crate::session::{MinionStatus, Reachability};
 use crate::settings::Settings;
 use crate::target::MinionId;
 
@@ -34,44 +33,44 @@ pub struct Prefill {
 #[derive(Debug, Default, Deserialize)]
 pub struct TailForm {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
     #[serde(default)]
-    log_path: String,
+    pub(super) log_path: String,
     #[serde(default)]
-    line_count: String,
+    pub(super) line_count: String,
 }
 
 /// A "Run" button's form.
 #[derive(Debug, Default, Deserialize)]
 pub struct RunForm {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
     #[serde(default)]
-    command: String,
+    pub(super) command: String,
 }
 
 /// What the tail form shows.
 #[derive(Debug, Serialize)]
-struct FormValues {
-    log_path: String,
-    line_count: String,
+pub(super) struct FormValues {
+    pub(super) log_path: String,
+    pub(super) line_count: String,
 }
 
 /// An error shown inline next to the form that caused it.
 #[derive(Debug, Serialize)]
-struct FormError {
+pub(super) struct FormError {
     /// `tail` or `run`.
-    form: &'static str,
-    message: String,
-    field: Option<&'static str>,
+    pub(super) form: &'static str,
+    pub(super) message: String,
+    pub(super) field: Option<&'static str>,
 }
 
 /// How the page was reached and what to show besides the forms.
-struct Outcome {
-    status: StatusCode,
-    form: FormValues,
-    error: Option<FormError>,
-    viewer_url: Option<String>,
+pub(super) struct Outcome {
+    pub(super) status: StatusCode,
+    pub(super) form: FormValues,
+    pub(super) error: Option<FormError>,
+    pub(super) viewer_url: Option<String>,
 }
 
 /// The minion status badge: state key (CSS), short text, full sentence.
@@ -85,7 +84,7 @@ fn badge(status: &MinionStatus) -> (&'static str, &'static str) {
     }
 }
 
-fn wants_json(headers: &HeaderMap) -> bool {
+pub(super) fn wants_json(headers: &HeaderMap) -> bool {
     headers
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -93,7 +92,7 @@ fn wants_json(headers: &HeaderMap) -> bool {
 }
 
 /// Renders the ops page of `minion` for `user`.
-async fn ops_page(
+pub(super) async fn ops_page(
     app: &AppState,
     headers: &HeaderMap,
     minion: &MinionId,
@@ -164,6 +163,17 @@ fn bad_minion(app: &AppState, e: crate::target::InputError) -> Response {
     )
 }
 
+/// The operator and the minion of a page or form post, or the error page to answer with.
+pub(super) fn operator_and_minion(
+    app: &AppState,
+    operator: Result<Operator, ApiError>,
+    minion: &str,
+) -> Result<(Operator, MinionId), Box<Response>> {
+    let op = operator.map_err(|e| Box::new(auth_error_page(app, e)))?;
+    let minion = MinionId::parse(minion).map_err(|e| Box::new(bad_minion(app, e)))?;
+    Ok((op, minion))
+}
+
 /// `GET /minions/{minion_id}`.
 pub async fn page(
     State(app): State<AppState>,
@@ -190,155 +200,6 @@ pub async fn page(
         viewer_url: None,
     };
     ops_page(&app, &headers, &minion, &op.name, outcome).await
-}
-
-/// Answers a form post: the API's JSON for `ops.js`, the page otherwise.
-async fn answer(
-    app: &AppState,
-    headers: &HeaderMap,
-    minion: &MinionId,
-    user: &str,
-    form_name: &'static str,
-    form: FormValues,
-    result: Result<String, ApiError>,
-) -> Response {
-    if wants_json(headers) {
-        let response = match result {
-            Ok(url) => Json(serde_json::json!({ "success": true, "url": url })).into_response(),
-            Err(e) => e.into_response(),
-        };
-        return security::with_headers(response, None);
-    }
-    let outcome = match result {
-        Ok(url) => Outcome {
-            status: StatusCode::OK,
-            form,
-            error: None,
-            viewer_url: Some(url),
-        },
-        Err(e) => Outcome {
-            status: e.status(),
-            form,
-            error: Some(FormError {
-                form: form_name,
-                field: e.field(),
-                message: e.to_string(),
-            }),
-            viewer_url: None,
-        },
-    };
-    ops_page(app, headers, minion, user, outcome).await
-}
-
-fn unreadable(e: FormRejection) -> ApiError {
-    ApiError::BadRequest {
-        message: format!("the form could not be read ({e}); reload the page and try again"),
-        field: None,
-    }
-}
-
-/// The operator and the minion of a form post, or the error page to answer with.
-fn operator_and_minion(
-    app: &AppState,
-    operator: Result<Operator, ApiError>,
-    minion: &str,
-) -> Result<(Operator, MinionId), Box<Response>> {
-    let op = operator.map_err(|e| Box::new(auth_error_page(app, e)))?;
-    let minion = MinionId::parse(minion).map_err(|e| Box::new(bad_minion(app, e)))?;
-    Ok((op, minion))
-}
-
-/// `POST /minions/{minion_id}/tail`: starts a tail, then shows its viewer.
-pub async fn start_tail(
-    State(app): State<AppState>,
-    operator: Result<Operator, ApiError>,
-    Path(minion): Path<String>,
-    headers: HeaderMap,
-    form: Result<Form<TailForm>, FormRejection>,
-) -> Response {
-    let (op, minion) = match operator_and_minion(&app, operator, &minion) {
-        Ok(pair) => pair,
-        Err(page) => return *page,
-    };
-    let (form, result) = match form {
-        Ok(Form(f)) => {
-            let result = tail(&app, &headers, &minion, &op, &f).await;
-            (f, result)
-        }
-        Err(e) => (TailForm::default(), Err(unreadable(e))),
-    };
-    let values = FormValues {
-        log_path: form.log_path,
-        line_count: form.line_count,
-    };
-    answer(&app, &headers, &minion, &op.name, "tail", values, result).await
-}
-
-async fn tail(
-    app: &AppState,
-    headers: &HeaderMap,
-    minion: &MinionId,
-    op: &Operator,
-    form: &TailForm,
-) -> Result<String, ApiError> {
-    csrf::verify(&app.settings, headers, &op.name, &form.csrf)
-        .map_err(|e| ApiError::Forbidden(e.to_string()))?;
-    let request = TailRequest::from_raw(
-        &app.settings,
-        minion.as_str(),
-        form.log_path.trim(),
-        Some(form.line_count.as_str()),
-    )?;
-    tracing::info!(user = %op.name, minion = %minion.as_str(), path = %request.log_path, "ops page: start tail");
-    let started = app
-        .orchestrator
-        .start_tail(request, &Principal::operator(&op.name))
-        .await?;
-    Ok(started.viewer_url)
-}
-
-/// `POST /minions/{minion_id}/run`: runs an allow-listed command, then shows its viewer.
-pub async fn run_command(
-    State(app): State<AppState>,
-    operator: Result<Operator, ApiError>,
-    Path(minion): Path<String>,
-    headers: HeaderMap,
-    form: Result<Form<RunForm>, FormRejection>,
-) -> Response {
-    let (op, minion) = match operator_and_minion(&app, operator, &minion) {
-        Ok(pair) => pair,
-        Err(page) => return *page,
-    };
-    let result = match form {
-        Ok(Form(f)) => run(&app, &headers, &minion, &op, &f).await,
-        Err(e) => Err(unreadable(e)),
-    };
-    let values = FormValues {
-        log_path: String::new(),
-        line_count: app.settings.tail.default_lines.to_string(),
-    };
-    answer(&app, &headers, &minion, &op.name, "run", values, result).await
-}
-
-async fn run(
-    app: &AppState,
-    headers: &HeaderMap,
-    minion: &MinionId,
-    op: &Operator,
-    form: &RunForm,
-) -> Result<String, ApiError> {
-    csrf::verify(&app.settings, headers, &op.name, &form.csrf)
-        .map_err(|e| ApiError::Forbidden(e.to_string()))?;
-    tracing::info!(user = %op.name, minion = %minion.as_str(), command = %form.command, "ops page: run command");
-    let started = app
-        .orchestrator
-        .run_command(
-            minion.as_str(),
-            &form.command,
-            &Principal::operator(&op.name),
-        )
-        .await?;
-    Ok(started.viewer_url)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use super::{error_page, render, ErrorText};
 use crate::http::error::{ApiError, Challenge};
 use crate::http::AppState;
 use crate::settings::Settings;
+use crate::stream::access;
 use crate::tickets::{Ticket, TicketKind};
 
 /// What `viewer.js` reads from `<script id="viewer-config">` (the browser
@@ -71,13 +72,18 @@ impl ViewerConfig {
 }
 
 /// `GET /view/{ticket}`.
+/// The ticket is checked as `/ws` and `/sse` check it (signature, expiry,
+/// and that it names the stream of its minion and target).
 pub async fn page(State(app): State<AppState>, Path(token): Path<String>) -> Response {
     let settings = &app.settings;
-    let ticket = match app.signer.verify(&token) {
+    let checked = access::grant_for_ticket(settings, &app.signer, &token)
+        .map_err(|e| e.to_string())
+        .and_then(|_| app.signer.verify(&token).map_err(|e| e.to_string()));
+    let ticket = match checked {
         Ok(t) => t,
         Err(e) => {
             let status = ApiError::Unauthorized {
-                message: e.to_string(),
+                message: e.clone(),
                 challenge: Challenge::Bearer,
             }
             .status();
