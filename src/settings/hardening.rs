@@ -176,8 +176,11 @@ mod tests {
                 "redis://logview:real@10.0.0.5:6379/0",
             ),
             ("LOGVIEW__SALT__PASSWORD", "real-salt-password"),
+            ("LOGVIEW__SALT__GATE_TOKEN", "a-real-gate-token-0123456789"),
         ])
         .expect("real secrets on a public bind");
+        let e = load(&[("LOGVIEW__SERVER__BIND", "[::]:8080")]).expect_err("placeholders");
+        assert!(e.contains("salt.gate_token"), "{e}");
     }
 
     #[test]
