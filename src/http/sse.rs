@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use crate::audit::AuditLog;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::stream::access::{self, AccessError, ResumeQuery};
@@ -28,6 +29,7 @@ where
     TicketSigner: FromRef<S>,
     Arc<Settings>: FromRef<S>,
     Arc<Metrics>: FromRef<S>,
+    Arc<AuditLog>: FromRef<S>,
 {
     Router::new().route("/sse/{ticket}", get(sse::<S>))
 }
@@ -44,6 +46,7 @@ where
     TicketSigner: FromRef<S>,
     Arc<Settings>: FromRef<S>,
     Arc<Metrics>: FromRef<S>,
+    Arc<AuditLog>: FromRef<S>,
 {
     let settings = Arc::<Settings>::from_ref(&state);
     let grant = access::grant_for_ticket(&settings, &TicketSigner::from_ref(&state), &ticket)?;
@@ -57,15 +60,20 @@ where
     };
     let sub = Hub::from_ref(&state).subscribe(&stream, grant.start_after(after))?;
     let metrics = Arc::<Metrics>::from_ref(&state);
-    let events = futures_util::stream::unfold((sub, metrics), |(mut sub, metrics)| async move {
-        let out = sub.next().await?;
-        metrics.sent(out.lines, out.json.len() as u64);
-        let mut event = Event::default().data(out.json.as_str());
-        if let Some(id) = out.id {
-            event = event.id(id.to_string());
-        }
-        Some((Ok::<_, Infallible>(event), (sub, metrics)))
-    });
+    // Dropped with the event stream: the detach record.
+    let present = grant.audit_viewer(Arc::<AuditLog>::from_ref(&state), "sse");
+    let events = futures_util::stream::unfold(
+        (sub, metrics, present),
+        |(mut sub, metrics, present)| async move {
+            let out = sub.next().await?;
+            metrics.sent(out.lines, out.json.len() as u64);
+            let mut event = Event::default().data(out.json.as_str());
+            if let Some(id) = out.id {
+                event = event.id(id.to_string());
+            }
+            Some((Ok::<_, Infallible>(event), (sub, metrics, present)))
+        },
+    );
     let keep_alive =
         KeepAlive::new().interval(Duration::from_secs(settings.viewer.heartbeat_secs.max(1)));
     let mut response = Sse::new(events).keep_alive(keep_alive).into_response();

@@ -110,6 +110,12 @@ impl FromRef<AppState> for Arc<Settings> {
     }
 }
 
+impl FromRef<AppState> for Arc<AuditLog> {
+    fn from_ref(s: &AppState) -> Self {
+        s.orchestrator.audit_log()
+    }
+}
+
 impl FromRef<AppState> for TicketSigner {
     fn from_ref(s: &AppState) -> Self {
         s.signer.clone()

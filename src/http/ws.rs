@@ -15,6 +15,7 @@ use axum::routing::get;
 use axum::Router;
 use futures_util::{SinkExt, StreamExt};
 
+use crate::audit::AuditLog;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::stream::access::{self, AccessError, ResumeQuery};
@@ -39,6 +40,7 @@ where
     TicketSigner: FromRef<S>,
     Arc<Settings>: FromRef<S>,
     Arc<Metrics>: FromRef<S>,
+    Arc<AuditLog>: FromRef<S>,
 {
     Router::new().route("/ws/{ticket}", get(websocket::<S>))
 }
@@ -56,6 +58,7 @@ where
     TicketSigner: FromRef<S>,
     Arc<Settings>: FromRef<S>,
     Arc<Metrics>: FromRef<S>,
+    Arc<AuditLog>: FromRef<S>,
 {
     let settings = Arc::<Settings>::from_ref(&state);
     let signer = TicketSigner::from_ref(&state);
@@ -83,7 +86,13 @@ where
     let metrics = Arc::<Metrics>::from_ref(&state);
     let heartbeat = Duration::from_secs(settings.viewer.heartbeat_secs.max(1));
     match hub.subscribe(&stream, after) {
-        Ok(sub) => upgrade.on_upgrade(move |socket| serve(socket, sub, heartbeat, metrics)),
+        Ok(sub) => {
+            let audit = Arc::<AuditLog>::from_ref(&state);
+            upgrade.on_upgrade(move |socket| async move {
+                let _present = grant.audit_viewer(audit, "ws");
+                serve(socket, sub, heartbeat, metrics).await;
+            })
+        }
         // A browser cannot read an HTTP error body of a WebSocket handshake:
         // accept, then close with the reason, which it can read.
         Err(e) => upgrade.on_upgrade(move |mut socket| async move {

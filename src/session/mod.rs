@@ -72,9 +72,14 @@ impl Orchestrator {
         &self.inner.salt
     }
 
-    /// The audit trail (the `/audit` page, viewer attach/detach).
+    /// The audit trail (the `/audit` page).
     pub fn audit(&self) -> &AuditLog {
         &self.inner.audit
+    }
+
+    /// The audit trail, shared (viewer attach/detach records).
+    pub fn audit_log(&self) -> Arc<AuditLog> {
+        self.inner.audit.clone()
     }
 
     /// Records one action of `who` with its outcome (one record per request).

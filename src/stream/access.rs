@@ -60,12 +60,33 @@ impl IntoResponse for AccessError {
 pub struct Grant {
     /// The stream key.
     pub stream: String,
+    /// File or command.
+    pub kind: TicketKind,
+    /// The minion (or local host id).
+    pub minion: String,
+    /// The path or the command name.
+    pub target: String,
+    /// Who the session was issued for (the ticket's `by`, for the audit trail).
+    pub by: String,
     /// The session's first entry comes strictly after this id (`None`: the
     /// whole retained stream).
     pub floor: Option<EntryId>,
 }
 
 impl Grant {
+    /// Records this viewer's attach now, and its detach when the guard drops.
+    pub fn audit_viewer(
+        &self,
+        log: std::sync::Arc<crate::audit::AuditLog>,
+        transport: &str,
+    ) -> crate::audit::ViewerAudit {
+        let (path, command) = match self.kind {
+            TicketKind::File => (Some(self.target.as_str()), None),
+            TicketKind::Command => (None, Some(self.target.as_str())),
+        };
+        crate::audit::ViewerAudit::attach(log, &self.by, &self.minion, path, command, transport)
+    }
+
     /// Where a viewer starts: strictly after the later of its own resume id
     /// and the session's floor.
     pub fn start_after(&self, resume: Option<EntryId>) -> Option<EntryId> {
@@ -107,6 +128,10 @@ pub fn grant_for_ticket(
     let floor = resume_id(Some(&t.start_after))?;
     Ok(Grant {
         stream: t.stream,
+        kind: t.kind,
+        minion: t.minion,
+        target: t.target,
+        by: t.by,
         floor,
     })
 }
@@ -138,6 +163,10 @@ mod tests {
         let floor: EntryId = "100-5".parse().expect("id");
         let g = Grant {
             stream: "logs:m:/var/log/x".into(),
+            kind: TicketKind::File,
+            minion: "m".into(),
+            target: "/var/log/x".into(),
+            by: String::new(),
             floor: Some(floor),
         };
         assert_eq!(
@@ -158,8 +187,8 @@ mod tests {
             "a resume id above the floor wins"
         );
         let whole = Grant {
-            stream: g.stream.clone(),
             floor: None,
+            ..g.clone()
         };
         assert_eq!(whole.start_after(None), None);
     }

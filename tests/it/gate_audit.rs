@@ -241,3 +241,43 @@ async fn operators_read_the_trail_on_audit_as_text_never_html() {
     let too_many = page("audit.json?limit=100000").send().await.expect("GET");
     assert_eq!(too_many.status().as_u16(), 400);
 }
+
+#[tokio::test]
+async fn a_viewer_attach_and_detach_are_recorded_with_whom_the_session_is_for() {
+    use futures_util::StreamExt;
+    let app = spawn_app(&[]).await;
+    let who = format!("bob-{}", unique());
+    let file = log_file("audit-viewer", 2);
+    let path = file.to_string_lossy().into_owned();
+    let s = stack();
+    let body = json!({"minion_id": s.get("MINION_ID"), "log_path": path, "line_count": 2, "on_behalf_of": who});
+    let answer = app.post_json("api/tail", body).await;
+    let ticket = answer.url().rsplit('/').next().expect("ticket").to_owned();
+    let ws_url = format!("{}ws/{ticket}", app.base.replacen("http", "ws", 1));
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url)
+        .await
+        .expect("the viewer's WebSocket opens");
+    ws.next().await.expect("a first message").expect("ok");
+    drop(ws);
+    let mine = |r: &AuditRecord, action: &str| {
+        r.action == action && r.principal.kind == "viewer" && r.principal.name.ends_with(&who)
+    };
+    let both = eventually(std::time::Duration::from_secs(30), async || {
+        let records = stream_records().await;
+        let attach = records.iter().filter(|r| mine(r, "attach")).count();
+        let detach = records.iter().filter(|r| mine(r, "detach")).count();
+        (detach > 0).then_some((attach, detach, records))
+    })
+    .await;
+    let (attach, detach, records) = both.expect("a detach record appears after the viewer leaves");
+    assert_eq!((attach, detach), (1, 1), "{records:#?}");
+    let rec = records
+        .iter()
+        .find(|r| mine(r, "attach"))
+        .expect("the attach record");
+    assert_eq!(rec.path.as_deref(), Some(path.as_str()));
+    assert!(
+        rec.principal.name.starts_with("api_token token-"),
+        "{rec:?}"
+    );
+}

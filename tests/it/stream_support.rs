@@ -44,6 +44,13 @@ pub struct TestState {
     pub ready: ReadyCache,
 }
 
+/// The stream tests keep no audit trail (the gate_audit tests check it).
+impl FromRef<TestState> for Arc<salt_logview::audit::AuditLog> {
+    fn from_ref(_: &TestState) -> Self {
+        Arc::new(salt_logview::audit::AuditLog::disabled())
+    }
+}
+
 impl FromRef<TestState> for ReadyCache {
     fn from_ref(s: &TestState) -> ReadyCache {
         s.ready.clone()
