@@ -150,3 +150,57 @@ async fn deploy_is_denied_everything_but_its_own_calls() {
     .await;
     assert_denied(&reply, "deploy: file.file_exists");
 }
+
+/// Security review finding 9: the stack sent the deploy password inside
+/// every lowstate chunk, and Salt kept it in world-readable job-cache files.
+/// Now every caller logs in once and sends a token, and Salt's tree is 0700.
+#[tokio::test]
+async fn no_salt_password_lands_in_salts_files_and_its_tree_is_private() {
+    // A deploy call first, so there is a fresh job load to search.
+    let reply = run(User::Deploy, chunk("test.ping", json!([]), None)).await;
+    assert_allowed(&reply, "test.ping as deploy");
+    let s = stack();
+    let run_dir = s.path("STACK_DIR").join("run");
+    let mode = std::fs::metadata(&run_dir)
+        .expect("run dir")
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o077,
+        0,
+        "{} is private: {mode:o}",
+        run_dir.display()
+    );
+    let secrets = [
+        s.get("SALT_DEPLOY_PASSWORD"),
+        s.get("SALT_LOGVIEW_PASSWORD"),
+    ];
+    let mut searched = 0usize;
+    // Job loads (every call's arguments). Pillar secrets (the tailer's and
+    // saltgate's) are in the master's pillar cache by design, protected by
+    // the 0700 tree like the master's keys.
+    let mut stack_dirs = vec![run_dir.join("cache/master/jobs")];
+    while let Some(dir) = stack_dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack_dirs.push(path);
+            } else if meta.is_file() && meta.len() < 16 << 20 {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                searched += 1;
+                for secret in secrets {
+                    assert!(
+                        !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                        "a Salt password is in {}",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(searched > 0, "Salt's job cache holds files to search");
+}
