@@ -42,16 +42,9 @@ fn main() -> Result<(), BoxError> {
 
 // ---------------------------------------------------------------- stack ---
 
-fn stack_env() -> Result<HashMap<String, String>, BoxError> {
-    let path = std::env::var("SLV_STACK_ENV")
-        .map_err(|_| "set SLV_STACK_ENV to a stack.env (scripts/stack.sh up --name test)")?;
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    Ok(text
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect())
-}
+#[path = "support/stack_env.rs"]
+mod stack_env;
+use stack_env::stack_env;
 
 /// Where the bench writes the files logtail follows (inside `/var/log/**`,
 /// which the stack allows in logview, the eauth ACL and logtail).

@@ -39,16 +39,9 @@ fn main() -> Result<(), BoxError> {
     rt.block_on(run())
 }
 
-fn stack_env() -> Result<HashMap<String, String>, BoxError> {
-    let path = std::env::var("SLV_STACK_ENV")
-        .map_err(|_| "set SLV_STACK_ENV to a stack.env (scripts/stack.sh up --name test)")?;
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    Ok(text
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect())
-}
+#[path = "support/stack_env.rs"]
+mod stack_env;
+use stack_env::stack_env;
 
 /// salt-api's answers, instantly: `/login` hands out a token, `/` says `true`.
 async fn fake_salt_api() -> Result<String, BoxError> {

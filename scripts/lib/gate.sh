@@ -78,17 +78,8 @@ stage_saltgate_binary() {
 }
 
 # Applies the saltgate state through salt-api as `deploy`, as an operator
-# would on the master's own minion; checks retcode 0 and every state true.
-deploy_saltgate() {
-    local out code body
-    out="$(salt_run deploy "$SALT_DEPLOY_PASSWORD" <<<"[{\"client\":\"local\",\"tgt\":[\"$MINION_ID\"],\"tgt_type\":\"list\",\"fun\":\"state.apply\",\"arg\":[\"saltgate\"],\"full_return\":true,\"timeout\":60,\"gather_job_timeout\":10}]")"
-    code="${out%% *}"
-    body="${out#* }"
-    printf '%s\n' "$body" >"$SALT_LOGS/deploy-saltgate.json"
-    [[ "$code" == "200" ]] || die "state.apply saltgate through salt-api answered HTTP $code. Read $SALT_LOGS/api.log and $SALT_LOGS/deploy-saltgate.json"
-    "$VENV/bin/python" "$REPO_ROOT/scripts/lib/state_return.py" "$MINION_ID" <<<"$body" >"$SALT_RUN/deploy-saltgate.summary" 2>&1 || die "state.apply saltgate failed: $(cat "$SALT_RUN/deploy-saltgate.summary"). Full return: $SALT_LOGS/deploy-saltgate.json"
-    say "saltgate deployed through salt-api as deploy: $(cat "$SALT_RUN/deploy-saltgate.summary")"
-}
+# would on the master's own minion.
+deploy_saltgate() { apply_state saltgate 60; }
 
 saltgate_bin() { printf '%s' "$SALTGATE_BIN"; }
 

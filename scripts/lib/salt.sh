@@ -232,15 +232,21 @@ stage_logtail_binary() {
 
 # Applies the logtail state through salt-api as `deploy`, exactly as an operator
 # would, and checks retcode 0 with every state result true.
-deploy_logtail() {
-    local out code body
-    out="$(salt_run deploy "$SALT_DEPLOY_PASSWORD" <<<"[{\"client\":\"local\",\"tgt\":[\"$MINION_ID\"],\"tgt_type\":\"list\",\"fun\":\"state.apply\",\"arg\":[\"logtail\"],\"full_return\":true,\"timeout\":30,\"gather_job_timeout\":10}]")"
+deploy_logtail() { apply_state logtail 30; }
+
+# apply_state NAME TIMEOUT_S: state.apply NAME on the minion through salt-api as
+# `deploy`, exactly as an operator would; checks retcode 0 with every state
+# true, keeps the return in $SALT_LOGS/deploy-NAME.json.
+apply_state() {
+    local name="$1" timeout="$2" out code body summary
+    summary="$SALT_RUN/deploy-$name.summary"
+    out="$(salt_run deploy "$SALT_DEPLOY_PASSWORD" <<<"[{\"client\":\"local\",\"tgt\":[\"$MINION_ID\"],\"tgt_type\":\"list\",\"fun\":\"state.apply\",\"arg\":[\"$name\"],\"full_return\":true,\"timeout\":$timeout,\"gather_job_timeout\":10}]")"
     code="${out%% *}"
     body="${out#* }"
-    printf '%s\n' "$body" >"$SALT_LOGS/deploy-logtail.json"
-    [[ "$code" == "200" ]] || die "state.apply logtail through salt-api answered HTTP $code. Read $SALT_LOGS/api.log and $SALT_LOGS/deploy-logtail.json"
-    "$VENV/bin/python" "$REPO_ROOT/scripts/lib/state_return.py" "$MINION_ID" <<<"$body" >"$SALT_RUN/deploy.summary" 2>&1 || die "state.apply logtail failed: $(cat "$SALT_RUN/deploy.summary"). Full return: $SALT_LOGS/deploy-logtail.json; minion log: $SALT_LOGS/minion.log"
-    say "logtail deployed through salt-api as deploy: $(cat "$SALT_RUN/deploy.summary")"
+    printf '%s\n' "$body" >"$SALT_LOGS/deploy-$name.json"
+    [[ "$code" == "200" ]] || die "state.apply $name through salt-api answered HTTP $code. Read $SALT_LOGS/api.log and $SALT_LOGS/deploy-$name.json"
+    "$VENV/bin/python" "$REPO_ROOT/scripts/lib/state_return.py" "$MINION_ID" <<<"$body" >"$summary" 2>&1 || die "state.apply $name failed: $(cat "$summary"). Full return: $SALT_LOGS/deploy-$name.json; minion log: $SALT_LOGS/minion.log"
+    say "$name deployed through salt-api as deploy: $(cat "$summary")"
 }
 
 # Pids of logtail processes the minion launched from this profile's install
