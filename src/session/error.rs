@@ -42,7 +42,7 @@ pub enum SessionError {
     )]
     SaltUnexpected(#[source] SaltError),
     /// logview could not log in to salt-api.
-    #[error("logview cannot log in to salt-api; operators: check salt.username, salt.password and salt.eauth")]
+    #[error("logview cannot authenticate to Salt; operators: check salt.gate_token (one of saltgate's gate.clients tokens) and saltgate's salt.username, salt.password and salt.eauth (without a gate: logview's own)")]
     SaltLogin(#[source] SaltError),
     /// The eauth ACL refused a call logview makes: ACL and settings disagree.
     #[error("Salt refused logview's call ({function}) on minion {minion}: the eauth ACL does not allow it, so the ACL and logview's settings disagree; operators: compare the ACL with salt.logtail_bin, salt.logtail_config, tail.allowed_paths and [commands]")]
