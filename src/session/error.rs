@@ -45,7 +45,7 @@ pub enum SessionError {
     #[error("logview cannot authenticate to Salt; operators: check salt.gate_token (one of saltgate's gate.clients tokens) and saltgate's salt.username, salt.password and salt.eauth (without a gate: logview's own)")]
     SaltLogin(#[source] SaltError),
     /// The eauth ACL refused a call logview makes: ACL and settings disagree.
-    #[error("Salt refused logview's call ({function}) on minion {minion}: the eauth ACL does not allow it, so the ACL and logview's settings disagree; operators: compare the ACL with salt.logtail_bin, salt.logtail_config, tail.allowed_paths and [commands]")]
+    #[error("Salt refused logview's call ({function}) on minion {minion}: saltgate (or the eauth ACL) does not allow it, so its settings and logview's disagree; operators: compare saltgate's salt.logtail_bin, salt.logtail_config, tail.allowed_paths and [commands] with logview's")]
     SaltRefused {
         /// The refused function.
         function: String,

@@ -233,3 +233,24 @@ async fn only_a_gate_client_token_is_accepted() {
         assert_eq!(r.status, 401, "token {token:?}: {r:?}");
     }
 }
+
+#[tokio::test]
+async fn logview_tells_a_gate_refusal_and_a_wrong_gate_token_in_words() {
+    use crate::api_support::{log_file, spawn_app};
+    use crate::support::gate::spawn_gate;
+    // A gate whose allow-list is narrower than logview's: the boundary wins.
+    let gate = spawn_gate(&[("LOGVIEW__TAIL__ALLOWED_PATHS", "/var/log/nginx/**")]).await;
+    let app = spawn_app(&[("LOGVIEW__SALT__GATE_URL", gate.url.as_str())]).await;
+    let file = log_file("gate-narrow", 1);
+    let path = file.to_string_lossy().into_owned();
+    let minion = stack().get("MINION_ID");
+    let a = app.tail(minion, &path, json!(1)).await;
+    assert_eq!(a.status, 502, "{a:?}");
+    assert!(a.message().contains("saltgate"), "{a:?}");
+    assert!(a.message().contains("file.file_exists"), "{a:?}");
+
+    let wrong = spawn_app(&[("LOGVIEW__SALT__GATE_TOKEN", "not-the-gate-token-0123456789")]).await;
+    let a = wrong.tail(minion, &path, json!(1)).await;
+    assert_eq!(a.status, 502, "{a:?}");
+    assert!(a.message().contains("salt.gate_token"), "{a:?}");
+}
