@@ -60,6 +60,7 @@ pub async fn serve(
         }
     };
     tokio::spawn(signal);
+    trim::configure();
     tokio::spawn(trim::run(stop.clone()));
     let limits = state.settings.http.clone();
     let connections = conn::serve(listener, router(state.clone()), limits, stop).await;
