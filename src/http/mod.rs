@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
 pub use state::AppState;
+pub use trim::configure as tune_allocator;
 
 /// Builds the application router.
 pub fn router(state: AppState) -> Router {

@@ -7,6 +7,9 @@
 //!   their own and unmapped when freed. By default glibc raises the
 //!   threshold after the first such free, and from then on keeps them in a
 //!   thread's arena, where `malloc_trim` cannot reach the top of the heap;
+//! * [`configure`] also caps the arenas at one per CPU (glibc's default is
+//!   eight per CPU, each keeping its own free memory); called before the
+//!   runtime starts (`src/bin/logview.rs`) it covers every thread;
 //! * [`run`] calls `malloc_trim(0)` every [`PERIOD`] on the blocking pool: it
 //!   releases the free pages inside every arena, and is cheap when there are none.
 
@@ -25,10 +28,12 @@ pub const MMAP_THRESHOLD: usize = 1 << 20;
 pub fn configure() {
     // SAFETY: mallopt only sets a parameter of glibc's allocator.
     let ok = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD as libc::c_int) };
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let arenas = libc::c_int::try_from(cpus).unwrap_or(libc::c_int::MAX);
+    // SAFETY: as above.
+    let ok = ok & unsafe { libc::mallopt(libc::M_ARENA_MAX, arenas) };
     if ok != 1 {
-        tracing::warn!(
-            "cannot set the allocator's mmap threshold; memory may stay high after bursts"
-        );
+        tracing::warn!("cannot set the allocator's thresholds; memory may stay high after bursts");
     }
 }
 
