@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
 pub use state::AppState;
+pub use trim::configure as tune_allocator;
 
 /// Builds the application router.
 pub fn router(state: AppState) -> Router {
@@ -60,6 +61,7 @@ pub async fn serve(
         }
     };
     tokio::spawn(signal);
+    trim::configure();
     tokio::spawn(trim::run(stop.clone()));
     let limits = state.settings.http.clone();
     let connections = conn::serve(listener, router(state.clone()), limits, stop).await;
