@@ -80,6 +80,7 @@ load_profile() {
     REDIS_SALTGATE_PASSWORD="$(secret_get "$SECRETS/redis-saltgate.password")"
     GATE_TOKEN="$(secret_get "$SECRETS/gate.token")"
     API_TOKEN="$(secret_get "$SECRETS/api.token")"
+    METRICS_TOKEN="$(secret_get "$SECRETS/metrics.token")"
     TICKET_KEY="$(secret_get "$SECRETS/ticket.key")$(secret_get "$SECRETS/ticket.key2")"
     OPS_USER="ops"
     OPS_PASSWORD="$(secret_get "$SECRETS/ops.password")"
@@ -116,6 +117,7 @@ SALTGATE_AUDIT=$SALTGATE_AUDIT
 GATE_TOKEN=$GATE_TOKEN
 LOGVIEW_URL=$LOGVIEW_URL
 API_TOKEN=$API_TOKEN
+METRICS_TOKEN=$METRICS_TOKEN
 OPS_USER=$OPS_USER
 OPS_PASSWORD=$OPS_PASSWORD
 ENV

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the Salt `external_auth` block (master.d snippet) for the two eauth users.
 
-`logview` may make exactly the four calls of docs/salt-acl.md (file.file_exists,
+`logview` may make exactly the five calls of docs/gate.md (test.ping, file.file_exists,
 logtail stop / follow / exec as argv lists with every run-changing keyword pinned),
 and for `exec` only the argv of the `[commands.*]` tables of settings.toml.
 `deploy` may only apply the `logtail` and `saltgate` states, run `[BIN, "--version"]` and test.ping.
@@ -91,6 +91,8 @@ def build(args: argparse.Namespace) -> str:
         w(f"    ^{key}: {yq(value)}")
     w("    logview:")
     w("      - '*':")
+    w("        # the ops page's minion status")
+    w("        - '^test\\.ping$'")
     w("        - '^file\\.file_exists$':")
     w(f"            args: [{yq(file_exists)}]")
     w("        # logtail stop --config CFG PATH")

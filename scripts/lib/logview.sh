@@ -56,6 +56,7 @@ public_url = $(toml_str "$LOGVIEW_URL")
 
 [auth]
 api_tokens = [$(toml_str "$API_TOKEN")]
+metrics_tokens = [$(toml_str "$METRICS_TOKEN")]
 ticket_key = $(toml_str "$TICKET_KEY")
 
 [[auth.users]]

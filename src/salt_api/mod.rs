@@ -132,7 +132,14 @@ impl SaltApi {
     /// one), `false` for missing, a directory or a dangling link.
     pub async fn file_exists(&self, call: &SaltCall, who: &Principal) -> Result<bool, SaltError> {
         let r = self.call(call, who).await?;
-        outcome::file_exists(r, call.minion().as_str())
+        outcome::boolean(r, "file.file_exists", call.minion().as_str())
+    }
+
+    /// `test.ping`: whether the minion answers (`false` never comes back:
+    /// a silent minion is a [`SaltError::MinionUnreachable`]).
+    pub async fn test_ping(&self, call: &SaltCall, who: &Principal) -> Result<bool, SaltError> {
+        let r = self.call(call, who).await?;
+        outcome::boolean(r, "test.ping", call.minion().as_str())
     }
 
     /// A `cmd.run_all` call (`logtail stop`): waits and returns status and output.

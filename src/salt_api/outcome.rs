@@ -84,11 +84,11 @@ pub fn minion_return(
     }
 }
 
-/// `file.file_exists`: `true` / `false`, anything else is a failure.
-pub fn file_exists(r: MinionReturn, minion: &str) -> Result<bool, SaltError> {
+/// `file.file_exists`, `test.ping`: `true` / `false`, anything else is a failure.
+pub fn boolean(r: MinionReturn, function: &str, minion: &str) -> Result<bool, SaltError> {
     match (&r.ret, r.retcode) {
         (Value::Bool(b), 0) => Ok(*b),
-        _ => Err(function_failed("file.file_exists", minion, r)),
+        _ => Err(function_failed(function, minion, r)),
     }
 }
 
@@ -155,10 +155,16 @@ mod tests {
         let ok = parse(
             r#"{"return": [{"lab-minion": {"ret": true, "retcode": 0, "jid": "20261121145152716109"}}]}"#,
         );
-        assert_eq!(file_exists(ok.expect("ok"), "lab-minion"), Ok(true));
+        assert_eq!(
+            boolean(ok.expect("ok"), "file.file_exists", "lab-minion"),
+            Ok(true)
+        );
         let missing =
             parse(r#"{"return": [{"lab-minion": {"ret": false, "retcode": 0, "jid": "1"}}]}"#);
-        assert_eq!(file_exists(missing.expect("ok"), "lab-minion"), Ok(false));
+        assert_eq!(
+            boolean(missing.expect("ok"), "file.file_exists", "lab-minion"),
+            Ok(false)
+        );
     }
 
     #[test]
@@ -189,7 +195,11 @@ mod tests {
     #[test]
     fn a_function_error_keeps_salts_first_line() {
         let body = r#"{"return": [{"lab-minion": {"ret": "Passed invalid arguments to file.file_exists: file_exists() missing 1 required positional argument: 'path'\n\n    Tests to see ...", "out": "nested", "retcode": 1, "jid": "x"}}]}"#;
-        match file_exists(parse(body).expect("parsed"), "lab-minion") {
+        match boolean(
+            parse(body).expect("parsed"),
+            "file.file_exists",
+            "lab-minion",
+        ) {
             Err(SaltError::FunctionFailed {
                 retcode: 1,
                 message,
@@ -201,7 +211,7 @@ mod tests {
         }
         let unavailable = r#"{"return": [{"lab-minion": {"ret": "'file.no_such_fn' is not available.", "out": "nested", "retcode": 1, "jid": "x"}}]}"#;
         assert!(matches!(
-            file_exists(parse(unavailable).expect("parsed"), "lab-minion"),
+            boolean(parse(unavailable).expect("parsed"), "file.file_exists", "lab-minion"),
             Err(SaltError::FunctionFailed { message, .. }) if message.contains("is not available")
         ));
     }

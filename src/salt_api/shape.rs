@@ -10,8 +10,8 @@
 //! `gather_job_timeout`; `client` = `"local"`; `fun` one string (Salt
 //! authorises a *list* of functions as soon as one of them is allowed, see
 //! `SECURITY.md`); `tgt` a list of one literal minion id with `tgt_type` =
-//! `"list"`; `arg` exactly the argv of `logtail stop|follow|exec` or the one
-//! path of `file.file_exists`; `kwarg` exactly the pins with their JSON types.
+//! `"list"`; `arg` exactly the argv of `logtail stop|follow|exec`, the one
+//! path of `file.file_exists`, or nothing for `test.ping`; `kwarg` exactly the pins with their JSON types.
 
 use serde_json::{json, Map, Value};
 
@@ -24,7 +24,7 @@ use crate::wire;
 pub const MAX_CALL_TIMEOUT_SECS: u64 = 60;
 
 /// The Salt functions a chunk may name.
-const FUNCTIONS: [&str; 3] = ["file.file_exists", "cmd.run_all", "cmd.run_bg"];
+const FUNCTIONS: [&str; 4] = ["test.ping", "file.file_exists", "cmd.run_all", "cmd.run_bg"];
 
 /// Keys a chunk may carry.
 const KEYS: [&str; 9] = [
@@ -42,6 +42,11 @@ const KEYS: [&str; 9] = [
 /// One Salt call logview may make, and nothing else.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SaltCall {
+    /// `test.ping`: does the minion answer (the ops page's status).
+    Ping {
+        /// The one targeted minion.
+        minion: MinionId,
+    },
     /// `file.file_exists PATH`.
     FileExists {
         /// The one targeted minion.
@@ -101,7 +106,8 @@ impl SaltCall {
     /// The targeted minion.
     pub fn minion(&self) -> &MinionId {
         match self {
-            SaltCall::FileExists { minion, .. }
+            SaltCall::Ping { minion }
+            | SaltCall::FileExists { minion, .. }
             | SaltCall::Stop { minion, .. }
             | SaltCall::Follow { minion, .. }
             | SaltCall::Exec { minion, .. } => minion,
@@ -111,6 +117,7 @@ impl SaltCall {
     /// The Salt function name.
     pub fn function(&self) -> &'static str {
         match self {
+            SaltCall::Ping { .. } => "test.ping",
             SaltCall::FileExists { .. } => "file.file_exists",
             SaltCall::Stop { .. } => "cmd.run_all",
             SaltCall::Follow { .. } | SaltCall::Exec { .. } => "cmd.run_bg",
@@ -120,6 +127,7 @@ impl SaltCall {
     /// A short name for logs and the audit trail: `file_exists`, `stop`, `follow`, `exec`.
     pub fn action(&self) -> &'static str {
         match self {
+            SaltCall::Ping { .. } => "ping",
             SaltCall::FileExists { .. } => "file_exists",
             SaltCall::Stop { .. } => "stop",
             SaltCall::Follow { .. } => "follow",
@@ -133,7 +141,7 @@ impl SaltCall {
             SaltCall::FileExists { path, .. }
             | SaltCall::Stop { path, .. }
             | SaltCall::Follow { path, .. } => Some(path.as_str()),
-            SaltCall::Exec { .. } => None,
+            SaltCall::Ping { .. } | SaltCall::Exec { .. } => None,
         }
     }
 
@@ -149,7 +157,7 @@ impl SaltCall {
     pub fn argv(&self, s: &Settings) -> Result<Option<Vec<String>>, Refusal> {
         let (bin, config) = (s.salt.logtail_bin.as_str(), s.salt.logtail_config.as_str());
         Ok(match self {
-            SaltCall::FileExists { .. } => None,
+            SaltCall::Ping { .. } | SaltCall::FileExists { .. } => None,
             SaltCall::Stop { path, .. } => Some(lowstate::stop_argv(bin, config, path.as_str())),
             SaltCall::Follow {
                 minion,
@@ -193,6 +201,7 @@ impl SaltCall {
     /// The lowstate chunk of this call: what logview sends and what the gate forwards.
     pub fn to_chunk(&self, s: &Settings, timeouts: CallTimeouts) -> Result<Value, Refusal> {
         let (arg, kwarg) = match self.argv(s)? {
+            None if matches!(self, SaltCall::Ping { .. }) => (vec![], None),
             None => (vec![json!(self.path().unwrap_or_default())], None),
             Some(argv) => (vec![json!(argv)], Some(lowstate::pins())),
         };
@@ -263,11 +272,42 @@ impl SaltCall {
             timeout: bounded_int(c, "timeout")?,
             gather_job_timeout: bounded_int(c, "gather_job_timeout")?,
         };
+        let call = if fun == "test.ping" {
+            if c.contains_key("kwarg") {
+                return Err(refuse("kwarg", "test.ping takes no keyword arguments"));
+            }
+            if c.get("arg") != Some(&json!([])) {
+                return Err(refuse(
+                    "arg",
+                    "test.ping takes no arguments: arg must be []",
+                ));
+            }
+            SaltCall::Ping { minion }
+        } else {
+            Self::checked_arg_call(c, fun, minion, s)?
+        };
+        // The typed call must rebuild exactly the chunk that was sent.
+        if &call.to_chunk(s, timeouts)? != chunk {
+            return Err(refuse(
+                "arg",
+                "the argv is not exactly the one logview builds for this call",
+            ));
+        }
+        Ok((call, timeouts))
+    }
+
+    /// The file and logtail calls: one argument (a path or an argv list).
+    fn checked_arg_call(
+        c: &Map<String, Value>,
+        fun: &str,
+        minion: MinionId,
+        s: &Settings,
+    ) -> Result<SaltCall, Refusal> {
         let arg = match c.get("arg") {
             Some(Value::Array(a)) if a.len() == 1 => &a[0],
             _ => return Err(refuse("arg", "must be a list of exactly one argument")),
         };
-        let call = if fun == "file.file_exists" {
+        Ok(if fun == "file.file_exists" {
             if c.contains_key("kwarg") {
                 return Err(refuse(
                     "kwarg",
@@ -293,15 +333,7 @@ impl SaltCall {
             }
             let argv = string_list(arg)?;
             parse_argv(fun, minion, &argv, s)?
-        };
-        // The typed call must rebuild exactly the chunk that was sent.
-        if &call.to_chunk(s, timeouts)? != chunk {
-            return Err(refuse(
-                "arg",
-                "the argv is not exactly the one logview builds for this call",
-            ));
-        }
-        Ok((call, timeouts))
+        })
     }
 }
 

@@ -29,6 +29,7 @@ fn path(s: &Settings) -> LogPath {
 /// One call of each shape, as logview builds them.
 fn every_call(s: &Settings) -> Vec<SaltCall> {
     vec![
+        SaltCall::Ping { minion: minion() },
         SaltCall::FileExists {
             minion: minion(),
             path: path(s),
@@ -82,7 +83,7 @@ fn every_call_logview_builds_passes_the_gate_unchanged() {
 #[test]
 fn a_list_of_functions_is_refused_in_either_order() {
     let s = settings();
-    let legit = chunk_of(&every_call(&s)[0], &s);
+    let legit = chunk_of(&every_call(&s)[1], &s);
     for fun in [
         json!(["file.file_exists", "cmd.run"]),
         json!(["cmd.run", "file.file_exists"]),
@@ -102,7 +103,7 @@ fn a_list_of_functions_is_refused_in_either_order() {
 #[test]
 fn targets_other_than_one_literal_id_are_refused() {
     let s = settings();
-    let legit = chunk_of(&every_call(&s)[0], &s);
+    let legit = chunk_of(&every_call(&s)[1], &s);
     for (tgt, tgt_type, field) in [
         (json!("*"), json!("glob"), "tgt_type"),
         (json!("*"), json!("list"), "tgt"),
@@ -124,7 +125,7 @@ fn targets_other_than_one_literal_id_are_refused() {
 #[test]
 fn kwargs_must_be_exactly_the_pins_with_json_types() {
     let s = settings();
-    let legit = chunk_of(&every_call(&s)[1], &s);
+    let legit = chunk_of(&every_call(&s)[2], &s);
     let mut extra = legit.clone();
     extra["kwarg"]["prepend_path"] = json!("/tmp/evil");
     let mut as_strings = legit.clone();
@@ -142,7 +143,7 @@ fn kwargs_must_be_exactly_the_pins_with_json_types() {
     for c in [extra, as_strings, false_string, missing, runas] {
         assert_eq!(refused_field(&c, &s), "kwarg", "{c}");
     }
-    let mut on_file_exists = chunk_of(&every_call(&s)[0], &s);
+    let mut on_file_exists = chunk_of(&every_call(&s)[1], &s);
     on_file_exists["kwarg"] = lowstate::pins();
     assert_eq!(refused_field(&on_file_exists, &s), "kwarg");
 }
@@ -150,7 +151,7 @@ fn kwargs_must_be_exactly_the_pins_with_json_types() {
 #[test]
 fn other_clients_and_extra_keys_are_refused() {
     let s = settings();
-    let legit = chunk_of(&every_call(&s)[0], &s);
+    let legit = chunk_of(&every_call(&s)[1], &s);
     for client in ["local_async", "runner", "wheel", "ssh", "LOCAL"] {
         let mut c = legit.clone();
         c["client"] = json!(client);
@@ -180,9 +181,9 @@ fn other_clients_and_extra_keys_are_refused() {
 fn argv_neighbours_are_refused() {
     let s = settings();
     let calls = every_call(&s);
-    let follow = chunk_of(&calls[2], &s);
-    let exec = chunk_of(&calls[3], &s);
-    let stop = chunk_of(&calls[1], &s);
+    let follow = chunk_of(&calls[3], &s);
+    let exec = chunk_of(&calls[4], &s);
+    let stop = chunk_of(&calls[2], &s);
     let edit = |c: &Value, i: usize, v: &str| {
         let mut c = c.clone();
         c["arg"][0][i] = json!(v);
@@ -219,4 +220,22 @@ fn argv_neighbours_are_refused() {
     let mut two_args = stop;
     two_args["arg"] = json!([["a"], ["b"]]);
     assert_eq!(refused_field(&two_args, &s), "arg");
+}
+
+#[test]
+fn ping_takes_no_arguments() {
+    let s = settings();
+    let ping = chunk_of(&every_call(&s)[0], &s);
+    assert_eq!(ping["fun"], "test.ping");
+    assert_eq!(ping["arg"], json!([]));
+    let mut with_arg = ping.clone();
+    with_arg["arg"] = json!(["x"]);
+    assert_eq!(refused_field(&with_arg, &s), "arg");
+    let mut with_kwarg = ping.clone();
+    with_kwarg["kwarg"] = lowstate::pins();
+    assert_eq!(refused_field(&with_kwarg, &s), "kwarg");
+    let mut glob = ping;
+    glob["tgt"] = json!("*");
+    glob["tgt_type"] = json!("glob");
+    assert_eq!(refused_field(&glob, &s), "tgt_type");
 }

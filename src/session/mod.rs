@@ -262,24 +262,10 @@ impl Orchestrator {
                 "this is logview's own host".into(),
             ));
         }
-        let s = &self.inner.settings;
-        let probe = s
-            .tail
-            .suggestions
-            .iter()
-            .find_map(|p| LogPath::parse(p, &s.tail.allowed_paths).ok());
-        let Some(probe) = probe else {
-            return Ok(self.inner.status.put(
-                m,
-                Reachability::NotChecked,
-                "not checked: no tail.suggestions path to probe with".into(),
-            ));
-        };
-        let call = SaltCall::FileExists {
+        let call = SaltCall::Ping {
             minion: minion.clone(),
-            path: probe,
         };
-        let result = self.inner.salt.file_exists(&call, who).await;
+        let result = self.inner.salt.test_ping(&call, who).await;
         Ok(match result {
             Ok(_) | Err(SaltError::FunctionFailed { .. }) => self.note_answer(m),
             Err(e) => self.note_failure(m, &e),

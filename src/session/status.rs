@@ -1,8 +1,6 @@
-//! Minion reachability for the ops page, cached ~30 s. The only calls the ACL
-//! allows are `file.file_exists` of an allowed path and logtail, so the
-//! honest answer is: "answers" when the last call to the minion got an answer
-//! (any answer, even `false`), probed with `file.file_exists` of the first
-//! suggested path when nothing recent is known.
+//! Minion reachability for the ops page, cached ~30 s: "answers" when the
+//! last call to the minion got an answer (any answer, even `false`), probed
+//! with `test.ping` (one of saltgate's call shapes) when nothing recent is known.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

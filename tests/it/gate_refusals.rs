@@ -80,6 +80,18 @@ async fn logviews_own_calls_pass_the_gate() {
         r.body.pointer(&format!("/return/0/{minion}")).is_some(),
         "salt-api's answer is passed through: {r:?}"
     );
+    let ping = through_gate(chunk("test.ping", json!([]), None)).await;
+    assert_eq!(ping.status, 200, "{ping:?}");
+    assert_eq!(
+        ping.body.pointer(&format!("/return/0/{minion}/ret")),
+        Some(&Value::Bool(true)),
+        "the status ping answers: {ping:?}"
+    );
+    let mut with_arg = chunk("test.ping", json!(["x"]), None);
+    with_arg["fun"] = json!("test.ping");
+    through_gate(with_arg)
+        .await
+        .assert_refused("arg", "test.ping with an argument");
 }
 
 #[tokio::test]
