@@ -7,13 +7,19 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use crate::target::InputError;
+
+mod time;
+mod viewer;
+
+pub use time::rfc3339_now;
+pub use viewer::ViewerAudit;
 
 /// Longest `on_behalf_of` a client may pass.
 pub const ON_BEHALF_OF_MAX: usize = 128;
@@ -290,107 +296,9 @@ impl AuditLog {
     }
 }
 
-/// A viewer's presence on a stream: records `attach` when made and `detach`
-/// when dropped (the WebSocket or SSE response ended, however it ended).
-pub struct ViewerAudit {
-    log: std::sync::Arc<AuditLog>,
-    detach: Option<AuditRecord>,
-}
-
-impl ViewerAudit {
-    /// Records that a viewer of the session issued for `by` (the ticket's
-    /// principal in words) attached over `transport` (`ws` or `sse`).
-    pub fn attach(
-        log: std::sync::Arc<AuditLog>,
-        by: &str,
-        minion: &str,
-        path: Option<&str>,
-        command: Option<&str>,
-        transport: &str,
-    ) -> ViewerAudit {
-        let who = Principal {
-            kind: "viewer".into(),
-            name: if by.is_empty() {
-                "unknown".into()
-            } else {
-                by.to_owned()
-            },
-            on_behalf_of: None,
-        };
-        let on = |action: &str, outcome: &str| {
-            AuditRecord::now("logview", action, &who, outcome).on(Some(minion), path, command)
-        };
-        let attach = on("attach", &format!("attached over {transport}"));
-        let detach = on("detach", &format!("detached ({transport})"));
-        let writer = log.clone();
-        spawn_record(writer, attach);
-        ViewerAudit {
-            log,
-            detach: Some(detach),
-        }
-    }
-}
-
-impl Drop for ViewerAudit {
-    fn drop(&mut self) {
-        if let Some(mut rec) = self.detach.take() {
-            rec.time = rfc3339_now();
-            spawn_record(self.log.clone(), rec);
-        }
-    }
-}
-
-/// Writes `rec` on the current Tokio runtime without waiting for it.
-fn spawn_record(log: std::sync::Arc<AuditLog>, rec: AuditRecord) {
-    match tokio::runtime::Handle::try_current() {
-        Ok(rt) => {
-            rt.spawn(async move { log.record(&rec).await });
-        }
-        Err(_) => tracing::error!(action = %rec.action, "audit record dropped: no runtime"),
-    }
-}
-
-/// Now as `2026-12-03T04:05:06.789Z`.
-pub fn rfc3339_now() -> String {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    rfc3339(ms)
-}
-
-/// Unix milliseconds as RFC 3339 UTC (proleptic Gregorian, days-from-civil inverse).
-fn rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60,
-        ms.rem_euclid(1000)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_are_rfc3339_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
-        assert_eq!(rfc3339(1_796_270_706_789), "2026-12-03T04:05:06.789Z");
-    }
 
     #[test]
     fn on_behalf_of_is_bounded_printable_text() {

@@ -7,9 +7,11 @@
 //! ~90 s, docs/salt-gotchas.md#g5). Salt's answers are parsed into typed outcomes either way.
 
 mod error;
+mod gate_client;
 pub mod lowstate;
 pub mod outcome;
 pub mod shape;
+mod shape_check;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -234,58 +236,6 @@ impl SaltApi {
             call.minion().as_str(),
             timeouts.down_minion_wait(),
         )
-    }
-
-    /// `POST {gate}/v1/call` with logview's token and the principal.
-    async fn post_gate(
-        &self,
-        token: &SecretString,
-        chunk: Value,
-        who: &Principal,
-        function: &str,
-    ) -> Result<Value, SaltError> {
-        let req = self
-            .inner
-            .http
-            .post(format!("{}v1/call", self.inner.base))
-            .header("Accept", "application/json")
-            .bearer_auth(token.expose_secret())
-            .json(&json!({"principal": who, "lowstate": [chunk]}));
-        let resp = req.send().await.map_err(|e| self.transport_error(&e))?;
-        let status = resp.status();
-        let text = resp.text().await.map_err(|e| self.transport_error(&e))?;
-        let said = || {
-            serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
-                .unwrap_or_else(|| strip_html(&text))
-        };
-        match status {
-            StatusCode::OK => serde_json::from_str(&text).map_err(|_| SaltError::Unexpected {
-                detail: format!(
-                    "a 200 answer of saltgate that is not JSON: {}",
-                    strip_html(&text)
-                ),
-            }),
-            StatusCode::UNAUTHORIZED => Err(SaltError::TokenRejected {
-                user: "saltgate client (salt.gate_token)".into(),
-                detail: said(),
-            }),
-            StatusCode::FORBIDDEN => Err(SaltError::GateRefused {
-                function: function.to_owned(),
-                reason: said(),
-            }),
-            s if s.is_server_error() => {
-                tracing::warn!(status = s.as_u16(), detail = %said(), "saltgate answered a server error");
-                Err(SaltError::Unavailable {
-                    url: self.inner.base.clone(),
-                    reason: Unavailable::Status(s.as_u16()),
-                })
-            }
-            s => Err(SaltError::Unexpected {
-                detail: format!("saltgate answered HTTP {}: {}", s.as_u16(), said()),
-            }),
-        }
     }
 
     /// `POST /` of salt-api with the token, logging in again once on 401.

@@ -7,6 +7,7 @@
 mod error;
 mod request;
 pub mod status;
+mod status_probe;
 pub mod stream_control;
 
 use std::sync::Arc;
@@ -242,56 +243,6 @@ impl Orchestrator {
             pid,
             who,
         ))
-    }
-
-    /// Whether `minion_id` answers, cached ~30 s (see [`status`]); a probe is made as `who`.
-    pub async fn minion_status(
-        &self,
-        minion_id: &str,
-        who: &Principal,
-    ) -> Result<MinionStatus, SessionError> {
-        let minion = MinionId::parse(minion_id)?;
-        let m = minion.as_str();
-        if let Some(known) = self.inner.status.fresh(m) {
-            return Ok(known);
-        }
-        if self.is_local(&minion) {
-            return Ok(self.inner.status.put(
-                m,
-                Reachability::Answers,
-                "this is logview's own host".into(),
-            ));
-        }
-        let call = SaltCall::Ping {
-            minion: minion.clone(),
-        };
-        let result = self.inner.salt.test_ping(&call, who).await;
-        Ok(match result {
-            Ok(_) | Err(SaltError::FunctionFailed { .. }) => self.note_answer(m),
-            Err(e) => self.note_failure(m, &e),
-        })
-    }
-
-    fn note_answer(&self, minion: &str) -> MinionStatus {
-        self.inner.status.put(
-            minion,
-            Reachability::Answers,
-            format!("minion {minion} answers"),
-        )
-    }
-
-    fn note_failure(&self, minion: &str, e: &SaltError) -> MinionStatus {
-        let reach = match e {
-            SaltError::MinionUnknown { .. } => Reachability::Unknown,
-            SaltError::MinionUnreachable { .. } => Reachability::NoAnswer,
-            SaltError::Unavailable { .. } => Reachability::SaltUnavailable,
-            _ => Reachability::NotChecked,
-        };
-        self.inner.status.put(
-            minion,
-            reach,
-            SessionError::from_salt(e.clone(), minion).to_string(),
-        )
     }
 
     /// Awaits one salt call, keeping the reachability cache current.
