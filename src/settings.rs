@@ -393,8 +393,9 @@ impl Settings {
                 ),
             ));
         }
-        if self.tail.max_lines > 1_000_000 {
-            return Err(invalid("tail.max_lines", "must be at most 1000000"));
+        if u64::from(self.tail.max_lines) > crate::tail::cli::MAX_LINES {
+            let most = crate::tail::cli::MAX_LINES;
+            return Err(invalid("tail.max_lines", format!("must be at most {most}")));
         }
         for (key, globs) in [
             ("tail.allowed_paths", &self.tail.allowed_paths),
