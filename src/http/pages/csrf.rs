@@ -16,7 +16,7 @@ use rand::RngCore;
 use secrecy::ExposeSecret;
 use sha2::Sha256;
 
-use super::security::origin_of;
+use crate::http::origin::origin_of;
 use crate::settings::Settings;
 
 type HmacSha256 = Hmac<Sha256>;
