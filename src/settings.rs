@@ -442,6 +442,13 @@ impl Settings {
             if cmd.timeout_secs == 0 {
                 return Err(invalid(format!("{key}.timeout_secs"), "must be at least 1"));
             }
+            if cmd.timeout_secs > crate::tail::cli::MAX_SECS {
+                let most = crate::tail::cli::MAX_SECS;
+                return Err(invalid(
+                    format!("{key}.timeout_secs"),
+                    format!("must be at most {most} (logtail's limit)"),
+                ));
+            }
             if let Some(a) = cmd.argv.iter().find(|a| a.chars().any(char::is_control)) {
                 return Err(invalid(
                     format!("{key}.argv"),
@@ -468,6 +475,18 @@ impl Settings {
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        let most = crate::tail::cli::MAX_SECS;
+        for (key, value) in [
+            ("tail.idle_exit_secs", self.tail.idle_exit_secs),
+            ("tail.max_duration_secs", self.tail.max_duration_secs),
+        ] {
+            if value > most {
+                return Err(invalid(
+                    key,
+                    format!("must be at most {most} (logtail's limit)"),
+                ));
             }
         }
         let down_minion = s.minion_timeout_secs + s.gather_job_timeout_secs;
@@ -732,6 +751,17 @@ mod tests {
                 "tail.suggestions",
             ),
             ("LOGVIEW__TAIL__IDLE_EXIT_SECS", "0", "tail.idle_exit_secs"),
+            (
+                "LOGVIEW__TAIL__MAX_DURATION_SECS",
+                "31536001",
+                "at most 31536000",
+            ),
+            ("LOGVIEW__TAIL__MAX_LINES", "1000001", "at most 1000000"),
+            (
+                "LOGVIEW__COMMANDS__DISK__TIMEOUT_SECS",
+                "31536001",
+                "commands.disk.timeout_secs",
+            ),
             (
                 "LOGVIEW__SERVER__ALLOWED_ORIGINS",
                 "https://x.example/path",
