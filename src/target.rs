@@ -205,7 +205,9 @@ impl fmt::Display for LogPath {
     }
 }
 
-/// How many backlog lines to send first: `1..=max`.
+/// How many backlog lines to send first: `0..=max` (0 = no backlog, only
+/// new lines). The one rule for the API, the ops page form (`0 to max`) and
+/// logtail's `--lines`, which accepts 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineCount(u32);
 
@@ -213,15 +215,15 @@ impl LineCount {
     /// Field name in requests.
     pub const FIELD: &'static str = "line_count";
 
-    /// Parses `raw` (absent or blank = `default`) and checks `1..=max`.
+    /// Parses `raw` (absent or blank = `default`, capped at `max`) and checks `0..=max`.
     pub fn parse(raw: Option<&str>, default: u32, max: u32) -> Result<LineCount, InputError> {
         let raw = match raw.map(str::trim) {
-            None | Some("") => return Ok(LineCount(default.clamp(1, max.max(1)))),
+            None | Some("") => return Ok(LineCount(default.min(max))),
             Some(r) => r,
         };
-        let range = format!("a whole number from 1 to {max}");
+        let range = format!("a whole number from 0 to {max}");
         match raw.parse::<i64>() {
-            Ok(n) if n >= 1 && n <= i64::from(max) => Ok(LineCount(n as u32)),
+            Ok(n) if (0..=i64::from(max)).contains(&n) => Ok(LineCount(n as u32)),
             Ok(n) if n > i64::from(max) => Err(InputError::new(
                 Self::FIELD,
                 format!("line_count {n} is above the maximum of {max}; use {range}"),
@@ -364,9 +366,14 @@ mod tests {
             LineCount::parse(Some(" 5 "), 200, 1000).expect("5").get(),
             5
         );
+        assert_eq!(
+            LineCount::parse(Some("0"), 200, 1000)
+                .expect("0 = no backlog")
+                .get(),
+            0
+        );
         for (raw, needle) in [
             ("-1", "too small"),
-            ("0", "too small"),
             ("abc", "not a number"),
             ("1001", "above the maximum of 1000"),
             ("99999999999999999999", "above the maximum"),
@@ -375,7 +382,7 @@ mod tests {
             let e = LineCount::parse(Some(raw), 200, 1000).expect_err(raw);
             assert_eq!(e.field, "line_count");
             assert!(e.message.contains(needle), "{raw}: {}", e.message);
-            assert!(e.message.contains("from 1 to 1000"), "{}", e.message);
+            assert!(e.message.contains("from 0 to 1000"), "{}", e.message);
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod health;
 #[cfg(test)]
 mod hostile_tests;
 pub mod login;
+pub mod origin;
 pub mod pages;
 pub mod sse;
 pub mod state;

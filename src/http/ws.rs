@@ -15,6 +15,7 @@ use axum::routing::get;
 use axum::Router;
 use futures_util::{SinkExt, StreamExt};
 
+use super::origin::origin_of;
 use crate::audit::AuditLog;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
@@ -108,25 +109,15 @@ where
 /// origin of `server.public_url` when that list is empty.
 fn allowed_origins(settings: &Settings) -> Vec<String> {
     if settings.server.allowed_origins.is_empty() {
-        vec![origin_of(&settings.server.public_url)]
+        origin_of(&settings.server.public_url).into_iter().collect()
     } else {
         settings
             .server
             .allowed_origins
             .iter()
-            .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+            .map(|o| origin_of(o).unwrap_or_else(|| o.trim_end_matches('/').to_ascii_lowercase()))
             .collect()
     }
-}
-
-/// `scheme://host[:port]` of a URL, lower-cased.
-fn origin_of(url: &str) -> String {
-    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
-    let end = url[after_scheme..]
-        .find('/')
-        .map(|i| after_scheme + i)
-        .unwrap_or(url.len());
-    url[..end].to_ascii_lowercase()
 }
 
 /// Browsers always send `Origin` on a WebSocket handshake: a foreign one is
@@ -240,13 +231,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn origin_is_scheme_host_and_port_of_the_public_url() {
+    fn allowed_origins_are_the_browser_form_of_the_settings() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
+        let mut s = Settings::load_with_env(&[path], []).expect("settings.toml loads");
+        s.server.public_url = "https://Ops.example.com:443/logview/".into();
+        s.server.allowed_origins.clear();
+        assert_eq!(allowed_origins(&s), ["https://ops.example.com"]);
+        s.server.allowed_origins = vec![
+            "https://Portal.example.com:443/".into(),
+            "http://[::1]:8080".into(),
+        ];
         assert_eq!(
-            origin_of("https://Ops.example.com/logview/"),
-            "https://ops.example.com"
+            allowed_origins(&s),
+            ["https://portal.example.com", "http://[::1]:8080"]
         );
-        assert_eq!(origin_of("http://127.0.0.1:8080/"), "http://127.0.0.1:8080");
-        assert_eq!(origin_of("http://h"), "http://h");
     }
 
     #[test]

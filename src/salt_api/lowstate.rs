@@ -236,3 +236,7 @@ mod tests {
         assert!(c.get("kwarg").is_none(), "file_exists sends no kwarg");
     }
 }
+
+#[cfg(test)]
+#[path = "lowstate_argv_tests.rs"]
+mod argv_tests;

@@ -19,7 +19,7 @@ use crate::local::LocalTailer;
 use crate::salt_api::{SaltApi, SaltCall, SaltError};
 use crate::settings::Settings;
 use crate::stream::EntryId;
-use crate::target::{LineCount, LogPath, MinionId};
+use crate::target::{LogPath, MinionId};
 use crate::tickets::{TicketKind, TicketSigner};
 use crate::wire;
 
@@ -136,8 +136,7 @@ impl Orchestrator {
             &s.tail.allowed_paths
         };
         let path = LogPath::parse(&req.log_path, allowed)?;
-        let raw_lines = req.line_count.map(|n| n.to_string());
-        let lines = LineCount::parse(raw_lines.as_deref(), s.tail.default_lines, s.tail.max_lines)?;
+        let lines = req.line_count;
         let (m, p) = (minion.as_str(), path.as_str());
 
         let exists = if local {

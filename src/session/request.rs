@@ -12,8 +12,9 @@ pub struct TailRequest {
     pub minion_id: String,
     /// Raw absolute log path.
     pub log_path: String,
-    /// Backlog lines; `None` = `tail.default_lines`.
-    pub line_count: Option<u32>,
+    /// Backlog lines, validated once here (`0..=tail.max_lines`, absent =
+    /// `tail.default_lines`) and passed on as is to `logtail --lines`.
+    pub line_count: LineCount,
 }
 
 impl TailRequest {
@@ -25,19 +26,15 @@ impl TailRequest {
         log_path: &str,
         line_count: Option<&str>,
     ) -> Result<TailRequest, InputError> {
-        let lines = LineCount::parse(
+        let line_count = LineCount::parse(
             line_count,
             settings.tail.default_lines,
             settings.tail.max_lines,
         )?;
-        let given = line_count
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .is_some();
         Ok(TailRequest {
             minion_id: minion_id.to_owned(),
             log_path: log_path.to_owned(),
-            line_count: given.then_some(lines.get()),
+            line_count,
         })
     }
 }

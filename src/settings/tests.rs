@@ -56,6 +56,17 @@ fn control_plane_keys_are_checked_and_named() {
         ),
         ("LOGVIEW__TAIL__IDLE_EXIT_SECS", "0", "tail.idle_exit_secs"),
         (
+            "LOGVIEW__TAIL__MAX_DURATION_SECS",
+            "31536001",
+            "at most 31536000",
+        ),
+        ("LOGVIEW__TAIL__MAX_LINES", "1000001", "at most 1000000"),
+        (
+            "LOGVIEW__COMMANDS__DISK__TIMEOUT_SECS",
+            "31536001",
+            "commands.disk.timeout_secs",
+        ),
+        (
             "LOGVIEW__SERVER__ALLOWED_ORIGINS",
             "https://x.example/path",
             "server.allowed_origins",

@@ -79,8 +79,9 @@ impl Settings {
                 ),
             ));
         }
-        if self.tail.max_lines > 1_000_000 {
-            return Err(invalid("tail.max_lines", "must be at most 1000000"));
+        if u64::from(self.tail.max_lines) > crate::tail::cli::MAX_LINES {
+            let most = crate::tail::cli::MAX_LINES;
+            return Err(invalid("tail.max_lines", format!("must be at most {most}")));
         }
         for (key, globs) in [
             ("tail.allowed_paths", &self.tail.allowed_paths),
@@ -127,6 +128,13 @@ impl Settings {
             if cmd.timeout_secs == 0 {
                 return Err(invalid(format!("{key}.timeout_secs"), "must be at least 1"));
             }
+            if cmd.timeout_secs > crate::tail::cli::MAX_SECS {
+                let most = crate::tail::cli::MAX_SECS;
+                return Err(invalid(
+                    format!("{key}.timeout_secs"),
+                    format!("must be at most {most} (logtail's limit)"),
+                ));
+            }
             if let Some(a) = cmd.argv.iter().find(|a| a.chars().any(char::is_control)) {
                 return Err(invalid(
                     format!("{key}.argv"),
@@ -153,6 +161,18 @@ impl Settings {
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        let most = crate::tail::cli::MAX_SECS;
+        for (key, value) in [
+            ("tail.idle_exit_secs", self.tail.idle_exit_secs),
+            ("tail.max_duration_secs", self.tail.max_duration_secs),
+        ] {
+            if value > most {
+                return Err(invalid(
+                    key,
+                    format!("must be at most {most} (logtail's limit)"),
+                ));
             }
         }
         let down_minion = s.minion_timeout_secs + s.gather_job_timeout_secs;

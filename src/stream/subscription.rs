@@ -16,7 +16,7 @@ use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use super::backoff::Backoff;
 use super::entry_id::EntryId;
 use super::hub::{HubInner, LiveItem, StreamShared};
-use super::message::{weight, Message, SLOW_CLIENT};
+use super::message::{weight, Message};
 use super::redis_io;
 
 /// Entries fetched per backlog page.
@@ -250,10 +250,7 @@ impl Subscription {
         }
         self.hub.metrics.dropped(missed);
         self.queued.push_back(out);
-        let dropped = Message::Dropped {
-            count: missed,
-            reason: SLOW_CLIENT,
-        };
+        let dropped = Message::slow_client(missed);
         Some(Outgoing {
             id: None,
             json: dropped.to_json().into(),

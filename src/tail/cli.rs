@@ -6,6 +6,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// The most backlog lines `--lines` accepts; logview's `tail.max_lines` may
+/// not be above it.
+pub const MAX_LINES: u64 = 1_000_000;
+/// The most seconds `--max-duration`, `--idle-exit` and `--timeout` accept (a year).
+pub const MAX_SECS: u64 = 31_536_000;
+
 /// `logtail`: follow a log file or run a command into a Redis stream.
 #[derive(Debug, Parser)]
 #[command(name = "logtail", version, disable_help_subcommand = true)]
@@ -36,13 +42,13 @@ pub struct FollowArgs {
     #[arg(long, value_name = "KEY")]
     pub stream: String,
     /// How many of the last lines to send first.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=MAX_LINES))]
     pub lines: u64,
     /// Stop after this many seconds (0 = never).
-    #[arg(long, value_name = "SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=31_536_000))]
+    #[arg(long, value_name = "SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_SECS))]
     pub max_duration: u64,
     /// Stop this many seconds after the lease key is gone (0 = never).
-    #[arg(long, value_name = "SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=31_536_000))]
+    #[arg(long, value_name = "SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_SECS))]
     pub idle_exit: u64,
     /// The absolute path of the log file.
     #[arg(value_name = "PATH")]
@@ -70,7 +76,7 @@ pub struct ExecArgs {
     #[arg(long, value_name = "KEY")]
     pub stream: String,
     /// Kill the command's process group after this many seconds (0 = never).
-    #[arg(long, value_name = "SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=31_536_000))]
+    #[arg(long, value_name = "SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_SECS))]
     pub timeout: u64,
     /// PROGRAM and its arguments, after `--`.
     #[arg(last = true, required = true, num_args = 1.., value_name = "PROGRAM")]

@@ -72,6 +72,89 @@ fn encode_command(out: &mut Vec<u8>, args: &[&[u8]]) {
 mod tests {
     use super::*;
     use crate::tail::batch::Batch;
+    use crate::wire::{Entry, Event, EventKind};
+
+    fn target() -> Target {
+        Target {
+            stream: "logs:web-01.example.com:/var/log/app-1/x.log".into(),
+            max_len: 10_000,
+            max_bytes: 1 << 20,
+            max_age: std::time::Duration::from_secs(60),
+            buffer_max_bytes: 1 << 20,
+        }
+    }
+
+    /// What the redis crate sends for `XADD stream MAXLEN ~ N * fields…`,
+    /// the fields being `wire::Entry::to_fields` of `entry`.
+    fn crate_xadd(target: &Target, entry: &Entry) -> Vec<u8> {
+        let mut cmd = redis::cmd("XADD");
+        cmd.arg(&target.stream)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(target.max_len)
+            .arg("*");
+        for (k, v) in entry.to_fields() {
+            cmd.arg(k).arg(v);
+        }
+        cmd.get_packed_command()
+    }
+
+    fn ours(target: &Target, item: &Item) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_xadd(&mut out, target, item);
+        out
+    }
+
+    #[test]
+    fn lines_entries_are_byte_identical_to_the_redis_crate_and_wire_fields() {
+        let t = target();
+        for (lines, fd, cut) in [
+            (vec!["one"], None, 0),
+            (vec!["a", "", "ünïcode ✓", "tab\there"], None, 2),
+            (vec!["out"], Some(1), 0),
+            (vec!["err", "more"], Some(2), 1),
+            (vec![""], Some(2), 0),
+        ] {
+            let lines: Vec<String> = lines.into_iter().map(String::from).collect();
+            let item = Item::Lines(Batch {
+                text: lines.join("\n"),
+                lines: lines.len() as u32,
+                cut,
+                fd,
+            });
+            let entry = Entry::Lines { lines, fd, cut };
+            assert_eq!(ours(&t, &item), crate_xadd(&t, &entry), "{entry:?}");
+        }
+    }
+
+    #[test]
+    fn event_entries_are_byte_identical_to_the_redis_crate() {
+        let t = target();
+        for kind in EventKind::ALL {
+            for ev in [
+                Event::new(kind, ""),
+                Event::new(kind, "a sentence, with ünïcode")
+                    .with("count", 17)
+                    .with("reason", "redis-outage")
+                    .with("empty", ""),
+            ] {
+                let item = Item::Event(ev.clone());
+                let entry = Entry::Event(ev);
+                assert_eq!(ours(&t, &item), crate_xadd(&t, &entry), "{entry:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn trims_are_byte_identical_to_the_redis_crate() {
+        let t = target();
+        let want = redis::cmd("XTRIM")
+            .arg(&t.stream)
+            .arg("MINID")
+            .arg("1700000000000-0")
+            .get_packed_command();
+        assert_eq!(ours(&t, &Item::Trim("1700000000000-0".into())), want);
+    }
 
     #[test]
     fn commands_are_encoded_as_resp_arrays_of_bulk_strings() {

@@ -1,7 +1,8 @@
 //! The Django flow against the real stack: `POST /api/tail` → a viewer URL
 //! whose ticket verifies → the tailer's `started` event and backlog in Redis →
 //! the WebSocket gets the backlog then appended lines, in order, none twice.
-//! Also: one tailer per file, and a tailer without viewers exits after idle_exit.
+//! Also: `line_count` 0 sends no backlog, one tailer per file, and a tailer
+//! without viewers exits after idle_exit.
 
 use std::time::Duration;
 
@@ -104,6 +105,29 @@ async fn local_mode_tails_a_file_on_logviews_own_host_without_salt() {
         outside.message().contains(&glob),
         "local allow-list named: {outside:?}"
     );
+}
+
+/// `line_count` 0 is valid at the API and reaches logtail as `--lines 0`:
+/// the tailer starts, sends no backlog, and only lines written afterwards.
+#[tokio::test]
+async fn line_count_zero_sends_no_backlog_only_new_lines() {
+    let app = spawn_app(&[]).await;
+    let minion = stack().get("MINION_ID");
+    let file = log_file("zero", 5);
+    let path = file.to_string_lossy().into_owned();
+    let answer = app.tail(minion, &path, json!(0)).await;
+    let stream = app.ticket_of(answer.url()).stream;
+    // The answer comes after the tailer's `started` event, and logtail sends
+    // any backlog before it follows: once the new line is in the stream, a
+    // backlog would be there too.
+    append(&file, &["zero-new".to_owned()]);
+    let got = eventually(WAIT, async || {
+        let e = entries(&stream).await;
+        lines_of(&e).contains(&"zero-new".to_owned()).then_some(e)
+    })
+    .await
+    .expect("the new line reaches Redis");
+    assert_eq!(lines_of(&got), ["zero-new"], "no backlog before it");
 }
 
 #[tokio::test]

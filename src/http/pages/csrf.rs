@@ -16,7 +16,7 @@ use rand::RngCore;
 use secrecy::ExposeSecret;
 use sha2::Sha256;
 
-use super::security::origin_of;
+use crate::http::origin::origin_of;
 use crate::settings::Settings;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -147,6 +147,7 @@ fn check_origin(settings: &Settings, headers: &HeaderMap) -> Result<(), CsrfErro
                 .server
                 .allowed_origins
                 .iter()
+                .filter_map(|o| origin_of(o))
                 .any(|o| o.eq_ignore_ascii_case(origin));
         return if allowed {
             Ok(())
@@ -248,5 +249,17 @@ mod tests {
         // A same-origin form post under `Referrer-Policy: no-referrer`.
         fetch_meta.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
         assert_eq!(verify(&s, &fetch_meta, "ops", &issued.token), Ok(()));
+
+        // Configured origins are compared in the form browsers send.
+        let mut s_ports = s.clone();
+        s_ports.server.public_url = "https://ops.example.com:443/logview/".to_owned();
+        s_ports.server.allowed_origins = vec!["https://Portal.example.com:443/".to_owned()];
+        let fresh = issue(&s_ports, &HeaderMap::new(), "ops");
+        let cookie = fresh.set_cookie.expect("cookie");
+        for sent in ["https://ops.example.com", "https://portal.example.com"] {
+            let mut h = with_cookie(&cookie);
+            h.insert(ORIGIN, HeaderValue::from_static(sent));
+            assert_eq!(verify(&s_ports, &h, "ops", &fresh.token), Ok(()), "{sent}");
+        }
     }
 }

@@ -9,6 +9,7 @@ use axum::http::header::{
 use axum::http::HeaderValue;
 use axum::response::Response;
 
+use crate::http::origin::origin_of;
 use crate::settings::Settings;
 
 /// What a page needs beyond the base policy.
@@ -18,20 +19,6 @@ pub enum PageKind {
     EmbedsViewer,
     /// Any other page (viewer, error page).
     Plain,
-}
-
-/// `scheme://host[:port]` of `url` (`http(s)://…`), or `None` if it has none.
-pub fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    Some(format!(
-        "{}://{}",
-        scheme.to_ascii_lowercase(),
-        authority.to_ascii_lowercase()
-    ))
 }
 
 /// The WebSocket origin (`ws(s)://host[:port]`) matching `public_url`.
@@ -158,6 +145,10 @@ mod tests {
             ws_origin("https://Ops.Example.com"),
             Some("wss://ops.example.com".into())
         );
-        assert_eq!(origin_of("https://user@host/"), None);
+        assert_eq!(
+            ws_origin("https://ops.example.com:443/"),
+            Some("wss://ops.example.com".into())
+        );
+        assert_eq!(ws_origin("https://user@host/"), None);
     }
 }

@@ -1,0 +1,183 @@
+//! The logtail command line is one contract with two ends: logview builds it
+//! ([`super::follow_argv`], [`super::stop_argv`], [`super::exec_argv`]) and
+//! logtail parses it ([`crate::tail::cli::Cli`]). These tests feed every argv
+//! logview builds to logtail's own parser and check it reads back the same
+//! values, so a renamed flag, a reordered option or a changed range breaks
+//! here rather than on a minion.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+
+use super::{exec_argv, follow_argv, stop_argv};
+use crate::salt_api::shape::SaltCall;
+use crate::session::TailRequest;
+use crate::settings::Settings;
+use crate::tail::cli::{Cli, Command, ExecArgs, FollowArgs, StopArgs, MAX_LINES, MAX_SECS};
+use crate::target::{LogPath, MinionId};
+
+const BIN: &str = "/opt/logtail-1.2/bin/logtail";
+const CONFIG: &str = "/etc/logtail/logtail.d/main-1.toml";
+const PATH: &str = "/var/log/app-1.x/web.err-2024.01.log";
+const STREAM: &str = "logs:web-01.example.com:/var/log/app-1.x/web.err-2024.01.log";
+
+fn parse(argv: &[String]) -> Command {
+    match Cli::try_parse_from(argv) {
+        Ok(cli) => cli.command,
+        Err(e) => panic!("logtail refuses logview's argv {argv:?}: {e}"),
+    }
+}
+
+fn follow(argv: &[String]) -> FollowArgs {
+    match parse(argv) {
+        Command::Follow(f) => f,
+        other => panic!("{argv:?} parsed as {other:?}"),
+    }
+}
+
+fn stop(argv: &[String]) -> StopArgs {
+    match parse(argv) {
+        Command::Stop(s) => s,
+        other => panic!("{argv:?} parsed as {other:?}"),
+    }
+}
+
+fn exec(argv: &[String]) -> ExecArgs {
+    match parse(argv) {
+        Command::Exec(e) => e,
+        other => panic!("{argv:?} parsed as {other:?}"),
+    }
+}
+
+#[test]
+fn follow_reads_back_every_value_including_zero_lines_and_the_maxima() {
+    for (lines, max_duration, idle_exit) in [
+        (0, 1, 1),
+        (200, 86_400, 60),
+        (MAX_LINES, MAX_SECS, MAX_SECS),
+    ] {
+        let lines = u32::try_from(lines).expect("MAX_LINES fits tail.max_lines (u32)");
+        let argv = follow_argv(BIN, CONFIG, STREAM, lines, max_duration, idle_exit, PATH);
+        assert_eq!(argv[0], BIN);
+        let f = follow(&argv);
+        assert_eq!(f.config, PathBuf::from(CONFIG));
+        assert_eq!(f.stream, STREAM);
+        assert_eq!(f.lines, u64::from(lines));
+        assert_eq!(f.max_duration, max_duration);
+        assert_eq!(f.idle_exit, idle_exit);
+        assert_eq!(f.path, PathBuf::from(PATH));
+    }
+}
+
+#[test]
+fn stop_reads_back_the_config_and_path() {
+    let s = stop(&stop_argv(BIN, CONFIG, PATH));
+    assert_eq!(s.config, PathBuf::from(CONFIG));
+    assert_eq!(s.path, PathBuf::from(PATH));
+}
+
+#[test]
+fn exec_passes_the_program_argv_verbatim_even_when_it_looks_like_options() {
+    for program in [
+        vec!["/usr/bin/uptime"],
+        vec!["/bin/df", "-h", "--total"],
+        vec![
+            "/usr/bin/journal-ctl",
+            "--help",
+            "-n",
+            "--",
+            "--version",
+            "--stream",
+            "x",
+        ],
+        vec!["/bin/echo", "-", "", "a b", "--lines=5"],
+    ] {
+        let program: Vec<String> = program.into_iter().map(String::from).collect();
+        for timeout in [1, 20, MAX_SECS] {
+            let e = exec(&exec_argv(BIN, CONFIG, STREAM, timeout, &program));
+            assert_eq!(e.config, PathBuf::from(CONFIG));
+            assert_eq!(e.stream, STREAM);
+            assert_eq!(e.timeout, timeout);
+            let want: Vec<OsString> = program.iter().map(OsString::from).collect();
+            assert_eq!(e.argv, want, "program argv changed on the way");
+        }
+    }
+}
+
+fn settings() -> Settings {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
+    Settings::load_with_env(&[file], []).expect("settings.toml loads")
+}
+
+/// The backlog rule end to end: `line_count=0` at the API becomes a request
+/// of 0 lines, the follow call carries `--lines 0`, and logtail reads 0.
+#[test]
+fn line_count_zero_from_the_api_reaches_logtail_as_lines_zero() {
+    let s = settings();
+    let req = TailRequest::from_raw(&s, "web-01", "/var/log/app/x.log", Some("0"))
+        .expect("0 is a valid line_count");
+    let lines = req.line_count;
+    assert_eq!(lines.get(), 0);
+    let call = SaltCall::Follow {
+        minion: MinionId::parse(&req.minion_id).expect("id"),
+        path: LogPath::parse(&req.log_path, &s.tail.allowed_paths).expect("path"),
+        lines: lines.get(),
+        max_duration_secs: s.tail.max_duration_secs,
+        idle_exit_secs: s.tail.idle_exit_secs,
+    };
+    let argv = call.argv(&s).expect("argv").expect("follow runs logtail");
+    let at = argv.iter().position(|a| a == "--lines").expect("--lines");
+    assert_eq!(argv[at + 1], "0");
+    let f = follow(&argv);
+    assert_eq!(f.lines, 0);
+    assert_eq!(f.path, PathBuf::from("/var/log/app/x.log"));
+}
+
+/// Every call logview's settings can produce parses: the commands of
+/// `settings.toml` and the configured follow bounds.
+#[test]
+fn every_call_built_from_the_settings_parses() {
+    let s = settings();
+    let minion = MinionId::parse("web-01").expect("id");
+    let path = LogPath::parse("/var/log/app/x.log", &s.tail.allowed_paths).expect("path");
+    let stop_call = SaltCall::Stop {
+        minion: minion.clone(),
+        path: path.clone(),
+    };
+    let argv = stop_call
+        .argv(&s)
+        .expect("argv")
+        .expect("stop runs logtail");
+    assert_eq!(stop(&argv).path, PathBuf::from(path.as_str()));
+    let follow_call = SaltCall::Follow {
+        minion: minion.clone(),
+        path: path.clone(),
+        lines: s.tail.max_lines,
+        max_duration_secs: s.tail.max_duration_secs,
+        idle_exit_secs: s.tail.idle_exit_secs,
+    };
+    let argv = follow_call
+        .argv(&s)
+        .expect("argv")
+        .expect("follow runs logtail");
+    let f = follow(&argv);
+    assert_eq!(f.lines, u64::from(s.tail.max_lines));
+    assert_eq!(
+        (f.max_duration, f.idle_exit),
+        (s.tail.max_duration_secs, s.tail.idle_exit_secs)
+    );
+    assert!(!s.commands.is_empty(), "settings.toml defines commands");
+    for (name, cmd) in &s.commands {
+        let call = SaltCall::Exec {
+            minion: minion.clone(),
+            command: name.clone(),
+            run_id: "0123456789abcdef".into(),
+        };
+        let argv = call.argv(&s).expect("argv").expect("exec runs logtail");
+        let e = exec(&argv);
+        assert_eq!(e.timeout, cmd.timeout_secs, "[commands.{name}]");
+        let want: Vec<OsString> = cmd.argv.iter().map(OsString::from).collect();
+        assert_eq!(e.argv, want, "[commands.{name}]");
+    }
+}
