@@ -267,10 +267,12 @@ impl WsViewer {
 
     /// The next message that is not a heartbeat (`None` on close).
     pub async fn next_message(&mut self) -> Option<Value> {
+        // One deadline for the whole call: heartbeats must not extend it.
+        let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
-            let msg = tokio::time::timeout(PATIENCE, self.ws.next())
+            let msg = tokio::time::timeout_at(deadline, self.ws.next())
                 .await
-                .expect("a message within PATIENCE")?;
+                .expect("a message other than a heartbeat within PATIENCE")?;
             match msg.expect("WebSocket read") {
                 Message::Text(t) => {
                     let v: Value = serde_json::from_str(t.as_str()).expect("JSON message");
