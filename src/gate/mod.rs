@@ -67,15 +67,29 @@ pub fn router(state: GateState) -> Router {
         .with_state(state)
 }
 
-/// Serves the gate on `listener` until `shutdown` resolves.
+/// Serves the gate on `listener` with the connection limits of `[http]`
+/// (header-read and idle timeouts, connection cap) until `shutdown`
+/// resolves; then lets in-flight calls finish for up to 5 s.
 pub async fn serve(
     listener: TcpListener,
     state: GateState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    let stop = tokio_util::sync::CancellationToken::new();
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        on_signal.cancel();
+    });
+    let limits = state.settings.http.clone();
+    let connections = crate::http::conn::serve(listener, router(state), limits, stop).await;
+    if tokio::time::timeout(std::time::Duration::from_secs(5), connections.wait())
         .await
+        .is_err()
+    {
+        tracing::warn!("saltgate calls still open 5 s after shutdown; exiting");
+    }
+    Ok(())
 }
 
 async fn not_reachable(req: Request) -> GateError {

@@ -3,7 +3,7 @@
 
 pub mod api;
 pub mod auth;
-mod conn;
+pub(crate) mod conn;
 pub mod error;
 pub mod health;
 #[cfg(test)]
