@@ -17,6 +17,7 @@ mod lease;
 pub mod message;
 mod reader;
 pub(crate) mod redis_io;
+mod shared;
 mod subscription;
 
 pub use entry_id::{BadEntryId, EntryId};

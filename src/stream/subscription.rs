@@ -15,9 +15,9 @@ use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
 use super::backoff::Backoff;
 use super::entry_id::EntryId;
-use super::hub::{HubInner, LiveItem, StreamShared};
 use super::message::{weight, Message};
 use super::redis_io;
+use super::shared::{Detach, LiveItem, StreamIo, StreamShared};
 
 /// Entries fetched per backlog page.
 const BACKLOG_PAGE: usize = 200;
@@ -45,7 +45,8 @@ enum Phase {
 /// A viewer attached to a stream (counted until dropped). Get messages with
 /// [`Subscription::next`].
 pub struct Subscription {
-    hub: Arc<HubInner>,
+    io: Arc<StreamIo>,
+    detach: Arc<dyn Detach>,
     shared: Arc<StreamShared>,
     after: Option<EntryId>,
     phase: Phase,
@@ -74,12 +75,14 @@ fn outgoing(id: EntryId, entry: &crate::wire::Entry) -> Outgoing {
 
 impl Subscription {
     pub(crate) fn new(
-        hub: Arc<HubInner>,
+        io: Arc<StreamIo>,
+        detach: Arc<dyn Detach>,
         shared: Arc<StreamShared>,
         after: Option<EntryId>,
     ) -> Self {
         Subscription {
-            hub,
+            io,
+            detach,
             shared,
             after,
             phase: Phase::Starting,
@@ -139,7 +142,7 @@ impl Subscription {
 
     async fn backlog_page(&mut self, next: EntryId, end: EntryId) -> Option<()> {
         let key = self.shared.key.as_str();
-        let hub = &self.hub;
+        let hub = &self.io;
         let page = async {
             let mut conn = hub.shared_conn().await?;
             redis_io::xrange(&mut conn, key, next, end, BACKLOG_PAGE).await
@@ -248,7 +251,7 @@ impl Subscription {
         if missed == 0 {
             return Some(out);
         }
-        self.hub.metrics.dropped(missed);
+        self.io.metrics.dropped(missed);
         self.queued.push_back(out);
         let dropped = Message::slow_client(missed);
         Some(Outgoing {
@@ -261,6 +264,6 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.hub.detach(&self.shared);
+        Arc::clone(&self.detach).detach(&self.shared);
     }
 }
