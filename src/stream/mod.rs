@@ -14,6 +14,7 @@ mod budget;
 mod entry_id;
 mod hub;
 mod lease;
+mod ledger;
 pub mod message;
 mod reader;
 pub(crate) mod redis_io;
