@@ -10,6 +10,8 @@ use serde_json::json;
 
 use super::login::LoginError;
 use crate::session::SessionError;
+use crate::stream::access::AccessError;
+use crate::stream::HubError;
 use crate::target::InputError;
 
 /// Which authentication scheme a 401 asks for.
@@ -55,6 +57,9 @@ pub enum ApiError {
         /// The configured limit.
         limit: usize,
     },
+    /// A refused `/ws` or `/sse` request (its words are shown to the viewer).
+    #[error(transparent)]
+    Access(#[from] AccessError),
     /// Anything else; the source is logged, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -117,6 +122,16 @@ impl ApiError {
                 | SessionError::Prepare { .. } => StatusCode::BAD_GATEWAY,
                 SessionError::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
                 SessionError::Local(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            ApiError::Access(e) => match e {
+                AccessError::Ticket(_) | AccessError::ForeignStream => StatusCode::UNAUTHORIZED,
+                AccessError::BadResumeId(_) => StatusCode::BAD_REQUEST,
+                AccessError::Origin(_) => StatusCode::FORBIDDEN,
+                AccessError::Hub(HubError::BadRedisUrl(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+                AccessError::Hub(HubError::ShuttingDown) => StatusCode::SERVICE_UNAVAILABLE,
+                AccessError::Hub(
+                    HubError::TooManyStreams { .. } | HubError::TooManyViewers { .. },
+                ) => StatusCode::TOO_MANY_REQUESTS,
             },
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
@@ -245,6 +260,42 @@ mod tests {
         assert!(
             text.contains("salt-api gave an answer logview cannot use"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn stream_refusals_get_their_documented_status() {
+        use crate::stream::BadEntryId;
+        use crate::tickets::TicketError;
+        let status = |e: AccessError| ApiError::from(e).status();
+        assert_eq!(
+            status(TicketError::Malformed.into()),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(status(AccessError::ForeignStream), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            status(BadEntryId("$".into()).into()),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status(AccessError::Origin("https://evil".into())),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            status(HubError::TooManyStreams { limit: 1 }.into()),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(
+            status(HubError::TooManyViewers { limit: 1 }.into()),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(
+            status(HubError::ShuttingDown.into()),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            status(HubError::BadRedisUrl("x".into()).into()),
+            StatusCode::INTERNAL_SERVER_ERROR
         );
     }
 }
