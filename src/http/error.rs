@@ -152,6 +152,21 @@ impl ApiError {
     }
 }
 
+/// The status of a readiness answer (`/readyz`): 200, or 503 when a
+/// dependency is down.
+pub fn readiness(ready: bool) -> StatusCode {
+    if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+}
+
+/// The status of a request for a static asset that does not exist.
+pub fn no_such_asset() -> StatusCode {
+    StatusCode::NOT_FOUND
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -297,5 +312,74 @@ mod tests {
             status(HubError::BadRedisUrl("x".into()).into()),
             StatusCode::INTERNAL_SERVER_ERROR
         );
+    }
+
+    /// Every `StatusCode::NAME` in `src/`, as (file, name), outside the
+    /// error modules, unit-test modules and test files, and outside `salt_api/` (a client: it reads the statuses of
+    /// salt-api's and saltgate's answers, it never answers).
+    fn statuses_named_elsewhere() -> Vec<(String, String)> {
+        fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).expect("src/ is readable") {
+                let path = entry.expect("dir entry").path();
+                if path.is_dir() {
+                    walk(&path, files);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        walk(&src, &mut files);
+        let mut found = Vec::new();
+        for path in files {
+            let rel = path.strip_prefix(&src).expect("under src/");
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            if rel == "http/error.rs"
+                || rel == "gate/error.rs"
+                || rel.starts_with("salt_api/")
+                || rel.ends_with("_tests.rs")
+                || rel.ends_with("/tests.rs")
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("readable source");
+            // A file's unit tests are its last item, `#[cfg(test)] mod tests { … }`.
+            let code = text.split("#[cfg(test)]\nmod tests {").next().unwrap_or("");
+            for (at, _) in code.match_indices("StatusCode::") {
+                let name: String = code[at + "StatusCode::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                found.push((rel.clone(), name));
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn only_the_error_modules_choose_an_error_status() {
+        // 200 and 304 are the answers of a request that succeeded.
+        let chosen: Vec<_> = statuses_named_elsewhere()
+            .into_iter()
+            .filter(|(_, name)| name != "OK" && name != "NOT_MODIFIED")
+            .collect();
+        assert!(
+            chosen.is_empty(),
+            "an error status is chosen outside http/error.rs and gate/error.rs: {chosen:?}"
+        );
+    }
+
+    #[test]
+    fn the_status_scan_sees_the_statuses_it_must_allow() {
+        // The scan reads the real tree: it finds the success statuses pages answer with.
+        let named = statuses_named_elsewhere();
+        assert!(named
+            .iter()
+            .any(|(f, n)| f == "http/pages/assets.rs" && n == "NOT_MODIFIED"));
+        assert!(named
+            .iter()
+            .any(|(f, n)| f.starts_with("http/pages/") && n == "OK"));
     }
 }
