@@ -27,6 +27,11 @@ pub enum GateError {
     Upstream(#[from] SaltError),
 }
 
+/// The status of `/readyz` when salt-api does not answer.
+pub fn not_ready() -> StatusCode {
+    StatusCode::SERVICE_UNAVAILABLE
+}
+
 impl IntoResponse for GateError {
     fn into_response(self) -> Response {
         let status = match &self {

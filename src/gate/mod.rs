@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -104,7 +104,7 @@ async fn ready(State(state): State<GateState>) -> Response {
     match state.salt.ping().await {
         Ok(()) => Json(json!({"ready": true})).into_response(),
         Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
+            error::not_ready(),
             Json(json!({"ready": false, "error": e.to_string()})),
         )
             .into_response(),

@@ -10,6 +10,8 @@ use serde_json::json;
 
 use super::login::LoginError;
 use crate::session::SessionError;
+use crate::stream::access::AccessError;
+use crate::stream::HubError;
 use crate::target::InputError;
 
 /// Which authentication scheme a 401 asks for.
@@ -55,6 +57,9 @@ pub enum ApiError {
         /// The configured limit.
         limit: usize,
     },
+    /// A refused `/ws` or `/sse` request (its words are shown to the viewer).
+    #[error(transparent)]
+    Access(#[from] AccessError),
     /// Anything else; the source is logged, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -118,6 +123,16 @@ impl ApiError {
                 SessionError::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
                 SessionError::Local(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
+            ApiError::Access(e) => match e {
+                AccessError::Ticket(_) | AccessError::ForeignStream => StatusCode::UNAUTHORIZED,
+                AccessError::BadResumeId(_) => StatusCode::BAD_REQUEST,
+                AccessError::Origin(_) => StatusCode::FORBIDDEN,
+                AccessError::Hub(HubError::BadRedisUrl(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+                AccessError::Hub(HubError::ShuttingDown) => StatusCode::SERVICE_UNAVAILABLE,
+                AccessError::Hub(
+                    HubError::TooManyStreams { .. } | HubError::TooManyViewers { .. },
+                ) => StatusCode::TOO_MANY_REQUESTS,
+            },
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -135,6 +150,21 @@ impl ApiError {
             _ => None,
         }
     }
+}
+
+/// The status of a readiness answer (`/readyz`): 200, or 503 when a
+/// dependency is down.
+pub fn readiness(ready: bool) -> StatusCode {
+    if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+}
+
+/// The status of a request for a static asset that does not exist.
+pub fn no_such_asset() -> StatusCode {
+    StatusCode::NOT_FOUND
 }
 
 impl IntoResponse for ApiError {
@@ -246,5 +276,110 @@ mod tests {
             text.contains("salt-api gave an answer logview cannot use"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn stream_refusals_get_their_documented_status() {
+        use crate::stream::BadEntryId;
+        use crate::tickets::TicketError;
+        let status = |e: AccessError| ApiError::from(e).status();
+        assert_eq!(
+            status(TicketError::Malformed.into()),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(status(AccessError::ForeignStream), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            status(BadEntryId("$".into()).into()),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status(AccessError::Origin("https://evil".into())),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            status(HubError::TooManyStreams { limit: 1 }.into()),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(
+            status(HubError::TooManyViewers { limit: 1 }.into()),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(
+            status(HubError::ShuttingDown.into()),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            status(HubError::BadRedisUrl("x".into()).into()),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    /// Every `StatusCode::NAME` in `src/`, as (file, name), outside the
+    /// error modules, unit-test modules and test files, and outside `salt_api/` (a client: it reads the statuses of
+    /// salt-api's and saltgate's answers, it never answers).
+    fn statuses_named_elsewhere() -> Vec<(String, String)> {
+        fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).expect("src/ is readable") {
+                let path = entry.expect("dir entry").path();
+                if path.is_dir() {
+                    walk(&path, files);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        walk(&src, &mut files);
+        let mut found = Vec::new();
+        for path in files {
+            let rel = path.strip_prefix(&src).expect("under src/");
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            if rel == "http/error.rs"
+                || rel == "gate/error.rs"
+                || rel.starts_with("salt_api/")
+                || rel.ends_with("_tests.rs")
+                || rel.ends_with("/tests.rs")
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("readable source");
+            // A file's unit tests are its last item, `#[cfg(test)] mod tests { … }`.
+            let code = text.split("#[cfg(test)]\nmod tests {").next().unwrap_or("");
+            for (at, _) in code.match_indices("StatusCode::") {
+                let name: String = code[at + "StatusCode::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                found.push((rel.clone(), name));
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn only_the_error_modules_choose_an_error_status() {
+        // 200 and 304 are the answers of a request that succeeded.
+        let chosen: Vec<_> = statuses_named_elsewhere()
+            .into_iter()
+            .filter(|(_, name)| name != "OK" && name != "NOT_MODIFIED")
+            .collect();
+        assert!(
+            chosen.is_empty(),
+            "an error status is chosen outside http/error.rs and gate/error.rs: {chosen:?}"
+        );
+    }
+
+    #[test]
+    fn the_status_scan_sees_the_statuses_it_must_allow() {
+        // The scan reads the real tree: it finds the success statuses pages answer with.
+        let named = statuses_named_elsewhere();
+        assert!(named
+            .iter()
+            .any(|(f, n)| f == "http/pages/assets.rs" && n == "NOT_MODIFIED"));
+        assert!(named
+            .iter()
+            .any(|(f, n)| f.starts_with("http/pages/") && n == "OK"));
     }
 }

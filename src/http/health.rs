@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::extract::{FromRef, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -16,6 +16,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::auth::{bearer_value, match_secret};
+use super::error::{self, ApiError, Challenge};
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::stream::Hub;
@@ -80,12 +81,7 @@ where
         }
     };
     drop(last);
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, Json(body)).into_response()
+    (error::readiness(ready), Json(body)).into_response()
 }
 
 /// Probes Redis and salt-api once.
@@ -149,16 +145,11 @@ where
 {
     let settings = Arc::<Settings>::from_ref(&state);
     if !bearer_ok(&settings, &headers) {
-        let body = serde_json::json!({
-            "success": false,
-            "message": "/metrics needs a metrics token (auth.metrics_tokens): send Authorization: Bearer <token>",
-        });
-        return (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            Json(body),
-        )
-            .into_response();
+        return ApiError::Unauthorized {
+            message: "/metrics needs a metrics token (auth.metrics_tokens): send Authorization: Bearer <token>".to_owned(),
+            challenge: Challenge::Bearer,
+        }
+        .into_response();
     }
     let text = Arc::<Metrics>::from_ref(&state).render();
     (

@@ -13,6 +13,7 @@ pub mod origin;
 pub mod pages;
 pub mod sse;
 pub mod state;
+pub mod stream_request;
 pub mod templates;
 mod trim;
 pub mod ws;

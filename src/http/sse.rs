@@ -6,18 +6,19 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRef, Path, Query, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::extract::{FromRef, State};
+use axum::http::{HeaderName, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use super::error::ApiError;
+use super::stream_request::{SseRequest, StreamRequest};
 use crate::audit::AuditLog;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
-use crate::stream::access::{self, AccessError, ResumeQuery};
+use crate::stream::access::AccessError;
 use crate::stream::Hub;
 use crate::tickets::TicketSigner;
 
@@ -36,10 +37,8 @@ where
 
 async fn sse<S>(
     State(state): State<S>,
-    Path(ticket): Path<String>,
-    query: Result<Query<ResumeQuery>, QueryRejection>,
-    headers: HeaderMap,
-) -> Result<Response, AccessError>
+    StreamRequest { grant, after, .. }: StreamRequest<SseRequest>,
+) -> Result<Response, ApiError>
 where
     S: Clone + Send + Sync + 'static,
     Hub: FromRef<S>,
@@ -49,16 +48,9 @@ where
     Arc<AuditLog>: FromRef<S>,
 {
     let settings = Arc::<Settings>::from_ref(&state);
-    let grant = access::grant_for_ticket(&settings, &TicketSigner::from_ref(&state), &ticket)?;
-    let stream = grant.stream.clone();
-    let last_event_id = headers
-        .get("last-event-id")
-        .map(|v| v.to_str().unwrap_or("?"));
-    let after = match last_event_id {
-        Some(id) => access::resume_id(Some(id))?,
-        None => access::resume_id(query.as_ref().ok().and_then(|q| q.after.as_deref()))?,
-    };
-    let sub = Hub::from_ref(&state).subscribe(&stream, grant.start_after(after))?;
+    let sub = Hub::from_ref(&state)
+        .subscribe(&grant.stream, after)
+        .map_err(AccessError::from)?;
     let metrics = Arc::<Metrics>::from_ref(&state);
     // Dropped with the event stream: the detach record.
     let present = grant.audit_viewer(Arc::<AuditLog>::from_ref(&state), "sse");

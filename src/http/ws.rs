@@ -5,21 +5,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{FromRef, Path, Query, State};
-use axum::http::{header, HeaderMap};
+use axum::extract::{FromRef, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures_util::{SinkExt, StreamExt};
 
-use super::origin::origin_of;
+use super::stream_request::{StreamRequest, WebSocketRequest};
 use crate::audit::AuditLog;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
-use crate::stream::access::{self, AccessError, ResumeQuery};
 use crate::stream::message::Message as ViewerMessage;
 use crate::stream::{Hub, Subscription};
 use crate::tickets::TicketSigner;
@@ -48,9 +45,7 @@ where
 
 async fn websocket<S>(
     State(state): State<S>,
-    Path(ticket): Path<String>,
-    query: Result<Query<ResumeQuery>, QueryRejection>,
-    headers: HeaderMap,
+    StreamRequest { grant, after, .. }: StreamRequest<WebSocketRequest>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response
 where
@@ -62,19 +57,7 @@ where
     Arc<AuditLog>: FromRef<S>,
 {
     let settings = Arc::<Settings>::from_ref(&state);
-    let signer = TicketSigner::from_ref(&state);
-    let grant = match access::grant_for_ticket(&settings, &signer, &ticket) {
-        Ok(grant) => grant,
-        Err(e) => return e.into_response(),
-    };
     let stream = grant.stream.clone();
-    if let Err(e) = check_origin(&settings, &headers) {
-        return e.into_response();
-    }
-    let after = match access::resume_id(query.as_ref().ok().and_then(|q| q.after.as_deref())) {
-        Ok(after) => grant.start_after(after),
-        Err(e) => return e.into_response(),
-    };
     let upgrade = match upgrade {
         // The viewer sends only control frames: a bigger message or frame
         // closes the socket instead of being buffered.
@@ -102,36 +85,6 @@ where
                 .send(close(CLOSE_TRY_AGAIN_LATER, &e.to_string()))
                 .await;
         }),
-    }
-}
-
-/// The origins allowed to open a WebSocket: `server.allowed_origins`, or the
-/// origin of `server.public_url` when that list is empty.
-fn allowed_origins(settings: &Settings) -> Vec<String> {
-    if settings.server.allowed_origins.is_empty() {
-        origin_of(&settings.server.public_url).into_iter().collect()
-    } else {
-        settings
-            .server
-            .allowed_origins
-            .iter()
-            .map(|o| origin_of(o).unwrap_or_else(|| o.trim_end_matches('/').to_ascii_lowercase()))
-            .collect()
-    }
-}
-
-/// Browsers always send `Origin` on a WebSocket handshake: a foreign one is
-/// refused (cross-site WebSocket hijacking). Clients that are not browsers
-/// send none and rely on the ticket alone.
-fn check_origin(settings: &Settings, headers: &HeaderMap) -> Result<(), AccessError> {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return Ok(());
-    };
-    let origin = origin.to_str().unwrap_or("").to_ascii_lowercase();
-    if allowed_origins(settings).contains(&origin) {
-        Ok(())
-    } else {
-        Err(AccessError::Origin(origin.chars().take(100).collect()))
     }
 }
 
@@ -229,23 +182,6 @@ async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn allowed_origins_are_the_browser_form_of_the_settings() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
-        let mut s = Settings::load_with_env(&[path], []).expect("settings.toml loads");
-        s.server.public_url = "https://Ops.example.com:443/logview/".into();
-        s.server.allowed_origins.clear();
-        assert_eq!(allowed_origins(&s), ["https://ops.example.com"]);
-        s.server.allowed_origins = vec![
-            "https://Portal.example.com:443/".into(),
-            "http://[::1]:8080".into(),
-        ];
-        assert_eq!(
-            allowed_origins(&s),
-            ["https://portal.example.com", "http://[::1]:8080"]
-        );
-    }
 
     #[test]
     fn close_reasons_fit_the_frame_limit() {

@@ -8,30 +8,9 @@
 //! for a ring overflow.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-use axum::extract::ws::Utf8Bytes;
-
-use super::hub::LiveItem;
-
-/// A broadcast entry's message text, until the budget takes it back.
-#[derive(Debug)]
-pub(crate) struct LiveJson(RwLock<Option<Utf8Bytes>>);
-
-impl LiveJson {
-    pub fn new(json: Utf8Bytes) -> LiveJson {
-        LiveJson(RwLock::new(Some(json)))
-    }
-
-    /// The text, or `None` when the budget took it.
-    pub fn get(&self) -> Option<Utf8Bytes> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    fn take(&self) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = None;
-    }
-}
+use super::shared::LiveItem;
 
 /// The entries of one stream some viewer may still read, oldest first, and their bytes.
 #[derive(Debug)]
@@ -82,6 +61,7 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stream::shared::LiveJson;
     use crate::stream::EntryId;
 
     fn item(seq: u64, text: &str) -> Arc<LiveItem> {

@@ -3,10 +3,9 @@
 //! viewers, viewer attach/detach with limits, and shutdown.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
 use tokio::sync::{broadcast, watch, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -14,9 +13,9 @@ use tokio_util::task::TaskTracker;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 
-use super::budget::LiveJson;
 use super::entry_id::EntryId;
 use super::redis_io::{self, RedisIoError};
+use super::shared::{Detach, StreamIo, StreamShared, StreamState};
 use super::subscription::Subscription;
 use super::{lease, reader};
 
@@ -47,66 +46,15 @@ pub enum HubError {
     BadRedisUrl(String),
 }
 
-/// One entry as broadcast by a stream's reader to every subscription.
-#[derive(Debug)]
-pub(crate) struct LiveItem {
-    /// The entry id.
-    pub id: EntryId,
-    /// Lines (events: 1) the reader had published before this entry.
-    pub weight_before: u64,
-    /// Lines in this entry (events: 1).
-    pub weight: u64,
-    /// The browser message, serialised once for all viewers (until the
-    /// stream's byte budget takes it back).
-    pub json: LiveJson,
-}
-
-/// Where a stream's reader is: everything up to `last_id` is in Redis (if
-/// still retained), everything after reaches every subscribed receiver.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Position {
-    pub last_id: EntryId,
-    pub published_weight: u64,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct StreamState {
-    pub viewers: usize,
-    /// `None` until the reader knows where it starts.
-    pub position: Option<Position>,
-}
-
-/// A stream being read: shared by its reader, lease refresher and subscriptions.
-#[derive(Debug)]
-pub(crate) struct StreamShared {
-    pub key: String,
-    pub tx: broadcast::Sender<Arc<LiveItem>>,
-    pub state: Mutex<StreamState>,
-    /// Becomes `true` once `state.position` is set.
-    pub ready: watch::Sender<bool>,
-    /// Cancelled when the stream is reaped or the hub shuts down.
-    pub cancel: CancellationToken,
-    /// Signalled when the viewer count goes from 0 to 1 (refresh the lease now).
-    pub attached: Notify,
-}
-
-impl StreamShared {
-    /// Locks the state; a poisoned lock (a panic elsewhere) is recovered.
-    pub fn state(&self) -> MutexGuard<'_, StreamState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-pub(crate) struct HubInner {
-    pub settings: Arc<Settings>,
-    pub metrics: Arc<Metrics>,
-    client: Result<redis::Client, String>,
-    shared_conn: tokio::sync::Mutex<Option<ConnectionManager>>,
+struct HubInner {
+    settings: Arc<Settings>,
+    metrics: Arc<Metrics>,
+    io: Arc<StreamIo>,
     streams: Mutex<HashMap<String, Arc<StreamShared>>>,
-    pub cancel: CancellationToken,
+    cancel: CancellationToken,
     tasks: TaskTracker,
     /// Value written in lease keys: which logview holds the lease.
-    pub instance: String,
+    instance: String,
 }
 
 /// Fans each Redis stream out to its viewers. Cheap to clone (shared inside).
@@ -141,9 +89,8 @@ impl Hub {
         Hub {
             inner: Arc::new(HubInner {
                 settings,
+                io: Arc::new(StreamIo::new(client, Arc::clone(&metrics))),
                 metrics,
-                client,
-                shared_conn: tokio::sync::Mutex::new(None),
                 streams: Mutex::new(HashMap::new()),
                 cancel: CancellationToken::new(),
                 tasks: TaskTracker::new(),
@@ -164,8 +111,8 @@ impl Hub {
         if inner.cancel.is_cancelled() {
             return Err(HubError::ShuttingDown);
         }
-        if let Err(e) = &inner.client {
-            return Err(HubError::BadRedisUrl(e.clone()));
+        if let Some(e) = inner.io.client_error() {
+            return Err(HubError::BadRedisUrl(e.to_owned()));
         }
         let limits = &inner.settings.limits;
         let mut streams = inner.streams.lock().unwrap_or_else(|e| e.into_inner());
@@ -214,19 +161,32 @@ impl Hub {
                 });
                 streams.insert(stream.to_owned(), Arc::clone(&shared));
                 inner.metrics.stream_opened();
-                inner
-                    .tasks
-                    .spawn(reader::run(Arc::clone(inner), Arc::clone(&shared)));
-                inner
-                    .tasks
-                    .spawn(lease::run(Arc::clone(inner), Arc::clone(&shared)));
+                inner.tasks.spawn(reader::run(
+                    Arc::clone(&inner.io),
+                    limits.stream_buffer_bytes,
+                    Arc::clone(&shared),
+                ));
+                inner.tasks.spawn(lease::run(
+                    Arc::clone(&inner.io),
+                    lease::Lease {
+                        instance: inner.instance.clone(),
+                        ttl: Duration::from_secs(inner.settings.redis.lease_ttl_secs),
+                    },
+                    Arc::clone(&shared),
+                ));
                 tracing::info!(stream = %stream, "stream reader started");
                 shared
             }
         };
         drop(streams);
         inner.metrics.viewer_attached();
-        Ok(Subscription::new(Arc::clone(inner), shared, after))
+        let detach: Arc<dyn Detach> = Arc::clone(inner) as Arc<dyn Detach>;
+        Ok(Subscription::new(
+            Arc::clone(&inner.io),
+            detach,
+            shared,
+            after,
+        ))
     }
 
     /// Number of streams with a running reader (including those in their grace period).
@@ -238,7 +198,7 @@ impl Hub {
     /// (XREVRANGE on a key no stream uses; the user may not PING).
     pub async fn check_redis(&self) -> Result<(), RedisIoError> {
         let probe = format!("{}:readyz", self.inner.settings.redis.prefix);
-        let mut conn = self.inner.shared_conn().await?;
+        let mut conn = self.inner.io.shared_conn().await?;
         match redis_io::last_id(&mut conn, &probe).await {
             // A connection that broke (Redis restarted) reconnects for a second try.
             Err(RedisIoError::Redis(e)) if redis_io::connection_broke(&e) => {
@@ -268,27 +228,9 @@ impl Hub {
     }
 }
 
-impl HubInner {
-    /// The Redis client (checked in `subscribe`, so always there afterwards).
-    pub fn client(&self) -> Result<&redis::Client, RedisIoError> {
-        self.client
-            .as_ref()
-            .map_err(|_| RedisIoError::Shape("client setup (invalid redis.url)"))
-    }
-
-    /// The shared connection for short commands, connecting on first use.
-    pub async fn shared_conn(&self) -> Result<ConnectionManager, RedisIoError> {
-        let mut slot = self.shared_conn.lock().await;
-        if let Some(conn) = slot.as_ref() {
-            return Ok(conn.clone());
-        }
-        let conn = redis_io::shared_connection(self.client()?).await?;
-        *slot = Some(conn.clone());
-        Ok(conn)
-    }
-
+impl Detach for HubInner {
     /// A viewer of `shared` left; the last one starts the grace period.
-    pub fn detach(self: &Arc<Self>, shared: &Arc<StreamShared>) {
+    fn detach(self: Arc<Self>, shared: &Arc<StreamShared>) {
         self.metrics.viewer_detached();
         let idle = {
             let mut state = shared.state();
@@ -298,7 +240,7 @@ impl HubInner {
         if !idle {
             return;
         }
-        let inner = Arc::clone(self);
+        let inner = Arc::clone(&self);
         let shared = Arc::clone(shared);
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
@@ -315,7 +257,9 @@ impl HubInner {
             Err(_) => inner.reap(&shared),
         }
     }
+}
 
+impl HubInner {
     /// Stops `shared`'s reader if it still has no viewer.
     fn reap(&self, shared: &Arc<StreamShared>) {
         let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());

@@ -7,26 +7,34 @@ use std::time::Duration;
 
 use crate::wire;
 
-use super::hub::{HubInner, StreamShared};
 use super::redis_io;
+use super::shared::{StreamIo, StreamShared};
+
+/// What this process writes in a stream's lease key, and for how long.
+pub(crate) struct Lease {
+    /// Which logview holds the lease.
+    pub instance: String,
+    /// `redis.lease_ttl_secs`.
+    pub ttl: Duration,
+}
 
 /// Runs until the stream is reaped or the hub shuts down.
-pub(crate) async fn run(hub: Arc<HubInner>, shared: Arc<StreamShared>) {
-    let ttl = Duration::from_secs(hub.settings.redis.lease_ttl_secs);
+pub(crate) async fn run(io: Arc<StreamIo>, lease: Lease, shared: Arc<StreamShared>) {
+    let Lease { instance, ttl } = lease;
     let period = ttl / 3;
     let lease_key = wire::lease_key(&shared.key);
     loop {
         if shared.state().viewers > 0 {
             let attempt = async {
-                let mut conn = hub.shared_conn().await?;
-                redis_io::set_lease(&mut conn, &lease_key, &hub.instance, ttl).await
+                let mut conn = io.shared_conn().await?;
+                redis_io::set_lease(&mut conn, &lease_key, &instance, ttl).await
             };
             let result = tokio::select! {
                 _ = shared.cancel.cancelled() => return,
                 r = attempt => r,
             };
             if let Err(e) = result {
-                hub.metrics.redis_error("set_lease", e.kind());
+                io.metrics.redis_error("set_lease", e.kind());
                 tracing::warn!(stream = %shared.key, error = %e, "cannot refresh the viewer lease");
             }
         }

@@ -14,9 +14,11 @@ mod budget;
 mod entry_id;
 mod hub;
 mod lease;
+mod ledger;
 pub mod message;
 mod reader;
 pub(crate) mod redis_io;
+mod shared;
 mod subscription;
 
 pub use entry_id::{BadEntryId, EntryId};

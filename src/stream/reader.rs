@@ -6,18 +6,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::backoff::Backoff;
-use super::budget::{Budget, LiveJson};
-use super::hub::{HubInner, LiveItem, Position, StreamShared};
+use super::budget::Budget;
 use super::message::{weight, Message};
 use super::redis_io::{self, RawEntry};
+use super::shared::{LiveItem, LiveJson, Position, StreamIo, StreamShared};
 
 /// How long one XREAD blocks before it is re-issued.
 const BLOCK: Duration = Duration::from_secs(10);
 /// Entries fetched per XREAD at most.
 const READ_COUNT: usize = 512;
 
-/// Runs until the stream is reaped or the hub shuts down.
-pub(crate) async fn run(hub: Arc<HubInner>, shared: Arc<StreamShared>) {
+/// Runs until the stream is reaped or the hub shuts down; `buffer_bytes`
+/// is the stream's byte budget (`limits.stream_buffer_bytes`).
+pub(crate) async fn run(io: Arc<StreamIo>, buffer_bytes: usize, shared: Arc<StreamShared>) {
     let cancel = shared.cancel.clone();
     let key = shared.key.as_str();
     let mut backoff = Backoff::new();
@@ -25,7 +26,7 @@ pub(crate) async fn run(hub: Arc<HubInner>, shared: Arc<StreamShared>) {
     // Where live reading starts: everything up to here is the backlog subscribers read with XRANGE.
     let start = loop {
         let attempt = async {
-            let mut conn = hub.shared_conn().await?;
+            let mut conn = io.shared_conn().await?;
             redis_io::last_id(&mut conn, key).await
         };
         let result = tokio::select! {
@@ -35,7 +36,7 @@ pub(crate) async fn run(hub: Arc<HubInner>, shared: Arc<StreamShared>) {
         match result {
             Ok(id) => break id,
             Err(e) => {
-                hub.metrics.redis_error("xrevrange", e.kind());
+                io.metrics.redis_error("xrevrange", e.kind());
                 tracing::warn!(stream = %key, error = %e, "cannot find the end of the stream; retrying");
                 if !backoff.wait(&cancel).await {
                     return;
@@ -52,12 +53,12 @@ pub(crate) async fn run(hub: Arc<HubInner>, shared: Arc<StreamShared>) {
 
     let mut last = start;
     let mut conn = None;
-    let mut budget = Budget::new(hub.settings.limits.stream_buffer_bytes);
+    let mut budget = Budget::new(buffer_bytes);
     loop {
         let c = match conn.as_mut() {
             Some(c) => c,
             None => {
-                let client = match hub.client() {
+                let client = match io.client() {
                     Ok(c) => c,
                     Err(_) => return,
                 };
@@ -68,7 +69,7 @@ pub(crate) async fn run(hub: Arc<HubInner>, shared: Arc<StreamShared>) {
                 match connected {
                     Ok(c) => conn.insert(c),
                     Err(e) => {
-                        hub.metrics.redis_error("connect", e.kind());
+                        io.metrics.redis_error("connect", e.kind());
                         tracing::warn!(stream = %key, error = %e, "stream reader cannot connect to redis; retrying");
                         if !backoff.wait(&cancel).await {
                             return;
@@ -85,14 +86,14 @@ pub(crate) async fn run(hub: Arc<HubInner>, shared: Arc<StreamShared>) {
         match result {
             Ok(entries) => {
                 backoff.reset();
-                if let Some(newest) = publish(&hub, &shared, &mut budget, entries) {
+                if let Some(newest) = publish(&io, &shared, &mut budget, entries) {
                     last = newest;
                 }
             }
             Err(e) => {
                 conn = None;
-                hub.metrics.redis_error("xread", e.kind());
-                hub.metrics.reader_restarted();
+                io.metrics.redis_error("xread", e.kind());
+                io.metrics.reader_restarted();
                 tracing::warn!(stream = %key, error = %e, "stream reader lost redis; reconnecting");
                 if !backoff.wait(&cancel).await {
                     return;
@@ -105,7 +106,7 @@ pub(crate) async fn run(hub: Arc<HubInner>, shared: Arc<StreamShared>) {
 /// Serialises `entries` and broadcasts them in order, within the stream's
 /// byte `budget`; returns the newest id.
 fn publish(
-    hub: &HubInner,
+    io: &StreamIo,
     shared: &StreamShared,
     budget: &mut Budget,
     entries: Vec<RawEntry>,
@@ -116,7 +117,7 @@ fn publish(
         .filter_map(|(id, entry)| match entry {
             Ok(entry) => Some((id, weight(&entry), Message::from_entry(id, &entry).to_json())),
             Err(e) => {
-                hub.metrics.redis_error("decode", "entry");
+                io.metrics.redis_error("decode", "entry");
                 tracing::warn!(stream = %shared.key, id = %id, error = %e, "skipping an entry logview cannot decode");
                 None
             }

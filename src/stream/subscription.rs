@@ -15,9 +15,10 @@ use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
 use super::backoff::Backoff;
 use super::entry_id::EntryId;
-use super::hub::{HubInner, LiveItem, StreamShared};
+use super::ledger::{Ledger, Seam, Verdict};
 use super::message::{weight, Message};
 use super::redis_io;
+use super::shared::{Detach, LiveItem, StreamIo, StreamShared};
 
 /// Entries fetched per backlog page.
 const BACKLOG_PAGE: usize = 200;
@@ -36,22 +37,19 @@ pub struct Outgoing {
 enum Phase {
     /// Waiting for the reader to know where the stream ends.
     Starting,
-    /// Reading `[next, end]` from Redis.
-    Backlog { next: EntryId, end: EntryId },
-    /// Following the broadcast.
-    Live,
+    /// The backlog, then the live broadcast.
+    Reading(Seam),
 }
 
 /// A viewer attached to a stream (counted until dropped). Get messages with
 /// [`Subscription::next`].
 pub struct Subscription {
-    hub: Arc<HubInner>,
+    io: Arc<StreamIo>,
+    detach: Arc<dyn Detach>,
     shared: Arc<StreamShared>,
-    after: Option<EntryId>,
     phase: Phase,
     rx: Option<broadcast::Receiver<Arc<LiveItem>>>,
-    /// Reader weight this viewer has accounted for (received or skipped).
-    expected: u64,
+    ledger: Ledger,
     queued: VecDeque<Outgoing>,
     backoff: Backoff,
 }
@@ -74,17 +72,18 @@ fn outgoing(id: EntryId, entry: &crate::wire::Entry) -> Outgoing {
 
 impl Subscription {
     pub(crate) fn new(
-        hub: Arc<HubInner>,
+        io: Arc<StreamIo>,
+        detach: Arc<dyn Detach>,
         shared: Arc<StreamShared>,
         after: Option<EntryId>,
     ) -> Self {
         Subscription {
-            hub,
+            io,
+            detach,
             shared,
-            after,
             phase: Phase::Starting,
             rx: None,
-            expected: 0,
+            ledger: Ledger::new(after),
             queued: VecDeque::new(),
             backoff: Backoff::new(),
         }
@@ -104,8 +103,8 @@ impl Subscription {
             }
             match self.phase {
                 Phase::Starting => self.start().await?,
-                Phase::Backlog { next, end } => self.backlog_page(next, end).await?,
-                Phase::Live => return self.live().await,
+                Phase::Reading(Seam::Backlog { next, end }) => self.backlog_page(next, end).await?,
+                Phase::Reading(Seam::Live) => return self.live().await,
             }
         }
     }
@@ -121,25 +120,13 @@ impl Subscription {
             self.rx = Some(self.shared.tx.subscribe());
             state.position?
         };
-        self.expected = pos.published_weight;
-        let next = match self.after {
-            Some(after) => after.successor().unwrap_or(after),
-            None => EntryId::ZERO,
-        };
-        self.phase = if pos.last_id == EntryId::ZERO || next > pos.last_id {
-            Phase::Live
-        } else {
-            Phase::Backlog {
-                next,
-                end: pos.last_id,
-            }
-        };
+        self.phase = Phase::Reading(self.ledger.seam(pos));
         Some(())
     }
 
     async fn backlog_page(&mut self, next: EntryId, end: EntryId) -> Option<()> {
         let key = self.shared.key.as_str();
-        let hub = &self.hub;
+        let hub = &self.io;
         let page = async {
             let mut conn = hub.shared_conn().await?;
             redis_io::xrange(&mut conn, key, next, end, BACKLOG_PAGE).await
@@ -158,10 +145,7 @@ impl Subscription {
             }
         };
         self.backoff.reset();
-        let Some(last) = entries.last().map(|(id, _)| *id) else {
-            self.phase = Phase::Live;
-            return Some(());
-        };
+        let last = entries.last().map(|(id, _)| *id);
         for (id, entry) in &entries {
             match entry {
                 Ok(entry) => self.queued.push_back(outgoing(*id, entry)),
@@ -170,12 +154,8 @@ impl Subscription {
                 }
             }
         }
-        self.phase = match last.successor() {
-            Some(n) if last < end && entries.len() == BACKLOG_PAGE => {
-                Phase::Backlog { next: n, end }
-            }
-            _ => Phase::Live,
-        };
+        let full = entries.len() == BACKLOG_PAGE;
+        self.phase = Phase::Reading(Ledger::after_page(last, end, full));
         Some(())
     }
 
@@ -206,7 +186,7 @@ impl Subscription {
         if let Some(out) = self.queued.pop_front() {
             return Some(out);
         }
-        if !matches!(self.phase, Phase::Live) || self.shared.cancel.is_cancelled() {
+        if !matches!(self.phase, Phase::Reading(Seam::Live)) || self.shared.cancel.is_cancelled() {
             return None;
         }
         loop {
@@ -230,16 +210,13 @@ impl Subscription {
     /// Accounts for one live item: `None` if the viewer already has it,
     /// otherwise its message, preceded by a `dropped` message if items were missed.
     fn accept(&mut self, item: &LiveItem) -> Option<Outgoing> {
-        if self.after.is_some_and(|after| item.id <= after) {
-            // The viewer already has it (it resumed past the reader's start).
-            self.expected = item.weight_before + item.weight;
+        let json = item.json.get();
+        let verdict = self
+            .ledger
+            .accept(item.id, item.weight_before, item.weight, json.is_some());
+        let (Verdict::Send { missed }, Some(json)) = (verdict, json) else {
             return None;
-        }
-        // Taken back by the stream's byte budget: skipped, and counted as
-        // missed by the next entry this viewer gets.
-        let json = item.json.get()?;
-        let missed = item.weight_before.saturating_sub(self.expected);
-        self.expected = item.weight_before + item.weight;
+        };
         let out = Outgoing {
             id: Some(item.id),
             json,
@@ -248,7 +225,7 @@ impl Subscription {
         if missed == 0 {
             return Some(out);
         }
-        self.hub.metrics.dropped(missed);
+        self.io.metrics.dropped(missed);
         self.queued.push_back(out);
         let dropped = Message::slow_client(missed);
         Some(Outgoing {
@@ -261,6 +238,6 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.hub.detach(&self.shared);
+        Arc::clone(&self.detach).detach(&self.shared);
     }
 }

@@ -69,7 +69,7 @@ pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let Some(index) = ASSETS.iter().position(|a| a.path == path) else {
         return super::security::with_headers(
             (
-                StatusCode::NOT_FOUND,
+                crate::http::error::no_such_asset(),
                 [(CONTENT_TYPE, "text/plain; charset=utf-8")],
                 "no such file\n",
             )
