@@ -180,7 +180,9 @@ async fn run() -> Result<(), BoxError> {
         ("LOGVIEW__AUDIT__REDIS_URL", redis_admin),
         ("LOGVIEW__AUDIT__STREAM", "salt-logview:bench-audit"),
     ])?;
-    let audit = Arc::new(salt_logview::http::state::audit_log(&gate_settings)?);
+    let audit = Arc::new(salt_logview::audit::AuditLog::from_settings(
+        &gate_settings,
+    )?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let gate_url = format!("http://{}/", listener.local_addr()?);
     let state = GateState::new(gate_settings.clone(), audit)?;

@@ -175,17 +175,36 @@ impl std::fmt::Debug for AuditLog {
     }
 }
 
-/// The audit file could not be opened.
+/// The audit trail could not be opened.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot open the audit file {path}: {source}")]
-pub struct AuditOpenError {
-    /// The file.
-    pub path: String,
-    /// Why.
-    pub source: std::io::Error,
+pub enum AuditOpenError {
+    /// `audit.file` cannot be created or appended to.
+    #[error("cannot open the audit file {path} (audit.file): {source}")]
+    File {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `audit.redis_url` (or `redis.url`) is not a usable Redis URL.
+    #[error("audit.redis_url (or redis.url) is not a usable Redis URL: {0}")]
+    RedisUrl(#[from] redis::RedisError),
 }
 
 impl AuditLog {
+    /// The trail `[audit]` describes: its file, and its stream through
+    /// `audit.redis_url` (or `redis.url`). Used by logview and saltgate alike.
+    pub fn from_settings(settings: &crate::settings::Settings) -> Result<AuditLog, AuditOpenError> {
+        use secrecy::ExposeSecret;
+        let a = &settings.audit;
+        let url = a.redis_url.as_ref().unwrap_or(&settings.redis.url);
+        let client = redis::Client::open(url.expose_secret())?;
+        AuditLog::open(
+            Path::new(&a.file),
+            Some((client, a.stream.clone(), a.stream_max_len)),
+        )
+    }
+
     /// Opens `file` for appending (created 0600; empty path = no file) and
     /// writes to the stream `key` (capped at about `max_len` entries) through
     /// `client` (connected on first use).
@@ -208,7 +227,7 @@ impl AuditLog {
                 .append(true)
                 .mode(0o600)
                 .open(file)
-                .map_err(|source| AuditOpenError {
+                .map_err(|source| AuditOpenError::File {
                     path: file.display().to_string(),
                     source,
                 })?;

@@ -29,7 +29,8 @@ async fn main() -> anyhow::Result<()> {
         anyhow::bail!("salt.password is not set: saltgate logs in to salt-api with it");
     }
     let audit = Arc::new(
-        salt_logview::http::state::audit_log(&settings).context("while opening the audit trail")?,
+        salt_logview::audit::AuditLog::from_settings(&settings)
+            .context("while opening the audit trail")?,
     );
     let state = salt_logview::gate::GateState::new(settings.clone(), audit)
         .context("while building the salt-api client")?;

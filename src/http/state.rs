@@ -30,8 +30,8 @@ pub enum StateError {
     /// A page template does not parse.
     #[error("templates: {0}")]
     Templates(#[from] TemplateError),
-    /// `audit.file` cannot be opened.
-    #[error("audit.file: {0}")]
+    /// The audit trail cannot be opened.
+    #[error("{0}")]
     Audit(#[from] AuditOpenError),
 }
 
@@ -73,7 +73,7 @@ impl AppState {
         let observer: Arc<dyn CallObserver> = metrics.clone();
         let salt = SaltApi::new(&settings, Some(observer))?;
         let streams = StreamControl::new(&settings)?;
-        let audit = Arc::new(audit_log(&settings)?);
+        let audit = Arc::new(AuditLog::from_settings(&settings)?);
         let orchestrator =
             Orchestrator::new(settings.clone(), salt, streams, signer.clone(), audit);
         Ok(AppState {
@@ -89,19 +89,6 @@ impl AppState {
             orchestrator,
         })
     }
-}
-
-/// The audit trail of `[audit]`: its file, and its stream through
-/// `audit.redis_url` (or `redis.url`).
-pub fn audit_log(settings: &Settings) -> Result<AuditLog, StateError> {
-    use secrecy::ExposeSecret;
-    let a = &settings.audit;
-    let url = a.redis_url.as_ref().unwrap_or(&settings.redis.url);
-    let client = redis::Client::open(url.expose_secret())?;
-    Ok(AuditLog::open(
-        std::path::Path::new(&a.file),
-        Some((client, a.stream.clone(), a.stream_max_len)),
-    )?)
 }
 
 impl FromRef<AppState> for Arc<Settings> {

@@ -111,10 +111,9 @@ async fn a_tail_and_a_run_leave_one_record_each_naming_who_asked() {
 async fn a_refused_call_leaves_one_record_and_an_invalid_on_behalf_of_is_a_400() {
     let who = format!("mallory-{}", unique());
     let s = stack();
-    let mut c = json!({"client": "local", "tgt": [s.get("MINION_ID")], "tgt_type": "list",
+    let c = json!({"client": "local", "tgt": [s.get("MINION_ID")], "tgt_type": "list",
         "fun": ["file.file_exists", "cmd.run"], "arg": [["/var/log/x"], ["id"]],
         "full_return": true, "timeout": 3, "gather_job_timeout": 3});
-    c["fun"] = json!(["file.file_exists", "cmd.run"]);
     let body = json!({"principal": {"kind": "api_token", "name": "x", "on_behalf_of": who}, "lowstate": [c]});
     let r = reqwest::Client::new()
         .post(format!("{}v1/call", s.get("SALTGATE_URL")))
