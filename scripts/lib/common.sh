@@ -184,6 +184,33 @@ stop_pidfiles() {
     done
 }
 
+# start_managed NAME RUNNING_FN FINGERPRINT PORT PORT_WHAT PORT_VAR PIDFILE LOG -- CMD...:
+# leaves NAME running if RUNNING_FN says it runs with the same FINGERPRINT
+# (binary + settings), else restarts it; starts CMD in its own session from
+# the repository root, output to LOG, pid in PIDFILE.
+start_managed() {
+    local name="$1" running="$2" fp="$3" port="$4" what="$5" var="$6" pidfile="$7" log="$8"
+    local fpfile="$PROFILE_DIR/run/$name.fingerprint"
+    shift 8
+    [[ "${1:-}" == "--" ]] && shift
+    if "$running"; then
+        if [[ "$(cat "$fpfile" 2>/dev/null)" == "$fp" ]]; then
+            say "$name already running (pid $(pid_of "$pidfile"))"
+            return 0
+        fi
+        say "$name binary or settings changed: restarting it"
+        stop_pidfiles 10 "$pidfile|$name"
+    fi
+    require_free_port "$port" "$what" "$var"
+    (
+        cd "$REPO_ROOT" || exit 1
+        exec setsid "$@" </dev/null >>"$log" 2>&1
+    ) &
+    echo $! >"$pidfile"
+    echo "$fp" >"$fpfile"
+    say "started $name (pid $!, log $log)"
+}
+
 # wait_until TIMEOUT_S DESCRIPTION LOGFILE CMD...: polls CMD every 0.5 s.
 wait_until() {
     local timeout="$1" what="$2" log="$3"

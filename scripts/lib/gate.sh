@@ -92,27 +92,12 @@ gate_running() {
 }
 
 start_gate() {
-    local fp bin
+    local bin
     bin="$(saltgate_bin)"
     [[ -x "$bin" ]] || die "$bin is missing: the saltgate state did not install it"
-    fp="$(gate_fingerprint)"
-    if gate_running; then
-        if [[ "$(cat "$PROFILE_DIR/run/saltgate.fingerprint" 2>/dev/null)" == "$fp" ]]; then
-            say "saltgate already running (pid $(pid_of "$SALTGATE_PID"))"
-            return 0
-        fi
-        say "saltgate binary or settings changed: restarting it"
-        stop_pidfiles 10 "$SALTGATE_PID|saltgate"
-    fi
-    require_free_port "$SALTGATE_PORT" "saltgate (setting gate.bind)" SLV_SALTGATE_PORT
-    (
-        cd "$REPO_ROOT" || exit 1
-        exec setsid "$bin" --config "$SALTGATE_BASE_SETTINGS" --config "$SALTGATE_SETTINGS" \
-            </dev/null >>"$SALTGATE_LOG" 2>&1
-    ) &
-    echo $! >"$SALTGATE_PID"
-    echo "$fp" >"$PROFILE_DIR/run/saltgate.fingerprint"
-    say "started saltgate (pid $!, log $SALTGATE_LOG)"
+    start_managed saltgate gate_running "$(gate_fingerprint)" \
+        "$SALTGATE_PORT" "saltgate (setting gate.bind)" SLV_SALTGATE_PORT "$SALTGATE_PID" "$SALTGATE_LOG" -- \
+        "$bin" --config "$SALTGATE_BASE_SETTINGS" --config "$SALTGATE_SETTINGS"
 }
 
 gate_ready() {

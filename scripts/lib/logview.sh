@@ -99,25 +99,9 @@ logview_running() {
 }
 
 start_logview() {
-    local fp
-    fp="$(logview_fingerprint)"
-    if logview_running; then
-        if [[ "$(cat "$PROFILE_DIR/run/logview.fingerprint" 2>/dev/null)" == "$fp" ]]; then
-            say "logview already running (pid $(pid_of "$LOGVIEW_PID"))"
-            return 0
-        fi
-        say "logview binary or settings changed: restarting it"
-        stop_pidfiles 10 "$LOGVIEW_PID|logview"
-    fi
-    require_free_port "$LOGVIEW_PORT" "logview (setting server.bind)" SLV_LOGVIEW_PORT
-    (
-        cd "$REPO_ROOT" || exit 1
-        exec setsid "$LOGVIEW_BIN" --config "$REPO_ROOT/settings.toml" --config "$LOGVIEW_SETTINGS" \
-            </dev/null >>"$LOGVIEW_LOG" 2>&1
-    ) &
-    echo $! >"$LOGVIEW_PID"
-    echo "$fp" >"$PROFILE_DIR/run/logview.fingerprint"
-    say "started logview (pid $!, log $LOGVIEW_LOG)"
+    start_managed logview logview_running "$(logview_fingerprint)" \
+        "$LOGVIEW_PORT" "logview (setting server.bind)" SLV_LOGVIEW_PORT "$LOGVIEW_PID" "$LOGVIEW_LOG" -- \
+        "$LOGVIEW_BIN" --config "$REPO_ROOT/settings.toml" --config "$LOGVIEW_SETTINGS"
 }
 
 logview_healthy() {
