@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use axum::extract::{FromRef, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,10 +17,9 @@ use tokio::time::Instant;
 
 use super::auth::{bearer_value, match_secret};
 use super::error::{self, ApiError, Challenge};
-use crate::metrics::Metrics;
+use super::AppState;
 use crate::settings::Settings;
 use crate::stream::Hub;
-use crate::tickets::TicketSigner;
 
 /// How long each readiness probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -40,30 +39,16 @@ impl ReadyCache {
 }
 
 /// The health and metrics routes.
-pub fn router<S>() -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-    Hub: FromRef<S>,
-    TicketSigner: FromRef<S>,
-    Arc<Settings>: FromRef<S>,
-    Arc<Metrics>: FromRef<S>,
-    ReadyCache: FromRef<S>,
-{
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(readyz::<S>))
-        .route("/metrics", get(metrics::<S>))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
-async fn readyz<S>(State(state): State<S>) -> Response
-where
-    S: Clone + Send + Sync + 'static,
-    Hub: FromRef<S>,
-    Arc<Settings>: FromRef<S>,
-    ReadyCache: FromRef<S>,
-{
-    let settings = Arc::<Settings>::from_ref(&state);
-    let cache = ReadyCache::from_ref(&state);
+async fn readyz(State(state): State<AppState>) -> Response {
+    let settings = state.settings.clone();
+    let cache = state.readiness.clone();
     let reuse = Duration::from_millis(settings.http.readyz_cache_millis);
     // One probe at a time: concurrent callers wait for it and share its answer.
     let mut last = cache.last.lock().await;
@@ -75,7 +60,7 @@ where
         Some(answer) => answer,
         None => {
             cache.probes.fetch_add(1, Ordering::Relaxed);
-            let (ready, body) = probe(&Hub::from_ref(&state), &settings).await;
+            let (ready, body) = probe(&state.hub, &settings).await;
             *last = Some((Instant::now(), ready, body.clone()));
             (ready, body)
         }
@@ -137,13 +122,8 @@ async fn check_salt_api(url: &str) -> Result<(), String> {
     }
 }
 
-async fn metrics<S>(State(state): State<S>, headers: HeaderMap) -> Response
-where
-    S: Clone + Send + Sync + 'static,
-    Arc<Settings>: FromRef<S>,
-    Arc<Metrics>: FromRef<S>,
-{
-    let settings = Arc::<Settings>::from_ref(&state);
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let settings = state.settings.clone();
     if !bearer_ok(&settings, &headers) {
         return ApiError::Unauthorized {
             message: "/metrics needs a metrics token (auth.metrics_tokens): send Authorization: Bearer <token>".to_owned(),
@@ -151,7 +131,7 @@ where
         }
         .into_response();
     }
-    let text = Arc::<Metrics>::from_ref(&state).render();
+    let text = state.metrics.render();
     (
         [(
             header::CONTENT_TYPE,
