@@ -71,7 +71,10 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 /// Probes Redis and salt-api once.
 async fn probe(hub: &Hub, settings: &Settings) -> (bool, Value) {
-    let (redis, salt) = tokio::join!(check_redis(hub), check_salt_api(&settings.salt.api_url));
+    let (redis, salt) = tokio::join!(
+        check_redis(hub),
+        check_salt_api(settings.salt.api_url.as_str())
+    );
     let ready = redis.is_ok() && salt.is_ok();
     let show = |r: &Result<(), String>| match r {
         Ok(()) => "ok".to_owned(),

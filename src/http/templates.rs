@@ -126,7 +126,7 @@ mod tests {
     #[test]
     fn asset_urls_follow_the_public_url_sub_path() {
         let mut s = settings();
-        s.server.public_url = "https://ops.example.com/logview".to_owned();
+        s.server.public_url = "https://ops.example.com/logview".parse().expect("a URL");
         let env = environment(&s).expect("environment builds");
         let html = env
             .get_template("error.html")

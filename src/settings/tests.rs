@@ -26,7 +26,7 @@ fn environment_overrides_win_over_the_file() {
     ];
     let s = Settings::load_with_env(&repo_settings(), env).expect("loads");
     assert_eq!(s.tail.max_lines, 777);
-    assert_eq!(s.server.bind, "127.0.0.1:9999");
+    assert_eq!(s.server.bind.to_string(), "127.0.0.1:9999");
 }
 
 #[test]
@@ -77,6 +77,18 @@ fn control_plane_keys_are_checked_and_named() {
             "auth.trusted_user_header",
         ),
         ("LOGVIEW__SALT__USERNAME", " ", "salt.username"),
+        ("LOGVIEW__SERVER__BIND", "nowhere", "server.bind"),
+        (
+            "LOGVIEW__SERVER__PUBLIC_URL",
+            "ftp://x",
+            "server.public_url",
+        ),
+        (
+            "LOGVIEW__SERVER__PUBLIC_URL",
+            "https://x.example/?a=1",
+            "server.public_url",
+        ),
+        ("LOGVIEW__SALT__API_URL", "127.0.0.1:8000", "salt.api_url"),
     ] {
         let env = [(key.to_owned(), value.to_owned())];
         let err = Settings::load_with_env(&repo_settings(), env)
@@ -114,7 +126,7 @@ fn a_config_file_with_two_keys_is_an_overlay_on_the_built_in_defaults_from_any_c
 
     let s = loaded.expect("an overlay with two keys loads");
     let defaults = defaults.expect("the built-in defaults alone load");
-    assert_eq!(s.server.bind, "127.0.0.1:9090");
+    assert_eq!(s.server.bind.to_string(), "127.0.0.1:9090");
     // A list in the overlay replaces the default list, it is not merged into it.
     let tokens: Vec<&str> = s
         .auth

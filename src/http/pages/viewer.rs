@@ -124,7 +124,7 @@ mod tests {
     fn stream_urls_follow_the_public_url_and_its_scheme() {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
         let mut s = Settings::load(&[path]).expect("shipped settings load");
-        s.server.public_url = "https://ops.example.com/logview".to_owned();
+        s.server.public_url = "https://ops.example.com/logview".parse().expect("a URL");
         let ticket = Ticket {
             kind: TicketKind::Command,
             minion: "web-01".into(),
