@@ -48,6 +48,7 @@ mod redis_acl;
 mod gate_refusals;
 
 /// The audit trail (who asked) and logview's settings without a Salt password.
+mod gate_acl_disagree;
 mod gate_audit;
 
 /// The logview eauth user's Salt ACL: the calls of docs/salt-acl.md pass, nothing near them.
