@@ -4,7 +4,7 @@
 //! (Prometheus text, one of `auth.metrics_tokens` required).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use super::auth::{bearer_value, match_secret};
 use super::error::{self, ApiError, Challenge};
 use super::AppState;
+use crate::salt_api::SaltApi;
 use crate::settings::Settings;
 use crate::stream::Hub;
 
@@ -60,7 +61,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Some(answer) => answer,
         None => {
             cache.probes.fetch_add(1, Ordering::Relaxed);
-            let (ready, body) = probe(&state.hub, &settings).await;
+            let (ready, body) = probe(&state.hub, state.orchestrator.salt()).await;
             *last = Some((Instant::now(), ready, body.clone()));
             (ready, body)
         }
@@ -69,12 +70,10 @@ async fn readyz(State(state): State<AppState>) -> Response {
     (error::readiness(ready), Json(body)).into_response()
 }
 
-/// Probes Redis and salt-api once.
-async fn probe(hub: &Hub, settings: &Settings) -> (bool, Value) {
-    let (redis, salt) = tokio::join!(
-        check_redis(hub),
-        check_salt_api(settings.salt.api_url.as_str())
-    );
+/// Probes Redis and Salt once: saltgate's `/readyz` (which reaches
+/// salt-api), or salt-api itself when logview has no gate.
+async fn probe(hub: &Hub, salt: &SaltApi) -> (bool, Value) {
+    let (redis, salt) = tokio::join!(check_redis(hub), check_salt(salt));
     let ready = redis.is_ok() && salt.is_ok();
     let show = |r: &Result<(), String>| match r {
         Ok(()) => "ok".to_owned(),
@@ -102,26 +101,20 @@ async fn check_redis(hub: &Hub) -> Result<(), String> {
     }
 }
 
-async fn check_salt_api(url: &str) -> Result<(), String> {
-    static CLIENT: OnceLock<Option<reqwest::Client>> = OnceLock::new();
-    let client = CLIENT
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .timeout(PROBE_TIMEOUT)
-                .build()
-                .ok()
-        })
-        .as_ref()
-        .ok_or_else(|| "cannot build an HTTP client".to_owned())?;
-    match client.get(url).send().await {
-        Ok(r) if r.status().is_success() => Ok(()),
-        Ok(r) => Err(format!("salt-api answered HTTP {}", r.status().as_u16())),
-        Err(e) if e.is_timeout() => Err(format!(
-            "salt-api did not answer within {} s",
+async fn check_salt(salt: &SaltApi) -> Result<(), String> {
+    match tokio::time::timeout(PROBE_TIMEOUT, salt.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) if salt.via_gate() => Err(format!("saltgate (salt.gate_url) not ready: {e}")),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "{} did not answer within {} s",
+            if salt.via_gate() {
+                "saltgate"
+            } else {
+                "salt-api"
+            },
             PROBE_TIMEOUT.as_secs()
         )),
-        Err(e) if e.is_connect() => Err("salt-api not reachable (connection failed)".to_owned()),
-        Err(_) => Err("salt-api request failed".to_owned()),
     }
 }
 

@@ -166,6 +166,11 @@ impl SaltApi {
             .await
     }
 
+    /// Whether calls go through saltgate.
+    pub fn via_gate(&self) -> bool {
+        self.inner.gate.is_some()
+    }
+
     /// `GET /` without auth: salt-api answers `{"return": "Welcome"}` when it is up.
     /// (saltgate: `GET /readyz`, 200 when it can reach salt-api.)
     pub async fn ping(&self) -> Result<(), SaltError> {
