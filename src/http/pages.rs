@@ -25,7 +25,6 @@ use crate::settings::Settings;
 use security::PageKind;
 
 pub use ops_limits::OperatorSlots;
-pub use viewer::ViewerConfig;
 
 /// The page routes, mounted at the root (a reverse proxy strips the
 /// `public_url` sub-path; links are built from `public_url`).

@@ -8,8 +8,8 @@
 
 mod error;
 mod gate_client;
-pub mod lowstate;
-pub mod outcome;
+pub(crate) mod lowstate;
+pub(crate) mod outcome;
 pub mod shape;
 mod shape_check;
 
