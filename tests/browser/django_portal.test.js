@@ -4,7 +4,7 @@
 // logview) embeds the viewer, whose live lines arrive inside the iframe; a
 // reload reuses the viewer URL (one start, on behalf of the Django user in
 // logview's audit trail); a missing file is the portal's error page with
-// logview's message and field.
+// logview's message and field, and the portal's log says so without the token.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -122,5 +122,11 @@ describe("Django portal", () => {
     assert.equal(await page.locator("iframe").count(), 0);
     // The form keeps what was asked, to correct it.
     assert.equal(await page.inputValue("input[name=path]"), missing);
+  });
+
+  test("the portal's log names the failures but never holds the API token", () => {
+    const log = fs.readFileSync(`${env.STACK_DIR}/run/log/portal.log`, "utf8");
+    assert.match(log, /api\/tail for .*bt-portal-does-not-exist\.log .*\(user [^)]+\): 404 /);
+    assert.ok(!log.includes(env.API_TOKEN), "the API token is in the portal's log");
   });
 });
