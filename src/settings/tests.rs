@@ -42,6 +42,31 @@ fn an_invalid_value_names_its_key() {
 }
 
 #[test]
+fn frame_ancestors_takes_space_separated_sources_and_names_itself_otherwise() {
+    let with = |value: &str| {
+        let env = [(
+            "LOGVIEW__SERVER__FRAME_ANCESTORS".to_owned(),
+            value.to_owned(),
+        )];
+        Settings::load_with_env(&repo_settings(), env)
+    };
+    let s = with("'self' http://127.0.0.1:8000 https://*.example.com").expect("loads");
+    assert_eq!(
+        s.server.frame_ancestors,
+        "'self' http://127.0.0.1:8000 https://*.example.com"
+    );
+    for bad in [
+        "'self', http://127.0.0.1:8000",
+        "'self'; script-src *",
+        "  ",
+    ] {
+        let err = with(bad).expect_err(bad).to_string();
+        assert!(err.contains("server.frame_ancestors"), "{bad:?}: {err}");
+        assert!(err.contains("'self' https://portal.example.com"), "{err}");
+    }
+}
+
+#[test]
 fn control_plane_keys_are_checked_and_named() {
     for (key, value, needle) in [
         (

@@ -6,9 +6,37 @@ use secrecy::ExposeSecret;
 
 use super::{invalid, Settings, SettingsError};
 
+/// `server.frame_ancestors`: CSP sources separated by spaces, each made of the
+/// characters the page headers accept (`http/pages/security.rs`). Anything else
+/// (a comma, a `;`) is refused here, naming the key, instead of being replaced
+/// by `'self'` when the header is built, which would block a portal silently.
+fn check_frame_ancestors(value: &str) -> Result<(), SettingsError> {
+    let source_char = |c: char| {
+        c.is_ascii_alphanumeric() || matches!(c, '\'' | ':' | '/' | '.' | '-' | '*' | '_')
+    };
+    let example = "e.g. \"'self' https://portal.example.com\" (origins as scheme://host[:port], separated by spaces)";
+    if value.split_whitespace().next().is_none() {
+        return Err(invalid(
+            "server.frame_ancestors",
+            format!("is empty; name who may frame logview's pages, {example}, or 'none'"),
+        ));
+    }
+    if let Some(bad) = value
+        .split_whitespace()
+        .find(|t| !t.chars().all(source_char))
+    {
+        return Err(invalid(
+            "server.frame_ancestors",
+            format!("{bad:?} is not a CSP source; use {example}"),
+        ));
+    }
+    Ok(())
+}
+
 impl Settings {
     /// Checks values the types cannot: ranges, key lengths, command paths.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        check_frame_ancestors(&self.server.frame_ancestors)?;
         if self
             .auth
             .api_tokens
