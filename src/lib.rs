@@ -22,6 +22,8 @@ pub mod commands;
 #[cfg(feature = "server")]
 pub mod http;
 #[cfg(feature = "server")]
+pub mod i18n;
+#[cfg(feature = "server")]
 pub mod local;
 #[cfg(feature = "server")]
 pub mod metrics;

@@ -146,7 +146,7 @@ where
     let settings = Arc::<Settings>::from_ref(&state);
     if !bearer_ok(&settings, &headers) {
         return ApiError::Unauthorized {
-            message: "/metrics needs a metrics token (auth.metrics_tokens): send Authorization: Bearer <token>".to_owned(),
+            message: crate::i18n::Text::new("api.auth.metrics_token"),
             challenge: Challenge::Bearer,
         }
         .into_response();

@@ -5,9 +5,11 @@ pub mod api;
 pub mod auth;
 pub(crate) mod conn;
 pub mod error;
+pub mod error_text;
 pub mod health;
 #[cfg(test)]
 mod hostile_tests;
+pub mod lang;
 pub mod login;
 pub mod origin;
 pub mod pages;
@@ -37,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sse::router())
         .merge(api::router(&state.settings))
         .merge(pages::router(&state.settings))
+        .layer(axum::middleware::from_fn(lang::layer))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
