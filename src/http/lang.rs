@@ -64,7 +64,7 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
     }
     if let Some(chosen) = explicit {
         let cookie = format!(
-            "{COOKIE_NAME}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            "{COOKIE_NAME}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax",
             chosen.tag()
         );
         if let Ok(v) = HeaderValue::from_str(&cookie) {

@@ -149,6 +149,7 @@ fn page_context(
         .map(|(name, c)| context! { name => name, description => c.description, argv => c.argv.join(" ") })
         .collect();
     context! {
+        lang_path => url_value(format!("{}minions/{}", settings.public_base(), minion.as_str())),
         minion => minion.as_str(),
         user => user,
         status => status,
@@ -265,6 +266,8 @@ mod tests {
         assert!(html.contains("<option value=\"&#x2f;var&#x2f;log&#x2f;syslog\">"));
         assert!(html.contains("name=\"command\" value=\"disk\""));
         assert!(html.contains("id=\"viewer-frame\" title=\"live view\" hidden"));
+        // The language switch reloads the page itself, not the form's POST URL.
+        assert!(html.contains("href=\"http://127.0.0.1:8080/minions/web-01?lang=zh-CN\""));
     }
 
     #[test]
