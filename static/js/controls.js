@@ -63,7 +63,7 @@ export function wireControls(view, config) {
     const matcher = compilePattern(filter.value, regex.checked);
     const bad = matcher !== null && matcher.error;
     error.hidden = !bad;
-    error.textContent = bad ? t("js.filter.error", { error: matcher.error }) : "";
+    error.textContent = bad ? t("js.filter.error", { detail: matcher.detail }) : "";
     filter.setAttribute("aria-invalid", String(Boolean(bad)));
     if (!bad) view.setFilter(makeFilter(matcher, mode.value));
   };
@@ -73,7 +73,7 @@ export function wireControls(view, config) {
     highlight.setAttribute("aria-invalid", String(Boolean(bad)));
     if (bad) {
       error.hidden = false;
-      error.textContent = t("js.highlight.error", { error: matcher.error });
+      error.textContent = t("js.highlight.error", { detail: matcher.detail });
     } else view.setHighlight(matcher);
   };
   filter.addEventListener("input", debounce(applyFilter, 120));
