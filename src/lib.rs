@@ -22,6 +22,8 @@ pub(crate) mod commands;
 #[cfg(feature = "server")]
 pub mod http;
 #[cfg(feature = "server")]
+pub(crate) mod i18n;
+#[cfg(feature = "server")]
 pub(crate) mod local;
 #[cfg(feature = "server")]
 pub mod metrics;

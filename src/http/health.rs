@@ -122,7 +122,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
     let settings = state.settings.clone();
     if !bearer_ok(&settings, &headers) {
         return ApiError::Unauthorized {
-            message: "/metrics needs a metrics token (auth.metrics_tokens): send Authorization: Bearer <token>".to_owned(),
+            message: crate::i18n::Text::new("api.auth.metrics_token"),
             challenge: Challenge::Bearer,
         }
         .into_response();

@@ -5,9 +5,11 @@ pub(crate) mod api;
 pub(crate) mod auth;
 pub(crate) mod conn;
 pub(crate) mod error;
+pub(crate) mod error_text;
 pub(crate) mod health;
 #[cfg(test)]
 mod hostile_tests;
+pub(crate) mod lang;
 pub(crate) mod login;
 pub(crate) mod origin;
 pub(crate) mod pages;
@@ -37,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sse::router())
         .merge(api::router(&state.settings))
         .merge(pages::router(&state.settings))
+        .layer(axum::middleware::from_fn(lang::layer))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -68,7 +68,7 @@ where
         let Path(ticket) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::BadRequest {
-                message: e.body_text(),
+                message: crate::i18n::Text::new("api.bad_path").arg("detail", e.body_text()),
                 field: None,
             })?;
         let settings = Arc::<Settings>::from_ref(state);

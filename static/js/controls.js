@@ -2,6 +2,7 @@
 // toolbar and keyboard shortcuts (space pause, End live, / filter) to LogView.
 
 import { compilePattern, makeFilter } from "./filter.js";
+import { t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -62,7 +63,7 @@ export function wireControls(view, config) {
     const matcher = compilePattern(filter.value, regex.checked);
     const bad = matcher !== null && matcher.error;
     error.hidden = !bad;
-    error.textContent = bad ? `Filter: ${matcher.error}` : "";
+    error.textContent = bad ? t("js.filter.error", { detail: matcher.detail }) : "";
     filter.setAttribute("aria-invalid", String(Boolean(bad)));
     if (!bad) view.setFilter(makeFilter(matcher, mode.value));
   };
@@ -72,7 +73,7 @@ export function wireControls(view, config) {
     highlight.setAttribute("aria-invalid", String(Boolean(bad)));
     if (bad) {
       error.hidden = false;
-      error.textContent = `Highlight: ${matcher.error}`;
+      error.textContent = t("js.highlight.error", { detail: matcher.detail });
     } else view.setHighlight(matcher);
   };
   filter.addEventListener("input", debounce(applyFilter, 120));

@@ -45,10 +45,10 @@ export class LogView {
     this.schedule();
   }
 
-  /** Queues one marker line (an event or a notice from the viewer itself). */
-  addMarker(event, text) {
+  /** Queues one marker line (an event or a notice from the viewer itself); `title` is its tooltip. */
+  addMarker(event, text, title = "") {
     const safe = String(event).replace(/[^a-z0-9-]/g, "") || "notice";
-    this.pending.push({ kind: "marker", event: safe, text, at: Date.now(), node: null });
+    this.pending.push({ kind: "marker", event: safe, text, title, at: Date.now(), node: null });
     this.capPending();
     this.schedule();
   }

@@ -4,6 +4,8 @@
 // URL in the page's viewer frame. Without JavaScript the same forms post
 // normally and the server renders the same result.
 
+import { t } from "./i18n.js";
+
 const frame = document.getElementById("viewer-frame");
 const empty = document.getElementById("viewer-empty");
 const link = document.getElementById("viewer-link");
@@ -56,9 +58,9 @@ async function submit(form) {
     }
     if (body && body.success === true && typeof body.url === "string") openViewer(body.url);
     else if (body && typeof body.message === "string") showError(form, body.message, body.field);
-    else showError(form, `the server could not handle the request (HTTP ${res.status}); try again`, null);
+    else showError(form, t("js.ops.http_error", { status: res.status }), null);
   } catch {
-    showError(form, "logview cannot be reached; check your connection and try again", null);
+    showError(form, t("js.ops.unreachable"), null);
   } finally {
     form.classList.remove("busy");
   }

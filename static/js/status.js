@@ -2,8 +2,10 @@
 // state in its header and footer: connection state (with the reconnect
 // countdown), stream state, line counts, trimmed note and link expiry.
 
+import { lang, t } from "./i18n.js";
+
 const $ = (id) => document.getElementById(id);
-const fmt = new Intl.NumberFormat("en");
+const fmt = new Intl.NumberFormat(lang);
 
 export class StatusBar {
   constructor(config) {
@@ -19,7 +21,7 @@ export class StatusBar {
     const expiry = $("expiry");
     if (expiry && Number.isFinite(config.expires_at)) {
       const when = new Date(config.expires_at * 1000);
-      expiry.textContent = `link valid until ${when.toLocaleString()}`;
+      expiry.textContent = t("js.expiry", { when: when.toLocaleString(lang) });
     }
   }
 
@@ -27,20 +29,20 @@ export class StatusBar {
   connection(s) {
     clearInterval(this.countdown);
     this.conn.dataset.state = s.state;
-    if (s.state === "connecting") this.conn.textContent = "connecting…";
+    if (s.state === "connecting") this.conn.textContent = t("js.conn.connecting");
     else if (s.state === "live") {
-      this.conn.textContent = "live";
-      this.conn.title = s.transport === "sse" ? "live (Server-Sent Events)" : "live (WebSocket)";
+      this.conn.textContent = t("js.conn.live");
+      this.conn.title = s.transport === "sse" ? t("js.conn.live_sse") : t("js.conn.live_ws");
     } else if (s.state === "reconnecting") {
       const tick = () => {
         const secs = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000));
-        this.conn.textContent = `reconnecting in ${secs} s`;
+        this.conn.textContent = t("js.conn.reconnecting", { secs });
       };
       this.conn.title = s.reason;
       tick();
       this.countdown = setInterval(tick, 250);
     } else if (s.state === "refused") {
-      this.conn.textContent = /expired/i.test(s.message) ? "ticket expired" : "link refused";
+      this.conn.textContent = /expired|过期/i.test(s.message) ? t("js.conn.expired") : t("js.conn.refused");
       this.conn.title = s.message;
     }
   }
@@ -53,16 +55,16 @@ export class StatusBar {
 
   /** Shows the counts reported by LogView. */
   counts(c) {
-    const parts = [`${fmt.format(c.lines)} lines`];
-    if (c.shown !== c.lines) parts.push(`${fmt.format(c.shown)} match the filter`);
+    const parts = [t("js.counts.lines", { count: fmt.format(c.lines) })];
+    if (c.shown !== c.lines) parts.push(t("js.counts.shown", { count: fmt.format(c.shown) }));
     this.countsEl.textContent = parts.join(" · ");
     this.pendingEl.hidden = !c.paused;
-    this.pendingEl.textContent = `${fmt.format(c.pending)} new`;
-    this.pauseBtn.textContent = c.paused ? "Resume" : "Pause";
+    this.pendingEl.textContent = t("js.pending", { count: fmt.format(c.pending) });
+    this.pauseBtn.textContent = c.paused ? t("js.resume") : t("js.pause");
     this.pauseBtn.setAttribute("aria-pressed", String(c.paused));
     document.body.classList.toggle("paused", c.paused);
     this.trimmedEl.hidden = c.trimmed === 0;
-    this.trimmedEl.textContent = `${fmt.format(c.trimmed)} earlier lines were trimmed (this page keeps the last ${fmt.format(this.maxLines)}); download or reload for the retained backlog`;
+    this.trimmedEl.textContent = t("js.trimmed", { count: fmt.format(c.trimmed), max: fmt.format(this.maxLines) });
     this.jump.hidden = c.atBottom && !c.paused;
   }
 }

@@ -30,7 +30,7 @@ pub struct TestApp {
     pub settings: Arc<Settings>,
     /// Its state (the orchestrator's salt-api client, …).
     pub state: AppState,
-    http: reqwest::Client,
+    pub http: reqwest::Client,
     _app: RunningApp,
 }
 

@@ -17,6 +17,8 @@ mod api_support;
 /// POST /api/tail: the Django flow, WebSocket order, one tailer, idle exit, local mode.
 mod api_tail;
 
+/// 中文 and English: API errors and pages in the asked language.
+mod api_i18n;
 /// Every bad input answered clearly with nothing started.
 mod api_input;
 
