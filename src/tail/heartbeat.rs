@@ -1,0 +1,55 @@
+//! A running follower's keys besides the stream: the owner key's heartbeat
+//! (refreshed every [`OWNER_REFRESH_SECS`], lapsing [`crate::wire::OWNER_TTL_SECS`]
+//! after the tailer died, which is how logview tells a tailer it may share
+//! from a stale one) and the running stream's expiry, pushed back every
+//! [`EXPIRE_REFRESH`].
+
+use std::time::{Duration, Instant};
+
+use super::error::Result;
+use super::publish::Publisher;
+use crate::wire::OWNER_REFRESH_SECS;
+
+/// How often the running stream's expiry is pushed back.
+const EXPIRE_REFRESH: Duration = Duration::from_secs(60);
+
+/// When the owner key and the stream's expiry are next due.
+#[derive(Debug)]
+pub struct Heartbeat {
+    owner: String,
+    stream_expire_secs: u64,
+    next_owner: Instant,
+    next_expire: Instant,
+}
+
+impl Heartbeat {
+    /// Both due now; `owner` is the owner key's value.
+    pub fn new(owner: String, stream_expire_secs: u64, now: Instant) -> Heartbeat {
+        Heartbeat {
+            owner,
+            stream_expire_secs,
+            next_owner: now,
+            next_expire: now,
+        }
+    }
+
+    /// Refreshes what is due (everything after a reconnect: Redis may have
+    /// lost the keys); a refresh Redis did not take is retried next tick.
+    pub fn tick(&mut self, publisher: &mut Publisher, now: Instant) -> Result<()> {
+        let reconnected = publisher.reconnected;
+        if !publisher.is_connected() {
+            return Ok(());
+        }
+        if now >= self.next_owner || reconnected {
+            publisher.refresh_owner(&self.owner)?;
+            self.next_owner = now + Duration::from_secs(OWNER_REFRESH_SECS);
+        }
+        if now >= self.next_expire || reconnected {
+            let running_ttl = self.stream_expire_secs + 2 * EXPIRE_REFRESH.as_secs();
+            publisher.expire(running_ttl, None)?;
+            publisher.reconnected = false;
+            self.next_expire = now + EXPIRE_REFRESH;
+        }
+        Ok(())
+    }
+}
