@@ -54,9 +54,11 @@ pub struct Started {
     pub minion: String,
     /// The path or the command name.
     pub target: String,
-    /// Entry id of the tailer's `started` event: this session's entries are
-    /// this one and everything after it.
+    /// Entry id of the tailer's `started` event (empty when a sharing
+    /// viewer's window did not reach back to it).
     pub started_id: String,
-    /// pid of the launched logtail (on the minion, or here in local mode).
+    /// pid of the logtail (on the minion, or here in local mode).
     pub pid: u32,
+    /// Whether this viewer shares a tailer that was already running.
+    pub shared: bool,
 }

@@ -79,15 +79,6 @@ impl Settings {
                 ),
             ));
         }
-        if self.tail.shared_backlog_lines > self.tail.max_lines {
-            return Err(invalid(
-                "tail.shared_backlog_lines",
-                format!(
-                    "{} is above tail.max_lines ({})",
-                    self.tail.shared_backlog_lines, self.tail.max_lines
-                ),
-            ));
-        }
         if u64::from(self.tail.max_lines) > crate::tail::cli::MAX_LINES {
             let most = crate::tail::cli::MAX_LINES;
             return Err(invalid("tail.max_lines", format!("must be at most {most}")));

@@ -186,11 +186,16 @@ fn lines_received_plus_lines_dropped_are_every_live_line() {
             .map(|b| id(b + 3))
             .collect();
         let (lagged, emptied) = lost.iter().partition(|i| i.seq % 2 == 0);
-        let seen = view(&entries, 2, None, &Live {
+        let seen = view(
+            &entries,
+            2,
+            None,
+            &Live {
                 lagged,
                 emptied,
                 ..Live::default()
-            },);
+            },
+        );
         assert!(strictly_increasing(&seen.ids));
         let received: u64 = seen
             .ids

@@ -75,7 +75,6 @@ pub fn run(cfg: &Config, opts: &FollowOptions) -> Result<()> {
     )?;
 
     let now = Instant::now();
-    let owner = Owner::current();
     let mut f = Follower {
         cfg,
         opts,
@@ -89,8 +88,7 @@ pub fn run(cfg: &Config, opts: &FollowOptions) -> Result<()> {
         signals,
         lock,
         lease: LeaseClock::new(opts.idle_exit, now),
-        heartbeat: Heartbeat::new(owner.value(), cfg.stream_expire_secs, now),
-        owner,
+        heartbeat: Heartbeat::new(Owner::current(), cfg.stream_expire_secs, now),
         buf: vec![0u8; READ_BUF],
         in_backlog: true,
         started_at: now,
@@ -116,7 +114,6 @@ struct Follower<'a> {
     signals: Signals,
     lock: PathLock,
     lease: LeaseClock,
-    owner: Owner,
     buf: Vec<u8>,
     /// The first drain sends the backlog, which the rate limit does not count.
     in_backlog: bool,
@@ -157,7 +154,7 @@ impl Follower<'_> {
         // before `started` does: whoever sees `started` finds it.
         self.heartbeat.tick(&mut self.publisher, Instant::now())?;
         self.publisher.push_event(events::started_file(
-            &self.owner,
+            self.heartbeat.owner(),
             &given,
             self.file.inode(),
             size,
@@ -270,8 +267,10 @@ impl Follower<'_> {
                     return Ok(true);
                 }
             }
-            self.in_backlog = false;
             self.push_batch()?;
+            if std::mem::replace(&mut self.in_backlog, false) {
+                self.heartbeat.backlog_read(&mut self.publisher)?;
+            }
             let change = self.file.check().map_err(|e| {
                 Error::os(format!("cannot stat {}", self.target.given.display()), e)
             })?;
@@ -387,7 +386,7 @@ impl Follower<'_> {
             .push_event(events::stopped(reason, message.clone()))?;
         let unsent = self.publisher.drain_until(Instant::now() + STOP_DRAIN)?;
         self.publisher.expire(self.cfg.stream_expire_secs, None)?;
-        self.publisher.release_owner(&self.owner.value())?;
+        self.publisher.release_owner(&self.heartbeat.value())?;
         if unsent > 0 {
             tracing::warn!(unsent, "redis unreachable at exit: lines not delivered");
         }

@@ -27,13 +27,14 @@ impl Owner {
         }
     }
 
-    /// The owner key's value.
-    pub fn value(&self) -> String {
+    /// The owner key's value (`live`: the whole backlog is in the stream).
+    pub fn value(&self, live: bool) -> String {
         crate::wire::OwnerValue {
             host: self.host.clone(),
             pid: self.pid,
             start_unix: self.start_unix,
             version: Some(crate::wire::VERSION.to_owned()),
+            live,
         }
         .to_value()
     }
@@ -59,7 +60,7 @@ mod tests {
     #[test]
     fn the_owner_value_is_host_pid_start_version() {
         let o = Owner::current();
-        let value = o.value();
+        let value = o.value(false);
         let parts: Vec<&str> = value.split(' ').collect();
         assert_eq!(parts.len(), 4);
         assert_eq!(parts[1], std::process::id().to_string());

@@ -17,6 +17,9 @@ mod api_support;
 /// POST /api/tail: the Django flow, WebSocket order, one tailer, idle exit, local mode.
 mod api_tail;
 
+/// A second and third POST share the running tailer; stale tailers are replaced.
+mod tail_sharing;
+
 /// Every bad input answered clearly with nothing started.
 mod api_input;
 
