@@ -435,12 +435,8 @@ impl Bench {
         format!("http://127.0.0.1:{}/", self.server.port)
     }
 
-    /// POST /api/tail for `path`; returns the WebSocket URL of the viewer URL.
-    async fn post_tail(&self, path: &str) -> Result<String, BoxError> {
-        self.post_tail_lines(path, 1).await
-    }
-
-    /// POST /api/tail for the last `lines` lines of `path`.
+    /// POST /api/tail for the last `lines` lines of `path`; returns the
+    /// WebSocket URL of the viewer URL.
     async fn post_tail_lines(&self, path: &str, lines: u32) -> Result<String, BoxError> {
         let token = self
             .env

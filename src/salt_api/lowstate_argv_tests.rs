@@ -120,8 +120,8 @@ fn line_count_zero_from_the_api_reaches_logtail_as_lines_zero() {
     let lines = req.line_count;
     assert_eq!(lines.get(), 0);
     let call = SaltCall::Follow {
-        minion: MinionId::parse(&req.minion_id).expect("id"),
-        path: LogPath::parse(&req.log_path, &s.tail.allowed_paths).expect("path"),
+        minion: req.minion.clone(),
+        path: req.path.clone(),
         lines: lines.get(),
         max_duration_secs: s.tail.max_duration_secs,
         idle_exit_secs: s.tail.idle_exit_secs,

@@ -38,6 +38,14 @@ impl Launcher {
             Launcher::Salt
         }
     }
+
+    /// The path allow-list of where this launcher runs tailers.
+    pub fn allowed_paths(self, settings: &crate::settings::Settings) -> &[String] {
+        match self {
+            Launcher::Local => &settings.local.allowed_paths,
+            Launcher::Salt => &settings.tail.allowed_paths,
+        }
+    }
 }
 
 impl Orchestrator {

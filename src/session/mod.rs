@@ -26,7 +26,7 @@ use crate::local::LocalTailer;
 use crate::salt_api::{SaltApi, SaltCall, SaltError};
 use crate::settings::Settings;
 use crate::stream::EntryId;
-use crate::target::{LogPath, MinionId};
+use crate::target::MinionId;
 use crate::tickets::{Ticket, TicketKind, TicketSigner};
 use crate::wire;
 
@@ -113,6 +113,23 @@ impl Orchestrator {
         Launcher::for_minion(&self.inner.settings, minion) == Launcher::Local
     }
 
+    /// A tail request refused at input validation ([`TailRequest::from_raw`]):
+    /// logged (fields escaped) and audited like a failed tail, as before the
+    /// request was validated ahead of the orchestrator. Returns `err`.
+    pub async fn tail_refused(
+        &self,
+        raw: (&str, &str),
+        who: &Principal,
+        err: crate::target::InputError,
+    ) -> crate::target::InputError {
+        let (minion, path) = raw;
+        tracing::info!(minion = ?minion, path = ?path, who = ?who.describe(), error = %err, "tail refused");
+        let result: Result<(), SessionError> = Err(SessionError::Input(err.clone()));
+        self.audit_outcome("tail", who, (Some(minion), Some(path), None), &result)
+            .await;
+        err
+    }
+
     /// Follows a file for `who`; see the module doc for the steps. Leaves
     /// one audit record, whatever the outcome.
     pub async fn start_tail(
@@ -121,35 +138,26 @@ impl Orchestrator {
         who: &Principal,
     ) -> Result<Started, SessionError> {
         let result = self.start_tail_steps(&req, who).await;
-        let on = (
-            Some(req.minion_id.as_str()),
-            Some(req.log_path.as_str()),
-            None,
-        );
+        let on = (Some(req.minion.as_str()), Some(req.path.as_str()), None);
         self.audit_outcome("tail", who, on, &result).await;
         result
     }
 
-    #[tracing::instrument(skip_all, fields(minion = ?req.minion_id, path = ?req.log_path, who = ?who.describe()), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(minion = ?req.minion.as_str(), path = ?req.path.as_str(), who = ?who.describe()), err(level = "info"))]
     async fn start_tail_steps(
         &self,
         req: &TailRequest,
         who: &Principal,
     ) -> Result<Started, SessionError> {
         let s = &self.inner.settings;
-        let minion = MinionId::parse(&req.minion_id)?;
-        let launcher = Launcher::for_minion(s, &minion);
-        let allowed = match launcher {
-            Launcher::Local => &s.local.allowed_paths,
-            Launcher::Salt => &s.tail.allowed_paths,
-        };
-        let path = LogPath::parse(&req.log_path, allowed)?;
+        let (minion, path) = (&req.minion, &req.path);
+        let launcher = Launcher::for_minion(s, minion);
         let want = req.line_count.get();
         let (m, p) = (minion.as_str(), path.as_str());
 
         // Asked even when a tailer already runs: a deleted file is reported
         // the same way to every viewer (docs/sharing.md).
-        if !self.file_exists(launcher, &minion, &path, who).await? {
+        if !self.file_exists(launcher, minion, path, who).await? {
             return Err(SessionError::FileMissing {
                 minion: m.to_owned(),
                 path: p.to_owned(),
@@ -176,13 +184,13 @@ impl Orchestrator {
             tracing::info!(%stream, version = ?owner.version, "replacing a tailer of another logtail version");
         }
 
-        self.stop_tailer(launcher, &minion, &path, who).await?;
+        self.stop_tailer(launcher, minion, path, who).await?;
         let after = self.inner.streams.last_id(&stream).await?;
         // Deeper than this viewer's N, so later viewers find theirs in the stream.
         let depth = want.max(s.tail.shared_backlog_lines.min(s.tail.max_lines));
         let spec = FollowSpec {
-            minion: &minion,
-            path: &path,
+            minion,
+            path,
             stream: &stream,
             lines: depth,
         };
@@ -191,7 +199,7 @@ impl Orchestrator {
         let (started_id, backlog) = match self.confirm(&stream, &after, m, p).await {
             Ok(started) => started,
             Err(e) => {
-                if let Err(stop) = self.stop_tailer(launcher, &minion, &path, who).await {
+                if let Err(stop) = self.stop_tailer(launcher, minion, path, who).await {
                     tracing::warn!(error = %stop, "cleanup: logtail stop after a failed start also failed");
                 }
                 return Err(e);
