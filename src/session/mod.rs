@@ -13,6 +13,7 @@ mod error;
 mod launch;
 mod request;
 mod share;
+mod start_locks;
 pub mod status;
 mod status_probe;
 pub mod stream_control;
@@ -52,6 +53,7 @@ struct Inner {
     local: LocalTailer,
     status: status::StatusCache,
     audit: Arc<AuditLog>,
+    starts: start_locks::StartLocks,
 }
 
 impl Orchestrator {
@@ -74,6 +76,7 @@ impl Orchestrator {
                 local,
                 status: status::StatusCache::default(),
                 audit,
+                starts: start_locks::StartLocks::default(),
             }),
         }
     }
@@ -165,6 +168,8 @@ impl Orchestrator {
         }
 
         let stream = wire::stream_key(&s.redis.prefix, m, p);
+        // A concurrent request for this file waits, then shares what this one starts.
+        let _start = self.inner.starts.lock(&stream).await;
         // The lease first: a shared tailer must not go idle meanwhile.
         self.inner.streams.set_lease(&stream).await?;
         if let Some(owner) = self.inner.streams.owner(&stream).await? {
@@ -172,7 +177,7 @@ impl Orchestrator {
                 let window = self
                     .inner
                     .streams
-                    .share_window(&stream, u64::from(want), owner.live)
+                    .share_window(&stream, u64::from(want), &owner)
                     .await?;
                 if window.short_by > 0 {
                     tracing::info!(%stream, short_by = window.short_by, "retention trimmed part of the requested backlog");

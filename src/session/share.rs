@@ -36,9 +36,21 @@ pub fn fresh(started: EntryId, backlog: u64, want: u64) -> Window {
     }
 }
 
+/// What a scan found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// The viewer's window.
+    Window(Window),
+    /// The newest `started` is another tailer's (this entry): the owner's
+    /// own `started` is not in the stream yet; wait for it after this id.
+    EarlierTailer(EntryId),
+}
+
 /// Reads a running session newest entry first until the viewer's N lines are found.
 #[derive(Debug)]
 pub struct Scan {
+    /// The owner's pid: a `started` of another pid is an earlier tailer's.
+    pid: Option<u32>,
     want: u64,
     /// The whole backlog is in the stream: count from the end.
     live: bool,
@@ -50,8 +62,9 @@ pub struct Scan {
 impl Scan {
     /// A scan for the last `want` lines; `live`: the tailer's whole backlog
     /// is in the stream (its owner key says so).
-    pub fn new(want: u64, live: bool) -> Scan {
+    pub fn new(want: u64, live: bool, pid: Option<u32>) -> Scan {
         Scan {
+            pid,
             want,
             live,
             lines: 0,
@@ -60,10 +73,17 @@ impl Scan {
     }
 
     /// Looks at the next older entry; `Some` once the window is known.
-    pub fn push(&mut self, id: EntryId, entry: &Entry) -> Option<Window> {
+    pub fn push(&mut self, id: EntryId, entry: &Entry) -> Option<Found> {
+        self.push_entry(id, entry).map(|found| match found {
+            Ok(window) => Found::Window(window),
+            Err(earlier) => Found::EarlierTailer(earlier),
+        })
+    }
+
+    fn push_entry(&mut self, id: EntryId, entry: &Entry) -> Option<Result<Window, EntryId>> {
         if self.live && self.oldest.is_none() && self.want == 0 {
             // Only lines written from now on.
-            return Some(self.window(Some(id), 0, None));
+            return Some(Ok(self.window(Some(id), 0, None)));
         }
         self.oldest = Some(id);
         match entry {
@@ -72,7 +92,7 @@ impl Scan {
                 let n = lines.len() as u64;
                 if self.lines + n >= self.want {
                     let skip = self.lines + n - self.want;
-                    return Some(self.window(id.predecessor(), skip, None));
+                    return Some(Ok(self.window(id.predecessor(), skip, None)));
                 }
                 self.lines += n;
                 None
@@ -82,12 +102,16 @@ impl Scan {
                     .get(field::BACKLOG)
                     .and_then(|b| b.parse::<u64>().ok())
                     .unwrap_or(0);
+                let pid = ev.get("pid").and_then(|p| p.parse::<u32>().ok());
                 if !self.live {
+                    if self.pid.is_some() && pid != self.pid {
+                        return Some(Err(id));
+                    }
                     // Still writing its backlog: the viewer's N are its last N.
-                    return Some(fresh(id, backlog, self.want));
+                    return Some(Ok(fresh(id, backlog, self.want)));
                 }
                 // The whole session holds fewer lines than the viewer wants.
-                Some(self.window(id.predecessor(), 0, Some(id)))
+                Some(Ok(self.window(id.predecessor(), 0, Some(id))))
             }
             Entry::Event(_) => None,
         }
@@ -150,13 +174,39 @@ mod tests {
     }
 
     fn scan_as(entries: &[(EntryId, Entry)], want: u64, live: bool) -> Window {
-        let mut s = Scan::new(want, live);
+        let mut s = Scan::new(want, live, None);
         for (i, e) in entries.iter().rev() {
-            if let Some(w) = s.push(*i, e) {
-                return w;
+            match s.push(*i, e) {
+                Some(Found::Window(w)) => return w,
+                Some(Found::EarlierTailer(i)) => panic!("no pid given, yet {i:?}"),
+                None => {}
             }
         }
         s.exhausted()
+    }
+
+    #[test]
+    fn a_started_of_another_pid_while_the_owner_is_not_live_is_an_earlier_tailer() {
+        let started = |pid: u32| {
+            Entry::Event(
+                Event::new(EventKind::Started, "s")
+                    .with(field::BACKLOG, 6)
+                    .with("pid", pid),
+            )
+        };
+        let entries = [(id(1), started(41)), (id(2), lines(0, 3))];
+        let mut s = Scan::new(4, false, Some(42));
+        assert_eq!(s.push(id(2), &entries[1].1), None);
+        assert_eq!(
+            s.push(id(1), &entries[0].1),
+            Some(Found::EarlierTailer(id(1)))
+        );
+        let mut s = Scan::new(4, false, Some(41));
+        s.push(id(2), &entries[1].1);
+        assert_eq!(
+            s.push(id(1), &entries[0].1),
+            Some(Found::Window(fresh(id(1), 6, 4)))
+        );
     }
 
     /// The line numbers a viewer starting at `w` gets.

@@ -13,7 +13,7 @@ use redis::{AsyncCommands, AsyncConnectionConfig, Client, RedisError, Value};
 use secrecy::ExposeSecret;
 use tokio::time::Instant;
 
-use super::share::{Scan, Window};
+use super::share::{self, Found, Scan, Window};
 use crate::settings::Settings;
 use crate::stream::{idempotent, EntryId};
 use crate::wire::{self, Entry, EventKind, OwnerValue, StopReason};
@@ -128,10 +128,10 @@ impl StreamControl {
         &self,
         stream: &str,
         want: u64,
-        live: bool,
+        owner: &OwnerValue,
     ) -> Result<Window, RedisError> {
         const PAGE: usize = 500;
-        let mut scan = Scan::new(want, live);
+        let mut scan = Scan::new(want, owner.live, Some(owner.pid));
         let mut end = "+".to_owned();
         loop {
             let reply: StreamRangeReply = idempotent("XREVRANGE", || {
@@ -147,8 +147,24 @@ impl StreamControl {
                 else {
                     continue;
                 };
-                if let Some(window) = scan.push(id, &decoded) {
-                    return Ok(window);
+                match scan.push(id, &decoded) {
+                    Some(Found::Window(window)) => return Ok(window),
+                    Some(Found::EarlierTailer(earlier)) => {
+                        // The owner set its heartbeat and its `started` is on
+                        // its way: the viewer's N are the last of its backlog.
+                        let wait = Duration::from_secs(5);
+                        return match self
+                            .wait_started(stream, &earlier.to_string(), wait)
+                            .await?
+                        {
+                            Confirmation::Started { id, backlog } => Ok(id
+                                .parse::<EntryId>()
+                                .map(|id| share::fresh(id, backlog, want))
+                                .unwrap_or_else(|_| scan.exhausted())),
+                            _ => Ok(scan.exhausted()),
+                        };
+                    }
+                    None => {}
                 }
             }
             if count < PAGE {

@@ -266,3 +266,39 @@ async fn a_tailer_of_another_logtail_version_is_replaced() {
         "{now}"
     );
 }
+
+#[tokio::test]
+async fn two_requests_at_once_start_one_tailer_and_both_viewers_get_their_lines() {
+    let app = spawn_app(&[]).await;
+    let minion = stack().get("MINION_ID");
+    let file = log_file("together", 40);
+    let path = file.to_string_lossy().into_owned();
+    let (one, two) = tokio::join!(
+        app.tail(minion, &path, json!(4)),
+        app.tail(minion, &path, json!(9))
+    );
+    let stream = app.ticket_of(one.url()).stream;
+    let mut a = Viewer::open(&app, one.url()).await;
+    let mut b = Viewer::open(&app, two.url()).await;
+    a.read_lines(4).await;
+    b.read_lines(9).await;
+    assert_eq!(a.lines, numbered("together", 37..=40));
+    assert_eq!(b.lines, numbered("together", 32..=40));
+    append(&file, &numbered("after", 1..=3));
+    for v in [&mut a, &mut b] {
+        let n = v.lines.len();
+        v.read_lines(n + 3).await;
+        assert_eq!(v.lines[n..], numbered("after", 1..=3)[..]);
+        assert_eq!(v.saw("stopped"), 0, "{:?}", v.events);
+    }
+    assert_eq!(tailers_following(&file).len(), 1);
+    let starts = entries(&stream)
+        .await
+        .into_iter()
+        .filter(|(_, e)| {
+            matches!(e, salt_logview::wire::Entry::Event(ev)
+                if ev.kind == salt_logview::wire::EventKind::Started)
+        })
+        .count();
+    assert_eq!(starts, 1, "one tailer was started, not two");
+}
