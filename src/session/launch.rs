@@ -28,6 +28,14 @@ pub(crate) struct FollowSpec<'a> {
     pub lines: u32,
 }
 
+/// The backlog a newly started tailer writes: the request's own N, and at
+/// least `tail.shared_backlog_lines` (capped at `tail.max_lines`) so that later
+/// viewers sharing the tailer find theirs in the stream (docs/sharing.md).
+pub fn backlog_depth(settings: &crate::settings::Settings, want: crate::target::LineCount) -> u32 {
+    let t = &settings.tail;
+    want.get().max(t.shared_backlog_lines.min(t.max_lines))
+}
+
 impl Launcher {
     /// Local when local mode is on and `minion` is its host id.
     pub fn for_minion(settings: &crate::settings::Settings, minion: &MinionId) -> Launcher {

@@ -35,6 +35,7 @@ use launch::{FollowSpec, Launcher};
 use share::Window;
 
 pub use error::SessionError;
+pub use launch::backlog_depth;
 pub use request::{Started, TailRequest};
 pub use status::{MinionStatus, Reachability};
 pub use stream_control::{Confirmation, StreamControl};
@@ -192,7 +193,7 @@ impl Orchestrator {
         self.stop_tailer(launcher, minion, path, who).await?;
         let after = self.inner.streams.last_id(&stream).await?;
         // Deeper than this viewer's N, so later viewers find theirs in the stream.
-        let depth = want.max(s.tail.shared_backlog_lines.min(s.tail.max_lines));
+        let depth = launch::backlog_depth(s, req.line_count);
         let spec = FollowSpec {
             minion,
             path,
