@@ -270,6 +270,7 @@ impl Feed {
                         lines,
                         fd: None,
                         cut: 0,
+                        pos: None,
                     },
                 )
                 .query_async(conn)
@@ -291,6 +292,7 @@ impl Feed {
                             lines,
                             fd: None,
                             cut: 0,
+                            pos: None,
                         },
                     ));
                 }

@@ -96,6 +96,7 @@ impl LocalTailer {
         lines: u32,
         max_duration_secs: u64,
         idle_exit_secs: u64,
+        resume_at: Option<crate::wire::FilePos>,
         path: &str,
     ) -> Result<u32, LocalError> {
         let argv = lowstate::follow_argv(
@@ -105,6 +106,7 @@ impl LocalTailer {
             lines,
             max_duration_secs,
             idle_exit_secs,
+            resume_at,
             path,
         );
         let mut child = Command::new(&argv[0])

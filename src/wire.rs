@@ -13,7 +13,9 @@
 //! * `lines`: `lines` = one or more lines joined by `\n` (no trailing newline),
 //!   optional `fd` (1 stdout, 2 stderr, for `exec`), optional `cut` = how many
 //!   of those lines were longer than `max_line_bytes` and were cut (each cut
-//!   line ends with [`CUT_MARKER_PREFIX`]…`]`).
+//!   line ends with [`CUT_MARKER_PREFIX`]…`]`), optional `pos` =
+//!   `DEV:INODE:OFFSET` ([`FilePos`]: written by a file tailer, the offset
+//!   just after the entry's last line; absent in commands' and old entries).
 //! * `event`: `event` = one of [`EventKind`], `message` = a sentence for
 //!   people, plus event-specific fields (see [`EventKind`]).
 
@@ -22,7 +24,9 @@ use std::fmt;
 use std::str::FromStr;
 
 mod owner;
+mod pos;
 pub use owner::{OwnerValue, OWNER_REFRESH_SECS, OWNER_TTL_SECS, VERSION};
+pub use pos::{BadFilePos, FilePos};
 
 /// Default stream key prefix (`logs`), the seeds' `LOG_KEY`.
 pub const DEFAULT_PREFIX: &str = "logs";
@@ -47,6 +51,13 @@ pub mod field {
     pub const MESSAGE: &str = "message";
     /// `started`: how many lines the tailer's backlog holds (they follow it).
     pub const BACKLOG: &str = "backlog";
+    /// `lines`: [`super::FilePos`] just after the entry's last line.
+    pub const POS: &str = "pos";
+    /// `started`: `1` if the tailer continued at `--resume-at`, `0` if it
+    /// was asked to and could not (then [`RESUME`] says why).
+    pub const RESUMED: &str = "resumed";
+    /// `started` with `resumed=0`: why the position could not be used.
+    pub const RESUME: &str = "resume";
 }
 
 /// Value of the `kind` field for line entries.
@@ -195,6 +206,8 @@ pub enum Entry {
         fd: Option<u8>,
         /// How many of `lines` were cut at `max_line_bytes`.
         cut: u32,
+        /// Where the last line ends in the followed file (file tailers only).
+        pos: Option<FilePos>,
     },
     /// Something happened to the file or the tailer.
     Event(Event),
@@ -253,13 +266,21 @@ pub enum WireError {
         /// The value found.
         value: String,
     },
+    /// The `pos` field is not `DEV:INODE:OFFSET`.
+    #[error("stream entry field \"pos\" is not DEV:INODE:OFFSET: {0:?}")]
+    BadPos(String),
 }
 
 impl Entry {
     /// The field/value pairs to pass to `XADD`, in a stable order.
     pub fn to_fields(&self) -> Vec<(String, String)> {
         match self {
-            Entry::Lines { lines, fd, cut } => {
+            Entry::Lines {
+                lines,
+                fd,
+                cut,
+                pos,
+            } => {
                 let mut out = vec![
                     (field::KIND.to_owned(), KIND_LINES.to_owned()),
                     (field::LINES.to_owned(), lines.join("\n")),
@@ -269,6 +290,9 @@ impl Entry {
                 }
                 if *cut > 0 {
                     out.push((field::CUT.to_owned(), cut.to_string()));
+                }
+                if let Some(pos) = pos {
+                    out.push((field::POS.to_owned(), pos.to_string()));
                 }
                 out
             }
@@ -322,10 +346,15 @@ impl Entry {
                     })?,
                     None => 0,
                 };
+                let pos = match map.remove(field::POS) {
+                    Some(v) => Some(v.parse::<FilePos>().map_err(|_| WireError::BadPos(v))?),
+                    None => None,
+                };
                 Ok(Entry::Lines {
                     lines: joined.split('\n').map(str::to_owned).collect(),
                     fd,
                     cut,
+                    pos,
                 })
             }
             KIND_EVENT => {

@@ -28,6 +28,7 @@ PINS = {
 SEGMENT = r"(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)+"
 MINION = r"[A-Za-z0-9_.-]+"
 NUMBER = r"[0-9]{1,7}"
+POS = r"[0-9]{1,20}:[0-9]{1,20}:[0-9]{1,20}"
 
 
 def lit(value: str) -> str:
@@ -63,7 +64,9 @@ def build(args: argparse.Namespace) -> str:
            lit("--stream"), "'" + re.escape(prefix) + ":" + MINION + ":(?P<p>" + path_re + ")'",
            lit("--lines"), "'" + NUMBER + "'",
            lit("--max-duration"), "'" + NUMBER + "'",
-           lit("--idle-exit"), "'" + NUMBER + "'",
+           lit("--idle-exit"), "'" + NUMBER + "'"
+           # optional: where a dead tailer stopped (DEV:INODE:OFFSET, decimal)
+           + "(?:, " + lit("--resume-at") + ", '" + POS + "')?",
            "'(?P=p)'"]
     )
     execs = []

@@ -6,6 +6,7 @@
 use serde_json::{json, Map, Value};
 
 use super::SaltError;
+use crate::wire::FilePos;
 
 /// Per-call Salt timeouts: `timeout` and `gather_job_timeout`, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +90,8 @@ fn looks_like_kwarg(s: &str) -> bool {
     }
 }
 
-/// argv of `logtail follow`, every option in the pinned order, values as strings.
+/// argv of `logtail follow`, every option in the pinned order, values as
+/// strings; `--resume-at DEV:INODE:OFFSET` just before the path when given.
 #[allow(clippy::too_many_arguments)]
 pub fn follow_argv(
     bin: &str,
@@ -98,8 +100,14 @@ pub fn follow_argv(
     lines: u32,
     max_duration_secs: u64,
     idle_exit_secs: u64,
+    resume_at: Option<FilePos>,
     path: &str,
 ) -> Vec<String> {
+    let resume = resume_at.map(|p| p.to_string());
+    let resume: &[&str] = match &resume {
+        Some(p) => &["--resume-at", p],
+        None => &[],
+    };
     [
         bin,
         "follow",
@@ -113,9 +121,10 @@ pub fn follow_argv(
         &max_duration_secs.to_string(),
         "--idle-exit",
         &idle_exit_secs.to_string(),
-        path,
     ]
     .iter()
+    .chain(resume)
+    .chain(&[path])
     .map(|s| (*s).to_owned())
     .collect()
 }
@@ -191,6 +200,7 @@ mod tests {
             100,
             86400,
             60,
+            None,
             "/var/log/x",
         );
         assert_eq!(

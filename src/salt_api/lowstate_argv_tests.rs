@@ -16,6 +16,7 @@ use crate::session::{backlog_depth, TailRequest};
 use crate::settings::Settings;
 use crate::tail::cli::{Cli, Command, ExecArgs, FollowArgs, StopArgs, MAX_LINES, MAX_SECS};
 use crate::target::{LogPath, MinionId};
+use crate::wire::FilePos;
 
 const BIN: &str = "/opt/logtail-1.2/bin/logtail";
 const CONFIG: &str = "/etc/logtail/logtail.d/main-1.toml";
@@ -58,15 +59,39 @@ fn follow_reads_back_every_value_including_zero_lines_and_the_maxima() {
         (MAX_LINES, MAX_SECS, MAX_SECS),
     ] {
         let lines = u32::try_from(lines).expect("MAX_LINES fits tail.max_lines (u32)");
-        let argv = follow_argv(BIN, CONFIG, STREAM, lines, max_duration, idle_exit, PATH);
-        assert_eq!(argv[0], BIN);
-        let f = follow(&argv);
-        assert_eq!(f.config, PathBuf::from(CONFIG));
-        assert_eq!(f.stream, STREAM);
-        assert_eq!(f.lines, u64::from(lines));
-        assert_eq!(f.max_duration, max_duration);
-        assert_eq!(f.idle_exit, idle_exit);
-        assert_eq!(f.path, PathBuf::from(PATH));
+        for resume_at in [
+            None,
+            Some(FilePos {
+                dev: 0,
+                inode: 0,
+                offset: 0,
+            }),
+            Some(FilePos {
+                dev: u64::MAX,
+                inode: 131_074,
+                offset: u64::MAX,
+            }),
+        ] {
+            let argv = follow_argv(
+                BIN,
+                CONFIG,
+                STREAM,
+                lines,
+                max_duration,
+                idle_exit,
+                resume_at,
+                PATH,
+            );
+            assert_eq!(argv[0], BIN);
+            let f = follow(&argv);
+            assert_eq!(f.config, PathBuf::from(CONFIG));
+            assert_eq!(f.stream, STREAM);
+            assert_eq!(f.lines, u64::from(lines));
+            assert_eq!(f.max_duration, max_duration);
+            assert_eq!(f.idle_exit, idle_exit);
+            assert_eq!(f.resume_at, resume_at);
+            assert_eq!(f.path, PathBuf::from(PATH));
+        }
     }
 }
 
@@ -133,6 +158,7 @@ fn line_count_zero_from_the_api_reaches_logtail_as_lines_zero() {
         lines: backlog_depth(&s, lines),
         max_duration_secs: s.tail.max_duration_secs,
         idle_exit_secs: s.tail.idle_exit_secs,
+        resume_at: None,
     };
     let argv = call.argv(&s).expect("argv").expect("follow runs logtail");
     let at = argv.iter().position(|a| a == "--lines").expect("--lines");
@@ -164,6 +190,7 @@ fn every_call_built_from_the_settings_parses() {
         lines: s.tail.max_lines,
         max_duration_secs: s.tail.max_duration_secs,
         idle_exit_secs: s.tail.idle_exit_secs,
+        resume_at: None,
     };
     let argv = follow_call
         .argv(&s)

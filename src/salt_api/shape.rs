@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use super::lowstate::{self, CallTimeouts};
 use crate::settings::Settings;
 use crate::target::{LogPath, MinionId};
-use crate::wire;
+use crate::wire::{self, FilePos};
 
 /// Largest per-call Salt `timeout` / `gather_job_timeout` the gate forwards.
 pub const MAX_CALL_TIMEOUT_SECS: u64 = 60;
@@ -74,6 +74,8 @@ pub enum SaltCall {
         max_duration_secs: u64,
         /// `1..=tail.idle_exit_secs`.
         idle_exit_secs: u64,
+        /// `--resume-at DEV:INODE:OFFSET` (replacing a dead tailer).
+        resume_at: Option<FilePos>,
     },
     /// `cmd.run_bg [logtail exec … -- ARGV]` of `[commands.NAME]`.
     Exec {
@@ -166,6 +168,7 @@ impl SaltCall {
                 lines,
                 max_duration_secs,
                 idle_exit_secs,
+                resume_at,
             } => {
                 let stream = wire::stream_key(&s.redis.prefix, minion.as_str(), path.as_str());
                 Some(lowstate::follow_argv(
@@ -175,6 +178,7 @@ impl SaltCall {
                     *lines,
                     *max_duration_secs,
                     *idle_exit_secs,
+                    *resume_at,
                     path.as_str(),
                 ))
             }

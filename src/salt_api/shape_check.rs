@@ -9,6 +9,7 @@ use super::lowstate::{self, CallTimeouts};
 use super::shape::{refuse, Refusal, SaltCall, FUNCTIONS, KEYS, MAX_CALL_TIMEOUT_SECS};
 use crate::settings::Settings;
 use crate::target::{LogPath, MinionId};
+use crate::wire::FilePos;
 
 impl SaltCall {
     /// Checks `chunk` against every shape above; the typed call and its timeouts, or why not.
@@ -179,6 +180,22 @@ fn number(argv: &[String], i: usize, name: &str, max: u64, min: u64) -> Result<u
     }
 }
 
+/// The optional `--resume-at DEV:INODE:OFFSET` of a follow argv (elements
+/// 12 and 13 of 15): strictly three decimal numbers; anything else around it
+/// is refused when the rebuilt chunk is compared.
+fn resume_at(argv: &[String]) -> Result<Option<FilePos>, Refusal> {
+    if argv.get(12).map(String::as_str) != Some("--resume-at") {
+        return Ok(None);
+    }
+    let raw = argv.get(13).map(String::as_str).unwrap_or_default();
+    raw.parse::<FilePos>().map(Some).map_err(|_| {
+        refuse(
+            "arg",
+            "--resume-at must be DEV:INODE:OFFSET (three decimal numbers separated by ':')",
+        )
+    })
+}
+
 /// The typed call for a `cmd.*` argv; `from_chunk` then compares the rebuilt chunk.
 fn parse_argv(
     fun: &str,
@@ -203,6 +220,7 @@ fn parse_argv(
             lines: number(argv, 7, "--lines", u64::from(s.tail.max_lines), 0)? as u32,
             max_duration_secs: number(argv, 9, "--max-duration", s.tail.max_duration_secs, 1)?,
             idle_exit_secs: number(argv, 11, "--idle-exit", s.tail.idle_exit_secs, 1)?,
+            resume_at: resume_at(argv)?,
         }),
         ("cmd.run_bg", Some("exec")) => {
             let stream = argv.get(5).map(String::as_str).unwrap_or_default();

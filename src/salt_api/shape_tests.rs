@@ -44,11 +44,24 @@ fn every_call(s: &Settings) -> Vec<SaltCall> {
             lines: 0,
             max_duration_secs: s.tail.max_duration_secs,
             idle_exit_secs: s.tail.idle_exit_secs,
+            resume_at: None,
         },
         SaltCall::Exec {
             minion: minion(),
             command: "disk".into(),
             run_id: "0123456789abcdef".into(),
+        },
+        SaltCall::Follow {
+            minion: minion(),
+            path: path(s),
+            lines: 10,
+            max_duration_secs: s.tail.max_duration_secs,
+            idle_exit_secs: s.tail.idle_exit_secs,
+            resume_at: Some(crate::wire::FilePos {
+                dev: 2049,
+                inode: 131_074,
+                offset: 8192,
+            }),
         },
     ]
 }
@@ -220,6 +233,58 @@ fn argv_neighbours_are_refused() {
     let mut two_args = stop;
     two_args["arg"] = json!([["a"], ["b"]]);
     assert_eq!(refused_field(&two_args, &s), "arg");
+}
+
+#[test]
+fn resume_at_neighbours_are_refused() {
+    let s = settings();
+    let resumed = chunk_of(&every_call(&s)[5], &s);
+    assert_eq!(resumed["arg"][0][12], "--resume-at");
+    assert_eq!(resumed["arg"][0][13], "2049:131074:8192");
+    let edit = |i: usize, v: &str| {
+        let mut c = resumed.clone();
+        c["arg"][0][i] = json!(v);
+        c
+    };
+    for bad in [
+        edit(13, "1:2"),
+        edit(13, "1:2:3:4"),
+        edit(13, "-1:2:3"),
+        edit(13, "1:2:03x"),
+        edit(13, " 1:2:3"),
+        edit(13, "1:2:99999999999999999999"),
+        edit(13, "/var/log/app/x.log"),
+        edit(12, "--resume"),
+        edit(12, "--lines"),
+    ] {
+        assert_eq!(refused_field(&bad, &s), "arg", "{bad}");
+    }
+    // Leading zeros parse but do not rebuild the same chunk.
+    assert_eq!(refused_field(&edit(13, "01:2:3"), &s), "arg");
+    // The flag without its value, twice, or after the path.
+    let mut argv: Vec<Value> = resumed["arg"][0].as_array().cloned().unwrap_or_default();
+    let path = argv.pop().unwrap_or_default();
+    for shape in [
+        {
+            let mut a = argv[..13].to_vec();
+            a.push(path.clone());
+            a
+        },
+        {
+            let mut a = argv.clone();
+            a.extend([json!("--resume-at"), json!("1:2:3"), path.clone()]);
+            a
+        },
+        {
+            let mut a = argv[..12].to_vec();
+            a.extend([path.clone(), json!("--resume-at"), json!("1:2:3")]);
+            a
+        },
+    ] {
+        let mut c = resumed.clone();
+        c["arg"][0] = Value::Array(shape);
+        assert_eq!(refused_field(&c, &s), "arg", "{c}");
+    }
 }
 
 #[test]

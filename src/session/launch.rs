@@ -26,6 +26,8 @@ pub(crate) struct FollowSpec<'a> {
     pub stream: &'a str,
     /// Backlog lines written to the stream (`--lines`).
     pub lines: u32,
+    /// Where the replaced tailer stopped (`--resume-at`), if known.
+    pub resume_at: Option<crate::wire::FilePos>,
 }
 
 /// The backlog a newly started tailer writes: the request's own N, and at
@@ -138,6 +140,7 @@ impl Orchestrator {
                     spec.lines,
                     s.tail.max_duration_secs,
                     s.tail.idle_exit_secs,
+                    spec.resume_at,
                     spec.path.as_str(),
                 )
                 .map_err(|e| SessionError::Local(e.to_string())),
@@ -148,6 +151,7 @@ impl Orchestrator {
                     lines: spec.lines,
                     max_duration_secs: s.tail.max_duration_secs,
                     idle_exit_secs: s.tail.idle_exit_secs,
+                    resume_at: spec.resume_at,
                 };
                 self.salt_step(spec.minion.as_str(), self.inner.salt.run_bg(&call, who))
                     .await

@@ -12,6 +12,7 @@
 mod error;
 mod launch;
 mod request;
+mod resume;
 mod share;
 mod start_locks;
 pub(crate) mod status;
@@ -173,12 +174,13 @@ impl Orchestrator {
         let _start = self.inner.starts.lock(&stream).await;
         // The lease first: a shared tailer must not go idle meanwhile.
         self.inner.streams.set_lease(&stream).await?;
-        if let Some(owner) = self.inner.streams.owner(&stream).await? {
+        let owner = self.inner.streams.owner(&stream).await?;
+        if let Some(owner) = &owner {
             if owner.is_current_version() {
                 let window = self
                     .inner
                     .streams
-                    .share_window(&stream, u64::from(want), &owner)
+                    .share_window(&stream, u64::from(want), owner)
                     .await?;
                 if window.short_by > 0 {
                     tracing::info!(%stream, short_by = window.short_by, "retention trimmed part of the requested backlog");
@@ -189,9 +191,16 @@ impl Orchestrator {
             }
             tracing::info!(%stream, version = ?owner.version, "replacing a tailer of another logtail version");
         }
+        let replacing_live = owner.is_some();
 
         self.stop_tailer(launcher, minion, path, who).await?;
         let after = self.inner.streams.last_id(&stream).await?;
+        // A stale tailer's successor continues where it stopped (docs/sharing.md).
+        let resume_at = self
+            .inner
+            .streams
+            .resume_position(&stream, replacing_live)
+            .await?;
         // Deeper than this viewer's N, so later viewers find theirs in the stream.
         let depth = launch::backlog_depth(s, req.line_count);
         let spec = FollowSpec {
@@ -199,10 +208,11 @@ impl Orchestrator {
             path,
             stream: &stream,
             lines: depth,
+            resume_at,
         };
         let pid = self.follow(launcher, spec, who).await?;
 
-        let (started_id, backlog) = match self.confirm(&stream, &after, m, p).await {
+        let (started_id, backlog, resumed) = match self.confirm(&stream, &after, m, p).await {
             Ok(started) => started,
             Err(e) => {
                 if let Err(stop) = self.stop_tailer(launcher, minion, path, who).await {
@@ -211,8 +221,20 @@ impl Orchestrator {
                 return Err(e);
             }
         };
-        tracing::info!(pid, %stream, "tailer started");
-        let window = share::fresh(started_id, backlog, u64::from(want));
+        tracing::info!(pid, %stream, resumed, "tailer started");
+        let window = if resumed {
+            // No backlog: the N lines are the stream's last, across the
+            // replaced tailer's session (the scan goes past a resumed start).
+            let mut w = self
+                .inner
+                .streams
+                .scan_window(&stream, u64::from(want), true, pid)
+                .await?;
+            w.started = Some(started_id);
+            w
+        } else {
+            share::fresh(started_id, backlog, u64::from(want))
+        };
         Ok(self.started((TicketKind::File, m, p), stream, window, (pid, false), who))
     }
 
@@ -252,7 +274,7 @@ impl Orchestrator {
         let pid = self
             .salt_step(m, self.inner.salt.run_bg(&call, who))
             .await?;
-        let (started_id, _) = self.confirm(&stream, "0-0", m, command_name).await?;
+        let (started_id, _, _) = self.confirm(&stream, "0-0", m, command_name).await?;
         tracing::info!(pid, %stream, "command started");
         Ok(self.started(
             (TicketKind::Command, m, command_name),
@@ -283,14 +305,15 @@ impl Orchestrator {
         }
     }
 
-    /// Waits for the `started` event after `after`: its id and backlog line count.
+    /// Waits for the `started` event after `after`: its id, backlog line
+    /// count and whether it resumed a replaced tailer's position.
     async fn confirm(
         &self,
         stream: &str,
         after: &str,
         m: &str,
         what: &str,
-    ) -> Result<(EntryId, u64), SessionError> {
+    ) -> Result<(EntryId, u64, bool), SessionError> {
         let secs = self.inner.settings.salt.start_confirm_secs;
         let not_started = |reason: String| SessionError::NotStarted {
             minion: m.to_owned(),
@@ -298,9 +321,9 @@ impl Orchestrator {
             reason,
         };
         match self.inner.streams.wait_started(stream, after, Duration::from_secs(secs)).await? {
-            Confirmation::Started { id, backlog } => id
+            Confirmation::Started { id, backlog, resumed } => id
                 .parse::<EntryId>()
-                .map(|id| (id, backlog))
+                .map(|id| (id, backlog, resumed))
                 .map_err(|e| not_started(format!("its `started` event has a bad id: {e}"))),
             Confirmation::Stopped { reason, message } => Err(not_started(format!("it stopped at once ({reason}): {message}"))),
             Confirmation::Silent => Err(not_started(format!(

@@ -103,6 +103,10 @@ impl Scan {
                     .and_then(|b| b.parse::<u64>().ok())
                     .unwrap_or(0);
                 let pid = ev.get("pid").and_then(|p| p.parse::<u32>().ok());
+                if self.live && ev.get(field::RESUMED) == Some("1") {
+                    // It continued the previous tailer's lines: keep counting.
+                    return None;
+                }
                 if !self.live {
                     if self.pid.is_some() && pid != self.pid {
                         return Some(Err(id));
@@ -150,6 +154,7 @@ mod tests {
             lines: (from..from + n).map(|i| format!("l{i}")).collect(),
             fd: None,
             cut: 0,
+            pos: None,
         }
     }
 
@@ -247,6 +252,36 @@ mod tests {
             (id(3).predecessor(), 2),
             "inside a batch"
         );
+    }
+
+    #[test]
+    fn a_resumed_started_does_not_end_the_count() {
+        // A tailer was killed after l10; the new one resumed (no backlog)
+        // and wrote l11..l12: one contiguous run of lines across both.
+        let mut entries = stream();
+        let resumed = Event::new(EventKind::Started, "s")
+            .with(field::BACKLOG, 0)
+            .with(field::RESUMED, 1);
+        entries.push((id(7), Entry::Event(resumed)));
+        entries.push((id(8), lines(11, 2)));
+        for want in 0..=13 {
+            let w = scan(&entries, want);
+            let expect: Vec<String> = (13u64.saturating_sub(want)..13)
+                .map(|i| format!("l{i}"))
+                .collect();
+            assert_eq!(got(&entries, w), expect, "{want}: {w:?}");
+        }
+        let w = scan(&entries, 50);
+        assert_eq!(w.started, Some(id(1)), "down to the first session's start");
+        // Not resumed (a fallback): the count ends there, as before.
+        let mut fallback = stream();
+        let fresh_start = Event::new(EventKind::Started, "s")
+            .with(field::BACKLOG, 0)
+            .with(field::RESUMED, 0);
+        fallback.push((id(7), Entry::Event(fresh_start)));
+        fallback.push((id(8), lines(11, 2)));
+        let w = scan(&fallback, 5);
+        assert_eq!((w.started, got(&fallback, w).len()), (Some(id(7)), 2));
     }
 
     #[test]

@@ -13,10 +13,11 @@ use redis::{AsyncCommands, AsyncConnectionConfig, Client, RedisError, Value};
 use secrecy::ExposeSecret;
 use tokio::time::Instant;
 
+use super::resume::{self, Step};
 use super::share::{self, Found, Scan, Window};
 use crate::settings::Settings;
 use crate::stream::{idempotent, EntryId};
-use crate::wire::{self, Entry, EventKind, OwnerValue, StopReason};
+use crate::wire::{self, Entry, EventKind, FilePos, OwnerValue, StopReason};
 
 /// How a launched tailer announced itself (or did not).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,9 @@ pub enum Confirmation {
         id: String,
         /// Its `backlog` field: the lines of backlog that follow it.
         backlog: u64,
+        /// Its `resumed` field is `1`: it continued where the tailer it
+        /// replaced stopped (no backlog; the stream is contiguous).
+        resumed: bool,
     },
     /// The tailer wrote `stopped` before `started`: it gave up at once.
     Stopped {
@@ -130,8 +134,19 @@ impl StreamControl {
         want: u64,
         owner: &OwnerValue,
     ) -> Result<Window, RedisError> {
+        self.scan_window(stream, want, owner.live, owner.pid).await
+    }
+
+    /// [`Self::share_window`] for the tailer `pid`, `live` or not.
+    pub async fn scan_window(
+        &self,
+        stream: &str,
+        want: u64,
+        live: bool,
+        pid: u32,
+    ) -> Result<Window, RedisError> {
         const PAGE: usize = 500;
-        let mut scan = Scan::new(want, owner.live, Some(owner.pid));
+        let mut scan = Scan::new(want, live, Some(pid));
         let mut end = "+".to_owned();
         loop {
             let reply: StreamRangeReply = idempotent("XREVRANGE", || {
@@ -157,7 +172,7 @@ impl StreamControl {
                             .wait_started(stream, &earlier.to_string(), wait)
                             .await?
                         {
-                            Confirmation::Started { id, backlog } => Ok(id
+                            Confirmation::Started { id, backlog, .. } => Ok(id
                                 .parse::<EntryId>()
                                 .map(|id| share::fresh(id, backlog, want))
                                 .unwrap_or_else(|_| scan.exhausted())),
@@ -171,6 +186,44 @@ impl StreamControl {
                 return Ok(scan.exhausted());
             }
         }
+    }
+
+    /// Where a tailer replacing the stream's last one continues: the `pos`
+    /// of the newest `lines` entry, unless the file changed or the session
+    /// ended cleanly since (`session/resume.rs`); a few pages at most.
+    /// `stopped_by_us`: logview just stopped that tailer itself.
+    pub async fn resume_position(
+        &self,
+        stream: &str,
+        stopped_by_us: bool,
+    ) -> Result<Option<FilePos>, RedisError> {
+        const PAGE: usize = 100;
+        const PAGES: usize = 4;
+        let mut end = "+".to_owned();
+        for _ in 0..PAGES {
+            let reply: StreamRangeReply = idempotent("XREVRANGE", || {
+                let mut c = self.manager.clone();
+                let end = end.clone();
+                async move { c.xrevrange_count(stream, end, "-", PAGE).await }
+            })
+            .await?;
+            let count = reply.ids.len();
+            for entry in reply.ids {
+                end = format!("({}", entry.id);
+                let Some(decoded) = decode(&entry.map) else {
+                    return Ok(None);
+                };
+                match resume::step(&decoded, stopped_by_us) {
+                    Step::Found(pos) => return Ok(Some(pos)),
+                    Step::Fresh => return Ok(None),
+                    Step::Older => {}
+                }
+            }
+            if count < PAGE {
+                break;
+            }
+        }
+        Ok(None)
     }
 
     /// Waits up to `wait` for a `started` (or an early `stopped`) event after
@@ -212,9 +265,11 @@ impl StreamControl {
                                 .get(wire::field::BACKLOG)
                                 .and_then(|b| b.parse().ok())
                                 .unwrap_or(0);
+                            let resumed = ev.get(wire::field::RESUMED) == Some("1");
                             return Ok(Confirmation::Started {
                                 id: entry.id,
                                 backlog,
+                                resumed,
                             });
                         }
                         // `replaced` / `stop-command` are the previous tailer

@@ -69,7 +69,7 @@ impl<'a> Message<'a> {
     /// The message for one stream entry.
     pub fn from_entry(id: EntryId, entry: &'a Entry) -> Message<'a> {
         match entry {
-            Entry::Lines { lines, fd, cut } => Message::Lines {
+            Entry::Lines { lines, fd, cut, .. } => Message::Lines {
                 id: id.to_string(),
                 lines: Cow::Borrowed(lines),
                 fd: *fd,
@@ -130,6 +130,7 @@ mod tests {
             lines: vec!["a".into(), "<b>".into()],
             fd: None,
             cut: 0,
+            pos: None,
         };
         assert_eq!(
             parse(&Message::from_entry(id, &plain)),
@@ -139,6 +140,7 @@ mod tests {
             lines: vec!["err".into()],
             fd: Some(2),
             cut: 1,
+            pos: None,
         };
         assert_eq!(
             parse(&Message::from_entry(id, &cmd)),
@@ -176,11 +178,13 @@ mod tests {
                 lines: vec!["a".into(), "".into(), "<b> \"q\" ünï ✓".into()],
                 fd: None,
                 cut: 0,
+                pos: None,
             },
             Entry::Lines {
                 lines: vec!["err".into()],
                 fd: Some(2),
                 cut: 1,
+                pos: None,
             },
             Entry::Event(Event::new(EventKind::Stopped, "idle").with("reason", "idle")),
             Entry::Event(Event::new(EventKind::Started, "")),
@@ -224,6 +228,7 @@ mod tests {
             lines: vec!["first line".into(), "second line".into()],
             fd: None,
             cut: 0,
+            pos: None,
         };
         assert!(doc.contains(&Message::from_entry(id, &entry).to_json()));
     }

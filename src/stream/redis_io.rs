@@ -278,7 +278,8 @@ mod tests {
                 Ok(Entry::Lines {
                     lines: vec!["a".into(), "b".into()],
                     fd: None,
-                    cut: 0
+                    cut: 0,
+                    pos: None,
                 })
             );
             assert!(got[1].1.is_err(), "a bad entry is reported, not fatal");

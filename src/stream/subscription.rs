@@ -81,7 +81,12 @@ fn lines_of(entry: &Entry) -> Option<u64> {
 /// `entry` without its first `n` lines.
 fn trimmed(entry: &Entry, n: u64) -> Entry {
     match entry {
-        Entry::Lines { lines, fd, cut } => {
+        Entry::Lines {
+            lines,
+            fd,
+            cut,
+            pos,
+        } => {
             let kept: Vec<String> = lines.iter().skip(n as usize).cloned().collect();
             // Which lines were cut is not recorded per line (each cut line
             // still ends with the marker): at most the lines kept.
@@ -90,6 +95,7 @@ fn trimmed(entry: &Entry, n: u64) -> Entry {
                 lines: kept,
                 fd: *fd,
                 cut,
+                pos: *pos,
             }
         }
         Entry::Event(_) => entry.clone(),
@@ -103,6 +109,7 @@ fn entry_of(json: &str) -> Option<Entry> {
             lines: lines.into_owned(),
             fd,
             cut,
+            pos: None,
         }),
         _ => None,
     }

@@ -2,7 +2,7 @@
 //! cut lines marked with [`wire::CUT_MARKER_PREFIX`], lines joined by `\n`
 //! into batches of at most `batch_max_bytes`.
 
-use crate::wire;
+use crate::wire::{self, FilePos};
 
 /// The text of one `lines` entry and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +15,8 @@ pub struct Batch {
     pub cut: u32,
     /// `Some(1|2)` for a command's stdout/stderr.
     pub fd: Option<u8>,
+    /// Where the last line ends in the followed file (file tailers only).
+    pub pos: Option<FilePos>,
 }
 
 /// Accumulates lines into batches bounded in bytes.
@@ -36,6 +38,7 @@ impl Batcher {
                 lines: 0,
                 cut: 0,
                 fd,
+                pos: None,
             },
             max_bytes,
             spare: Vec::new(),
@@ -81,6 +84,12 @@ impl Batcher {
         full
     }
 
+    /// Records where the line just added ends in the file: the batch's
+    /// position is its last line's (None if that line has none).
+    pub fn set_pos(&mut self, pos: Option<FilePos>) {
+        self.cur.pos = pos;
+    }
+
     /// The batch being built, if it holds any line.
     pub fn take(&mut self) -> Option<Batch> {
         if self.cur.lines == 0 {
@@ -96,6 +105,7 @@ impl Batcher {
             lines: self.cur.lines,
             cut: self.cur.cut,
             fd: self.cur.fd,
+            pos: self.cur.pos.take(),
         };
         self.cur.lines = 0;
         self.cur.cut = 0;
@@ -134,6 +144,28 @@ mod tests {
         assert_eq!(batch.text, "a\n\nc");
         assert_eq!((batch.lines, batch.cut), (3, 0));
         assert!(b.take().is_none());
+    }
+
+    #[test]
+    fn a_batch_carries_its_last_lines_position() {
+        let at = |offset| FilePos {
+            dev: 1,
+            inode: 2,
+            offset,
+        };
+        let mut b = Batcher::new(50, None);
+        b.add(b"a", 0);
+        b.set_pos(Some(at(2)));
+        b.add(b"b", 0);
+        b.set_pos(Some(at(4)));
+        // Does not fit: the previous batch comes back with its own last position.
+        let full = b.add(&[b'x'; 20], 0).expect("previous batch");
+        b.set_pos(Some(at(25)));
+        assert_eq!((full.lines, full.pos), (2, Some(at(4))));
+        assert_eq!(b.take().expect("batch").pos, Some(at(25)));
+        b.add(b"partial flushed", 0);
+        b.set_pos(None);
+        assert_eq!(b.take().expect("batch").pos, None);
     }
 
     #[test]

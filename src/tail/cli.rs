@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::wire::FilePos;
+
 /// The most backlog lines `--lines` accepts; logview's `tail.max_lines` may
 /// not be above it.
 pub const MAX_LINES: u64 = 1_000_000;
@@ -50,6 +52,11 @@ pub struct FollowArgs {
     /// Stop this many seconds after the lease key is gone (0 = never).
     #[arg(long, value_name = "SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_SECS))]
     pub idle_exit: u64,
+    /// Continue at this position of a dead tailer (`DEV:INODE:OFFSET`, the
+    /// `pos` of its last entry) if the file is still the same; otherwise
+    /// send the backlog of --lines.
+    #[arg(long, value_name = "DEV:INODE:OFFSET")]
+    pub resume_at: Option<FilePos>,
     /// The absolute path of the log file.
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
@@ -113,6 +120,40 @@ mod tests {
         };
         assert_eq!((f.lines, f.max_duration, f.idle_exit), (100, 3600, 60));
         assert_eq!(f.path, PathBuf::from("/var/log/a.log"));
+        assert_eq!(f.resume_at, None);
+    }
+
+    #[test]
+    fn resume_at_parses_strictly() {
+        let with = |v: &str| {
+            parse(&[
+                "follow",
+                "--config",
+                "/c",
+                "--stream",
+                "s",
+                "--lines",
+                "10",
+                "--resume-at",
+                v,
+                "/p",
+            ])
+        };
+        let cli = with("2049:131074:8192").expect("parses");
+        let Command::Follow(f) = cli.command else {
+            panic!("not follow")
+        };
+        assert_eq!(
+            f.resume_at,
+            Some(FilePos {
+                dev: 2049,
+                inode: 131_074,
+                offset: 8192
+            })
+        );
+        for bad in ["1:2", "1:2:x", "-1:2:3", "1:2:3:4"] {
+            assert_eq!(with(bad).expect_err(bad).exit_code(), 2, "{bad}");
+        }
     }
 
     #[test]

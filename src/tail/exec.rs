@@ -83,7 +83,9 @@ impl<R: Read + AsRawFd> Output<R> {
                     let batcher = &mut self.batcher;
                     self.splitter.push(&buf[..n], &mut |line, cut| {
                         if failed.is_none() && limiter.allow() {
-                            if let Err(e) = sink::add_line(batcher, publisher, limiter, line, cut) {
+                            if let Err(e) =
+                                sink::add_line(batcher, publisher, limiter, line, cut, None)
+                            {
                                 failed = Some(e);
                             }
                         }
@@ -108,7 +110,7 @@ impl<R: Read + AsRawFd> Output<R> {
         let mut failed = None;
         let batcher = &mut self.batcher;
         self.splitter.flush_partial(&mut |line, cut| {
-            if let Err(e) = sink::add_line(batcher, publisher, limiter, line, cut) {
+            if let Err(e) = sink::add_line(batcher, publisher, limiter, line, cut, None) {
                 failed = Some(e);
             }
         });

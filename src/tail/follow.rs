@@ -23,8 +23,12 @@ use super::rotation::{Change, FollowedFile};
 use super::signals::Signals;
 use super::wait;
 use super::watch::Watcher;
-use super::{events, sink, STOP_DRAIN};
-use crate::wire::StopReason;
+use super::{events, STOP_DRAIN};
+use crate::wire::{field, FilePos, StopReason};
+
+mod reading;
+mod resume;
+use resume::Resume;
 
 /// Bytes read per `read` call.
 const READ_BUF: usize = 256 * 1024;
@@ -46,6 +50,9 @@ pub struct FollowOptions {
     pub idle_exit: Option<Duration>,
     /// The path as given.
     pub path: PathBuf,
+    /// Continue where a dead tailer stopped (`--resume-at`) instead of
+    /// sending the backlog, if the file is still the same.
+    pub resume_at: Option<FilePos>,
 }
 
 /// Runs `follow` to the end.
@@ -144,22 +151,48 @@ impl Follower<'_> {
             .map_err(|e| Error::os(format!("cannot watch {}", paths.dir.display()), e))?;
 
         let mut lines = 0;
+        let mut resumed = None;
         if let Some(file) = self.file.file() {
-            let (start, count) = backlog::last_lines(file, size, self.opts.lines)
-                .map_err(|e| Error::os(format!("cannot read {}", given.display()), e))?;
-            self.file.seek(start);
-            lines = count;
+            let read_err = |e| Error::os(format!("cannot read {}", given.display()), e);
+            let (dev, inode) = (self.file.dev(), self.file.inode());
+            let resume = match self.opts.resume_at {
+                Some(at) => Some(resume::decide(file, dev, inode, size, at).map_err(read_err)?),
+                None => None,
+            };
+            if let Some(Resume::At(offset)) = resume {
+                self.file.seek(offset);
+            } else {
+                let (start, count) =
+                    backlog::last_lines(file, size, self.opts.lines).map_err(read_err)?;
+                self.file.seek(start);
+                lines = count;
+            }
+            resumed = resume;
         }
         // The owner key (the heartbeat logview shares this tailer by) exists
         // before `started` does: whoever sees `started` finds it.
         self.heartbeat.tick(&mut self.publisher, Instant::now())?;
-        self.publisher.push_event(events::started_file(
+        let mut started = events::started_file(
             self.heartbeat.owner(),
             &given,
             self.file.inode(),
             size,
             lines,
-        ))?;
+        );
+        match &resumed {
+            Some(Resume::At(_)) => started = started.with(field::RESUMED, 1),
+            Some(Resume::Fallback(why)) => {
+                tracing::warn!(why = %why, "cannot resume, sending the backlog");
+                started = started.with(field::RESUMED, 0).with(field::RESUME, why);
+            }
+            None => {}
+        }
+        self.publisher.push_event(started)?;
+        if lines == 0 && matches!(resumed, Some(Resume::At(_))) {
+            // No backlog: the stream is contiguous with the dead tailer's,
+            // so viewers may count back from its end at once (owner `live`).
+            self.heartbeat.backlog_read(&mut self.publisher)?;
+        }
         tracing::info!(path = %given.display(), stream = %self.opts.stream, lines = self.opts.lines, "following");
         Ok(())
     }
@@ -278,72 +311,6 @@ impl Follower<'_> {
                 None => return Ok(false),
                 Some(change) => self.on_change(change)?,
             }
-        }
-    }
-
-    fn feed(&mut self, n: usize) -> Result<()> {
-        let Follower {
-            splitter,
-            batcher,
-            publisher,
-            limiter,
-            buf,
-            in_backlog,
-            ..
-        } = self;
-        let exempt = *in_backlog;
-        limiter.refill(Instant::now());
-        let mut failed = None;
-        splitter.push(&buf[..n], &mut |line, cut| {
-            if failed.is_none() && (exempt || limiter.allow()) {
-                if let Err(e) = sink::add_line(batcher, publisher, limiter, line, cut) {
-                    failed = Some(e);
-                }
-            }
-        });
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        if self.batcher.is_full() {
-            self.push_batch()?;
-        }
-        if self.publisher.unsent_bytes() >= FLUSH_AT {
-            self.publisher.flush()?;
-        }
-        Ok(())
-    }
-
-    fn push_batch(&mut self) -> Result<()> {
-        sink::push_batch(&mut self.batcher, &mut self.publisher)
-    }
-
-    fn report_rate_drops(&mut self) -> Result<()> {
-        let dropped = self.limiter.take_dropped();
-        if dropped > 0 {
-            self.push_batch()?;
-            self.publisher.push_event(events::rate_dropped(dropped))?;
-        }
-        Ok(())
-    }
-
-    /// Emits the held partial line: its file is gone, the newline will not come.
-    fn flush_partial(&mut self) -> Result<()> {
-        let Follower {
-            splitter,
-            batcher,
-            publisher,
-            limiter,
-            ..
-        } = self;
-        let mut failed = None;
-        splitter.flush_partial(&mut |line, cut| {
-            if let Err(e) = sink::add_line(batcher, publisher, limiter, line, cut) {
-                failed = Some(e);
-            }
-        });
-        match failed {
-            Some(e) => Err(e),
-            None => self.push_batch(),
         }
     }
 

@@ -27,21 +27,28 @@ impl Splitter {
     /// Feeds `chunk`; calls `emit(line, cut_bytes)` for every complete line,
     /// where `line` has no `\n` nor trailing `\r` and `cut_bytes` is how many
     /// bytes past `max_line_bytes` were dropped from it.
-    pub fn push(&mut self, mut chunk: &[u8], emit: &mut impl FnMut(&[u8], u64)) {
-        while let Some(i) = memchr::memchr(b'\n', chunk) {
-            let part = &chunk[..i];
-            chunk = &chunk[i + 1..];
+    pub fn push(&mut self, chunk: &[u8], emit: &mut impl FnMut(&[u8], u64)) {
+        self.push_ends(chunk, &mut |line, cut, _| emit(line, cut));
+    }
+
+    /// [`Self::push`], also telling each line's end: the index in `chunk`
+    /// just after its `\n` (a file tailer's [`crate::wire::FilePos`]).
+    pub fn push_ends(&mut self, chunk: &[u8], emit: &mut impl FnMut(&[u8], u64, usize)) {
+        let mut at = 0;
+        while let Some(i) = memchr::memchr(b'\n', &chunk[at..]) {
+            let part = &chunk[at..at + i];
+            at += i + 1;
             if self.pending.is_empty() && self.cut == 0 && part.len() <= self.max + 1 {
                 let line = strip_cr(part);
                 if line.len() <= self.max {
-                    emit(line, 0);
+                    emit(line, 0, at);
                     continue;
                 }
             }
             self.append(part);
-            self.emit_pending(emit);
+            self.emit_pending(&mut |line, cut| emit(line, cut, at));
         }
-        self.append(chunk);
+        self.append(&chunk[at..]);
     }
 
     /// Emits the held partial line, if any, as a line of its own (used when
@@ -150,6 +157,24 @@ mod tests {
         assert_eq!(out, vec![("abcd".into(), 0)]);
         let (out, _) = split(4, &[b"ab", b"cd\r\n"]);
         assert_eq!(out, vec![("abcd".into(), 0)]);
+    }
+
+    #[test]
+    fn each_line_end_is_the_index_after_its_newline() {
+        let mut s = Splitter::new(4);
+        let mut ends = Vec::new();
+        s.push_ends(b"ab\r\nlonger line\n\npart", &mut |l, c, end| {
+            ends.push((l.to_vec(), c, end))
+        });
+        assert_eq!(
+            ends,
+            vec![
+                (b"ab".to_vec(), 0, 4),
+                (b"long".to_vec(), 7, 16),
+                (b"".to_vec(), 0, 17)
+            ]
+        );
+        assert!(s.has_partial());
     }
 
     #[test]

@@ -87,6 +87,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                     max_duration: secs(a.max_duration),
                     idle_exit: secs(a.idle_exit),
                     path: a.path,
+                    resume_at: a.resume_at,
                 },
             )
         }

@@ -109,6 +109,12 @@ impl FollowedFile {
         self.pos
     }
 
+    /// Device of the open file (with [`Self::inode`], what a
+    /// [`crate::wire::FilePos`] names).
+    pub fn dev(&self) -> u64 {
+        self.dev
+    }
+
     /// Moves the read offset (start of the backlog).
     pub fn seek(&mut self, pos: u64) {
         self.pos = pos;

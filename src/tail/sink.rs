@@ -6,15 +6,18 @@ use super::error::Result;
 use super::events;
 use super::publish::Publisher;
 use super::ratelimit::RateLimit;
+use crate::wire::FilePos;
 
 /// Adds one line (already admitted by the rate limit) to `batcher`,
 /// writing a `dropped` event first if the limiter refused lines before it.
+/// `pos`: where the line ends in the followed file (None for commands).
 pub fn add_line(
     batcher: &mut Batcher,
     publisher: &mut Publisher,
     limiter: &mut RateLimit,
     line: &[u8],
     cut: u64,
+    pos: Option<FilePos>,
 ) -> Result<()> {
     let dropped = limiter.take_dropped();
     if dropped > 0 {
@@ -27,6 +30,7 @@ pub fn add_line(
             batcher.recycle(spare);
         }
     }
+    batcher.set_pos(pos);
     Ok(())
 }
 

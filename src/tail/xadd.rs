@@ -21,6 +21,7 @@ pub fn encode_xadd(out: &mut Vec<u8>, target: &Target, item: &Item) {
         Item::Lines(b) => {
             let fd = b.fd.map(|fd| fd.to_string());
             let cut = (b.cut > 0).then(|| b.cut.to_string());
+            let pos = b.pos.map(|p| p.to_string());
             let mut args: Vec<&[u8]> = head.to_vec();
             args.extend([
                 field::KIND.as_bytes(),
@@ -33,6 +34,9 @@ pub fn encode_xadd(out: &mut Vec<u8>, target: &Target, item: &Item) {
             }
             if let Some(cut) = &cut {
                 args.extend([field::CUT.as_bytes(), cut.as_bytes()]);
+            }
+            if let Some(pos) = &pos {
+                args.extend([field::POS.as_bytes(), pos.as_bytes()]);
             }
             encode_command(out, &args);
         }
@@ -108,12 +112,19 @@ mod tests {
     #[test]
     fn lines_entries_are_byte_identical_to_the_redis_crate_and_wire_fields() {
         let t = target();
-        for (lines, fd, cut) in [
-            (vec!["one"], None, 0),
-            (vec!["a", "", "ünïcode ✓", "tab\there"], None, 2),
-            (vec!["out"], Some(1), 0),
-            (vec!["err", "more"], Some(2), 1),
-            (vec![""], Some(2), 0),
+        let pos = Some(crate::wire::FilePos {
+            dev: 2049,
+            inode: 131_074,
+            offset: 9_876_543_210,
+        });
+        for (lines, fd, cut, pos) in [
+            (vec!["one"], None, 0, None),
+            (vec!["a", "", "ünïcode ✓", "tab\there"], None, 2, None),
+            (vec!["out"], Some(1), 0, None),
+            (vec!["err", "more"], Some(2), 1, None),
+            (vec![""], Some(2), 0, None),
+            (vec!["positioned"], None, 0, pos),
+            (vec!["cut", "and positioned"], None, 1, pos),
         ] {
             let lines: Vec<String> = lines.into_iter().map(String::from).collect();
             let item = Item::Lines(Batch {
@@ -121,8 +132,14 @@ mod tests {
                 lines: lines.len() as u32,
                 cut,
                 fd,
+                pos,
             });
-            let entry = Entry::Lines { lines, fd, cut };
+            let entry = Entry::Lines {
+                lines,
+                fd,
+                cut,
+                pos,
+            };
             assert_eq!(ours(&t, &item), crate_xadd(&t, &entry), "{entry:?}");
         }
     }
@@ -177,6 +194,7 @@ mod tests {
             lines: 2,
             cut: 1,
             fd: Some(2),
+            pos: None,
         });
         let mut out = Vec::new();
         encode_xadd(&mut out, &target, &item);

@@ -24,15 +24,44 @@ fn lines_entries_round_trip_with_fd_and_cut() {
         lines: vec!["a".into(), "".into(), "c d".into()],
         fd: Some(2),
         cut: 1,
+        pos: None,
     };
     assert_eq!(roundtrip(&e), e);
     let plain = Entry::Lines {
         lines: vec!["only".into()],
         fd: None,
         cut: 0,
+        pos: None,
     };
-    assert_eq!(plain.to_fields().len(), 2, "no fd/cut fields when unused");
+    assert_eq!(
+        plain.to_fields().len(),
+        2,
+        "no fd/cut/pos fields when unused"
+    );
     assert_eq!(roundtrip(&plain), plain);
+}
+
+#[test]
+fn lines_entries_round_trip_with_a_file_position() {
+    let pos = crate::wire::FilePos {
+        dev: 64769,
+        inode: 1_048_577,
+        offset: 123_456,
+    };
+    let e = Entry::Lines {
+        lines: vec!["a".into(), "b".into()],
+        fd: None,
+        cut: 0,
+        pos: Some(pos),
+    };
+    let fields = e.to_fields();
+    assert!(fields.contains(&("pos".to_owned(), "64769:1048577:123456".to_owned())));
+    assert_eq!(roundtrip(&e), e);
+    let bad = [("kind", "lines"), ("lines", "x"), ("pos", "1:2")];
+    assert_eq!(
+        Entry::from_fields(bad.iter().map(|(k, v)| (*k, v.as_bytes()))),
+        Err(crate::wire::WireError::BadPos("1:2".into()))
+    );
 }
 
 #[test]

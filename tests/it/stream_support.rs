@@ -127,6 +127,7 @@ pub fn lines(lines: &[&str]) -> Entry {
         lines: lines.iter().map(|l| (*l).to_owned()).collect(),
         fd: None,
         cut: 0,
+        pos: None,
     }
 }
 
