@@ -20,6 +20,7 @@ mod api_tail;
 /// 中文 and English: API errors and pages in the asked language.
 mod api_i18n;
 /// A second and third POST share the running tailer; stale tailers are replaced.
+mod tail_resume;
 mod tail_sharing;
 
 /// Every bad input answered clearly with nothing started.

@@ -136,6 +136,63 @@ async fn logview_may_launch_follow_stop_and_an_allow_listed_command() {
     );
 }
 
+/// The follow argv with `--resume-at VALUE` before the path.
+fn resumed_follow(path: &str, value: &str) -> Value {
+    let config = stack().get("LOGTAIL_CONFIG");
+    let mut argv = follow_argv(config, &stream_for(path), path);
+    if let Some(a) = argv.as_array_mut() {
+        let at = a.len() - 1;
+        a.splice(at..at, [json!("--resume-at"), json!(value)]);
+    }
+    chunk("cmd.run_bg", json!([argv]), Some(pins()))
+}
+
+#[tokio::test]
+async fn logview_may_resume_a_follow_at_a_file_position_and_nothing_near_it() {
+    let s = stack();
+    // A position that is not the file's: logtail falls back to the backlog.
+    let path = probe_path("resume");
+    let reply = run(User::Logview, resumed_follow(&path, "1:2:3")).await;
+    assert_allowed(&reply, "logview: cmd.run_bg logtail follow --resume-at");
+    let stop = json!([[
+        s.get("LOGTAIL_BIN"),
+        "stop",
+        "--config",
+        s.get("LOGTAIL_CONFIG"),
+        path
+    ]]);
+    let reply = run(User::Logview, chunk("cmd.run_all", stop, Some(pins()))).await;
+    assert_allowed(&reply, "logview: cmd.run_all logtail stop");
+    for bad in [
+        "1:2",
+        "1:2:3:4",
+        "-1:2:3",
+        "1:2:3 /etc/shadow",
+        "/var/log/x",
+        "",
+    ] {
+        let reply = run(User::Logview, resumed_follow(&path, bad)).await;
+        assert_denied(&reply, &format!("--resume-at {bad:?}"));
+    }
+    // The flag after the path, or without its value.
+    let config = s.get("LOGTAIL_CONFIG");
+    let mut after = follow_argv(config, &stream_for(&path), &path);
+    let mut bare = after.clone();
+    if let (Some(a), Some(b)) = (after.as_array_mut(), bare.as_array_mut()) {
+        a.extend([json!("--resume-at"), json!("1:2:3")]);
+        let at = b.len() - 1;
+        b.insert(at, json!("--resume-at"));
+    }
+    for argv in [after, bare] {
+        let reply = run(
+            User::Logview,
+            chunk("cmd.run_bg", json!([argv]), Some(pins())),
+        )
+        .await;
+        assert_denied(&reply, "--resume-at out of place");
+    }
+}
+
 #[tokio::test]
 async fn logview_is_denied_state_apply() {
     let reply = run(

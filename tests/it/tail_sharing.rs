@@ -3,8 +3,7 @@
 //! nothing (same logtail process, same owner heartbeat, no `stop`, no
 //! `run_bg`), each viewer gets exactly its own N backlog lines then the live
 //! lines, once each and in order, and the viewers already watching see
-//! nothing new. A tailer whose heartbeat lapsed (`kill -9`) or that runs
-//! another logtail version is replaced by exactly one new one.
+//! nothing new. Replacing a stale tailer: `tail_resume.rs`.
 
 use std::time::Duration;
 
@@ -19,21 +18,23 @@ use crate::api_support::*;
 use crate::support::stack::stack;
 
 /// Guard against hanging forever (not a timing assertion).
-const WAIT: Duration = Duration::from_secs(60);
+pub(crate) const WAIT: Duration = Duration::from_secs(60);
 
 /// One browser-like viewer on the WebSocket of a viewer URL.
-struct Viewer {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+pub(crate) struct Viewer {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// Every line received, in order.
-    lines: Vec<String>,
+    pub lines: Vec<String>,
     /// Every event received: (event, reason).
-    events: Vec<(String, String)>,
+    pub events: Vec<(String, String)>,
+    /// Every event's name and its `resumed` field ("" when absent), in order.
+    pub starts: Vec<(String, String)>,
     /// Every entry id received, as (ms, seq).
-    ids: Vec<(u64, u64)>,
+    pub ids: Vec<(u64, u64)>,
 }
 
 impl Viewer {
-    async fn open(app: &TestApp, url: &str) -> Viewer {
+    pub async fn open(app: &TestApp, url: &str) -> Viewer {
         let ticket = url.rsplit('/').next().expect("ticket");
         let ws_url = format!("{}ws/{ticket}", app.base.replacen("http://", "ws://", 1));
         let mut req = ws_url.into_client_request().expect("ws request");
@@ -47,12 +48,13 @@ impl Viewer {
             ws,
             lines: Vec::new(),
             events: Vec::new(),
+            starts: Vec::new(),
             ids: Vec::new(),
         }
     }
 
     /// Reads until `count` lines in all have arrived.
-    async fn read_lines(&mut self, count: usize) {
+    pub async fn read_lines(&mut self, count: usize) {
         let read = async {
             while self.lines.len() < count {
                 let Some(msg) = self.ws.next().await else {
@@ -73,13 +75,13 @@ impl Viewer {
                             self.lines.push(l.as_str().expect("line").to_owned());
                         }
                     }
-                    Some("event") => self.events.push((
-                        m["event"].as_str().unwrap_or_default().to_owned(),
-                        m["fields"]["reason"]
-                            .as_str()
-                            .unwrap_or_default()
-                            .to_owned(),
-                    )),
+                    Some("event") => {
+                        let name = m["event"].as_str().unwrap_or_default().to_owned();
+                        let field =
+                            |f: &str| m["fields"][f].as_str().unwrap_or_default().to_owned();
+                        self.starts.push((name.clone(), field("resumed")));
+                        self.events.push((name, field("reason")));
+                    }
                     Some("dropped") => panic!("a viewer was told it dropped lines: {m}"),
                     _ => {}
                 }
@@ -90,20 +92,20 @@ impl Viewer {
             .unwrap_or_else(|_| panic!("{count} lines arrive; got {:?}", self.lines));
     }
 
-    fn saw(&self, event: &str) -> usize {
+    pub fn saw(&self, event: &str) -> usize {
         self.events.iter().filter(|(e, _)| e == event).count()
     }
 
-    fn ids_increase(&self) -> bool {
+    pub fn ids_increase(&self) -> bool {
         self.ids.windows(2).all(|w| w[0] < w[1])
     }
 }
 
-fn numbered(name: &str, range: std::ops::RangeInclusive<usize>) -> Vec<String> {
+pub(crate) fn numbered(name: &str, range: std::ops::RangeInclusive<usize>) -> Vec<String> {
     range.map(|i| format!("{name}-{i}")).collect()
 }
 
-async fn owner_value(stream: &str) -> Option<String> {
+pub(crate) async fn owner_value(stream: &str) -> Option<String> {
     use redis::AsyncCommands;
     let mut c = redis_admin().await;
     c.get(salt_logview::wire::owner_key(stream))
@@ -187,84 +189,13 @@ async fn a_viewer_asking_more_than_the_file_holds_gets_the_whole_session() {
 }
 
 /// Waits for the one tailer of `file` and returns its pid.
-async fn the_tailer(file: &std::path::Path) -> u32 {
+pub(crate) async fn the_tailer(file: &std::path::Path) -> u32 {
     eventually(WAIT, async || match tailers_following(file)[..] {
         [pid] => Some(pid),
         _ => None,
     })
     .await
     .expect("exactly one tailer")
-}
-
-#[tokio::test]
-async fn a_tailer_whose_heartbeat_lapsed_is_replaced_by_exactly_one_new_one() {
-    let app = spawn_app(&[]).await;
-    let minion = stack().get("MINION_ID");
-    let file = log_file("stale", 20);
-    let path = file.to_string_lossy().into_owned();
-    let first = app.tail(minion, &path, json!(4)).await;
-    let stream = app.ticket_of(first.url()).stream;
-    let dead = the_tailer(&file).await;
-    let killed = std::process::Command::new("kill")
-        .args(["-9", &dead.to_string()])
-        .status()
-        .expect("run kill");
-    assert!(killed.success());
-    eventually(WAIT, async || {
-        owner_value(&stream).await.is_none().then_some(())
-    })
-    .await
-    .expect("the dead tailer's heartbeat lapses");
-
-    let second = app.tail(minion, &path, json!(6)).await;
-    let fresh = the_tailer(&file).await;
-    assert_ne!(fresh, dead, "a new tailer replaced the dead one");
-    let mut v = Viewer::open(&app, second.url()).await;
-    v.read_lines(6).await;
-    assert_eq!(v.lines, numbered("stale", 15..=20), "exactly its 6 lines");
-    assert_eq!(v.saw("started"), 1);
-}
-
-#[tokio::test]
-async fn a_tailer_of_another_logtail_version_is_replaced() {
-    use redis::AsyncCommands;
-    let app = spawn_app(&[]).await;
-    let minion = stack().get("MINION_ID");
-    let file = log_file("version", 20);
-    let path = file.to_string_lossy().into_owned();
-    let first = app.tail(minion, &path, json!(4)).await;
-    let stream = app.ticket_of(first.url()).stream;
-    let old = the_tailer(&file).await;
-    // As if the running tailer were an older build (a Salt upgrade since).
-    let value = owner_value(&stream).await.expect("owner");
-    let parsed = salt_logview::wire::OwnerValue::parse(&value).expect("owner value");
-    let older = salt_logview::wire::OwnerValue {
-        version: Some("0.0.0-older".into()),
-        ..parsed
-    };
-    let mut admin = redis_admin().await;
-    let key = salt_logview::wire::owner_key(&stream);
-    let () = admin
-        .set_ex(&key, older.to_value(), 30)
-        .await
-        .expect("SET owner");
-
-    let second = app.tail(minion, &path, json!(3)).await;
-    let fresh = eventually(WAIT, async || match tailers_following(&file)[..] {
-        [pid] if pid != old => Some(pid),
-        _ => None,
-    })
-    .await
-    .expect("one tailer, a new one");
-    assert_ne!(fresh, old);
-    let mut v = Viewer::open(&app, second.url()).await;
-    v.read_lines(3).await;
-    assert_eq!(v.lines, numbered("version", 18..=20));
-    let now = owner_value(&stream).await.expect("the new heartbeat");
-    assert!(
-        salt_logview::wire::OwnerValue::parse(&now).is_some_and(|o| o.is_current_version()),
-        "{now}"
-    );
 }
 
 #[tokio::test]
