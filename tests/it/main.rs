@@ -41,6 +41,8 @@ mod logtail_follow;
 mod logtail_harness;
 mod logtail_lifecycle;
 mod logtail_outage;
+/// logtail follow --resume-at: positions in lines entries, resume or fall back.
+mod logtail_resume;
 /// Redis stays bounded: byte and age trimming, a full Redis counted in `dropped`.
 mod logtail_retention;
 mod logtail_rotation;
