@@ -91,8 +91,8 @@ fn a_tailer_resuming_a_killed_one_sends_exactly_the_lines_it_never_sent() {
     let started = env
         .events(&stream)
         .into_iter()
-        .filter(|e| e.kind == EventKind::Started)
-        .last()
+        .rev()
+        .find(|e| e.kind == EventKind::Started)
         .expect("started");
     assert_eq!(started.get(field::RESUMED), Some("1"));
     assert_eq!(started.get(field::BACKLOG), Some("0"));
@@ -123,8 +123,8 @@ fn a_changed_file_falls_back_to_the_backlog_and_says_why() {
     let started = env
         .events(&stream)
         .into_iter()
-        .filter(|e| e.kind == EventKind::Started)
-        .last()
+        .rev()
+        .find(|e| e.kind == EventKind::Started)
         .expect("started");
     assert_eq!(started.get(field::RESUMED), Some("0"));
     assert_eq!(started.get(field::BACKLOG), Some("3"));
