@@ -57,9 +57,9 @@ impl LocalTailer {
             .unwrap_or(false)
     }
 
-    /// `logtail stop --config CFG PATH`, waited for.
-    pub async fn stop(&self, path: &str) -> Result<(), LocalError> {
-        let argv = lowstate::stop_argv(&self.bin, &self.config, path);
+    /// `logtail stop --config CFG [--replacing] PATH`, waited for.
+    pub async fn stop(&self, path: &str, replacing: bool) -> Result<(), LocalError> {
+        let argv = lowstate::stop_argv(&self.bin, &self.config, replacing, path);
         let child = Command::new(&argv[0])
             .args(&argv[1..])
             .stdin(Stdio::null())
@@ -154,7 +154,7 @@ mod tests {
             config: "/etc/logtail.toml".into(),
         };
         let said = tailer
-            .stop("/var/log/x.log")
+            .stop("/var/log/x.log", false)
             .await
             .expect_err("exit 3")
             .to_string();

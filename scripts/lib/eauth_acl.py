@@ -57,7 +57,9 @@ def build(args: argparse.Namespace) -> str:
     head = [bin_]
 
     file_exists = "^" + path_re + r"\Z"
-    stop = argv_regex(head + [lit("stop"), lit("--config"), cfg, "'" + path_re + "'"])
+    # optional --replacing: the stopped tailer's successor follows (docs/sharing.md)
+    stop = argv_regex(head + [lit("stop"), lit("--config"), cfg + "(?:, " + lit("--replacing") + ")?",
+                              "'" + path_re + "'"])
     follow = argv_regex(
         head
         + [lit("follow"), lit("--config"), cfg,

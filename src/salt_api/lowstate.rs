@@ -129,10 +129,14 @@ pub fn follow_argv(
     .collect()
 }
 
-/// argv of `logtail stop`.
-pub fn stop_argv(bin: &str, config: &str, path: &str) -> Vec<String> {
-    [bin, "stop", "--config", config, path]
+/// argv of `logtail stop`; `--replacing` before the path when a successor
+/// follows (the tailer's `stopped` then says `replaced`).
+pub fn stop_argv(bin: &str, config: &str, replacing: bool, path: &str) -> Vec<String> {
+    let flag: &[&str] = if replacing { &["--replacing"] } else { &[] };
+    [bin, "stop", "--config", config]
         .iter()
+        .chain(flag)
+        .chain(&[path])
         .map(|s| (*s).to_owned())
         .collect()
 }
@@ -177,6 +181,7 @@ mod tests {
         let argv = stop_argv(
             "/usr/local/bin/logtail",
             "/etc/logtail/logtail.toml",
+            false,
             "/var/log/a.log",
         );
         let c = chunk("web-01", "cmd.run_all", vec![json!(argv)], Some(pins()), T).expect("chunk");

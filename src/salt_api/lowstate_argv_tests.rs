@@ -97,7 +97,12 @@ fn follow_reads_back_every_value_including_zero_lines_and_the_maxima() {
 
 #[test]
 fn stop_reads_back_the_config_and_path() {
-    let s = stop(&stop_argv(BIN, CONFIG, PATH));
+    for replacing in [false, true] {
+        let s = stop(&stop_argv(BIN, CONFIG, replacing, PATH));
+        assert_eq!(s.replacing, replacing);
+        assert_eq!(s.path, PathBuf::from(PATH));
+    }
+    let s = stop(&stop_argv(BIN, CONFIG, false, PATH));
     assert_eq!(s.config, PathBuf::from(CONFIG));
     assert_eq!(s.path, PathBuf::from(PATH));
 }
@@ -178,6 +183,7 @@ fn every_call_built_from_the_settings_parses() {
     let stop_call = SaltCall::Stop {
         minion: minion.clone(),
         path: path.clone(),
+        replacing: true,
     };
     let argv = stop_call
         .argv(&s)

@@ -55,12 +55,14 @@ pub enum SaltCall {
         /// An allowed path.
         path: LogPath,
     },
-    /// `cmd.run_all [logtail stop --config C PATH]`.
+    /// `cmd.run_all [logtail stop --config C [--replacing] PATH]`.
     Stop {
         /// The one targeted minion.
         minion: MinionId,
         /// An allowed path.
         path: LogPath,
+        /// A successor follows: the tailer's `stopped` says `replaced`.
+        replacing: bool,
     },
     /// `cmd.run_bg [logtail follow …]` into the stream of `minion` + `path`.
     Follow {
@@ -161,7 +163,9 @@ impl SaltCall {
         let (bin, config) = (s.salt.logtail_bin.as_str(), s.salt.logtail_config.as_str());
         Ok(match self {
             SaltCall::Ping { .. } | SaltCall::FileExists { .. } => None,
-            SaltCall::Stop { path, .. } => Some(lowstate::stop_argv(bin, config, path.as_str())),
+            SaltCall::Stop {
+                path, replacing, ..
+            } => Some(lowstate::stop_argv(bin, config, *replacing, path.as_str())),
             SaltCall::Follow {
                 minion,
                 path,

@@ -213,6 +213,8 @@ fn parse_argv(
         ("cmd.run_all", Some("stop")) => Ok(SaltCall::Stop {
             minion,
             path: allowed_path(argv.last().map(String::as_str).unwrap_or_default(), s)?,
+            // Anything else there is refused when the rebuilt chunk is compared.
+            replacing: argv.len() == 6 && argv[4] == "--replacing",
         }),
         ("cmd.run_bg", Some("follow")) => Ok(SaltCall::Follow {
             minion,

@@ -37,6 +37,7 @@ fn every_call(s: &Settings) -> Vec<SaltCall> {
         SaltCall::Stop {
             minion: minion(),
             path: path(s),
+            replacing: false,
         },
         SaltCall::Follow {
             minion: minion(),
@@ -62,6 +63,11 @@ fn every_call(s: &Settings) -> Vec<SaltCall> {
                 inode: 131_074,
                 offset: 8192,
             }),
+        },
+        SaltCall::Stop {
+            minion: minion(),
+            path: path(s),
+            replacing: true,
         },
     ]
 }
@@ -259,6 +265,16 @@ fn resume_at_neighbours_are_refused() {
     ] {
         assert_eq!(refused_field(&bad, &s), "arg", "{bad}");
     }
+    let replacing = chunk_of(&every_call(&s)[6], &s);
+    assert_eq!(replacing["arg"][0][4], "--replacing");
+    let mut stop_edit = replacing.clone();
+    stop_edit["arg"][0][4] = json!("--replace");
+    assert_eq!(refused_field(&stop_edit, &s), "arg");
+    let mut twice = replacing.clone();
+    if let Some(a) = twice["arg"][0].as_array_mut() {
+        a.insert(4, json!("--replacing"));
+    }
+    assert_eq!(refused_field(&twice, &s), "arg");
     // Leading zeros parse but do not rebuild the same chunk.
     assert_eq!(refused_field(&edit(13, "01:2:3"), &s), "arg");
     // The flag without its value, twice, or after the path.

@@ -80,12 +80,14 @@ impl Orchestrator {
         }
     }
 
-    /// `logtail stop PATH` on the minion (or here).
+    /// `logtail stop PATH` on the minion (or here); `replacing`: a
+    /// successor follows, so a running tailer's `stopped` says `replaced`.
     pub(crate) async fn stop_tailer(
         &self,
         launcher: Launcher,
         minion: &MinionId,
         path: &LogPath,
+        replacing: bool,
         who: &Principal,
     ) -> Result<(), SessionError> {
         let (m, p) = (minion.as_str(), path.as_str());
@@ -98,13 +100,14 @@ impl Orchestrator {
             return self
                 .inner
                 .local
-                .stop(p)
+                .stop(p, replacing)
                 .await
                 .map_err(|e| prepare(e.to_string()));
         }
         let call = SaltCall::Stop {
             minion: minion.clone(),
             path: path.clone(),
+            replacing,
         };
         let out = self
             .salt_step(m, self.inner.salt.run_all(&call, who))

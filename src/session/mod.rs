@@ -191,16 +191,14 @@ impl Orchestrator {
             }
             tracing::info!(%stream, version = ?owner.version, "replacing a tailer of another logtail version");
         }
-        let replacing_live = owner.is_some();
 
-        self.stop_tailer(launcher, minion, path, who).await?;
+        // A tailer still running (another version, or a heartbeat lost to a
+        // Redis outage) says `replaced`, not `stop-command`: the viewers'
+        // one marker is the resumed `started` that follows.
+        self.stop_tailer(launcher, minion, path, true, who).await?;
         let after = self.inner.streams.last_id(&stream).await?;
         // A stale tailer's successor continues where it stopped (docs/sharing.md).
-        let resume_at = self
-            .inner
-            .streams
-            .resume_position(&stream, replacing_live)
-            .await?;
+        let resume_at = self.inner.streams.resume_position(&stream).await?;
         // Deeper than this viewer's N, so later viewers find theirs in the stream.
         let depth = launch::backlog_depth(s, req.line_count);
         let spec = FollowSpec {
@@ -215,7 +213,7 @@ impl Orchestrator {
         let (started_id, backlog, resumed) = match self.confirm(&stream, &after, m, p).await {
             Ok(started) => started,
             Err(e) => {
-                if let Err(stop) = self.stop_tailer(launcher, minion, path, who).await {
+                if let Err(stop) = self.stop_tailer(launcher, minion, path, false, who).await {
                     tracing::warn!(error = %stop, "cleanup: logtail stop after a failed start also failed");
                 }
                 return Err(e);

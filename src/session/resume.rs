@@ -17,10 +17,10 @@ pub enum Step {
     Older,
 }
 
-/// `stopped_by_us`: logview itself just stopped the tailer (it ran another
-/// logtail version), so its `stopped` (reason `stop-command` or `replaced`)
-/// is not a clean end of the session.
-pub fn step(entry: &Entry, stopped_by_us: bool) -> Step {
+/// A `stopped` with reason `replaced` is not a clean end of the session:
+/// logview itself just stopped that tailer (`logtail stop --replacing`: it
+/// ran another logtail version) to start its successor; any other reason is.
+pub fn step(entry: &Entry) -> Step {
     match entry {
         Entry::Lines { pos: Some(p), .. } => Step::Found(*p),
         // Commands' or an older logtail's lines, or a partial line flushed
@@ -30,11 +30,7 @@ pub fn step(entry: &Entry, stopped_by_us: bool) -> Step {
             // A resumed session continues the previous one's lines.
             EventKind::Started if ev.get(field::RESUMED) == Some("1") => Step::Older,
             EventKind::Dropped => Step::Older,
-            EventKind::Stopped
-                if stopped_by_us
-                    && matches!(ev.get("reason"), Some(r) if r == StopReason::StopCommand.as_str()
-                        || r == StopReason::Replaced.as_str()) =>
-            {
+            EventKind::Stopped if ev.get("reason") == Some(StopReason::Replaced.as_str()) => {
                 Step::Older
             }
             _ => Step::Fresh,
@@ -69,9 +65,9 @@ mod tests {
     }
 
     /// The position a scan of `newest_first` finds.
-    fn scan(newest_first: &[Entry], stopped_by_us: bool) -> Option<FilePos> {
+    fn scan(newest_first: &[Entry]) -> Option<FilePos> {
         for e in newest_first {
-            match step(e, stopped_by_us) {
+            match step(e) {
                 Step::Found(p) => return Some(p),
                 Step::Fresh => return None,
                 Step::Older => {}
@@ -83,24 +79,29 @@ mod tests {
     #[test]
     fn a_killed_tailer_is_resumed_at_its_last_lines_entry() {
         let stream = [lines(Some(at(30))), lines(Some(at(20)))];
-        assert_eq!(scan(&stream, false), Some(at(30)));
+        assert_eq!(scan(&stream), Some(at(30)));
         let dropped = Entry::Event(ev(EventKind::Dropped).with("count", 3));
-        assert_eq!(scan(&[dropped, lines(Some(at(9)))], false), Some(at(9)));
+        assert_eq!(scan(&[dropped, lines(Some(at(9)))]), Some(at(9)));
         // A resumed session with no lines yet: the one before it.
         let resumed = Entry::Event(ev(EventKind::Started).with(field::RESUMED, 1));
-        assert_eq!(scan(&[resumed, lines(Some(at(7)))], false), Some(at(7)));
+        assert_eq!(scan(&[resumed, lines(Some(at(7)))]), Some(at(7)));
     }
 
     #[test]
-    fn a_tailer_we_stopped_is_resumed_past_its_stopped_event() {
-        for reason in [StopReason::StopCommand, StopReason::Replaced] {
+    fn a_tailer_stopped_for_its_successor_is_resumed_past_its_stopped_event() {
+        let replaced = Entry::Event(ev(EventKind::Stopped).with("reason", StopReason::Replaced));
+        assert_eq!(scan(&[replaced, lines(Some(at(5)))]), Some(at(5)));
+        for reason in [
+            StopReason::StopCommand,
+            StopReason::Idle,
+            StopReason::MaxDuration,
+            StopReason::Signal,
+            StopReason::Error,
+        ] {
             let stopped = Entry::Event(ev(EventKind::Stopped).with("reason", reason));
             let stream = [stopped, lines(Some(at(5)))];
-            assert_eq!(scan(&stream, true), Some(at(5)), "{reason}");
-            assert_eq!(scan(&stream, false), None, "{reason}: a clean end");
+            assert_eq!(scan(&stream), None, "{reason}: a clean end");
         }
-        let idle = Entry::Event(ev(EventKind::Stopped).with("reason", StopReason::Idle));
-        assert_eq!(scan(&[idle, lines(Some(at(5)))], true), None);
     }
 
     #[test]
@@ -114,11 +115,11 @@ mod tests {
             EventKind::Exit,
         ] {
             let stream = [Entry::Event(ev(kind)), lines(Some(at(5)))];
-            assert_eq!(scan(&stream, true), None, "{kind}");
+            assert_eq!(scan(&stream), None, "{kind}");
         }
         let not_resumed = Entry::Event(ev(EventKind::Started).with(field::RESUMED, 0));
-        assert_eq!(scan(&[not_resumed, lines(Some(at(5)))], false), None);
-        assert_eq!(scan(&[lines(None), lines(Some(at(5)))], false), None);
-        assert_eq!(scan(&[], false), None, "an empty stream");
+        assert_eq!(scan(&[not_resumed, lines(Some(at(5)))]), None);
+        assert_eq!(scan(&[lines(None), lines(Some(at(5)))]), None);
+        assert_eq!(scan(&[]), None, "an empty stream");
     }
 }

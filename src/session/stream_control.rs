@@ -191,12 +191,7 @@ impl StreamControl {
     /// Where a tailer replacing the stream's last one continues: the `pos`
     /// of the newest `lines` entry, unless the file changed or the session
     /// ended cleanly since (`session/resume.rs`); a few pages at most.
-    /// `stopped_by_us`: logview just stopped that tailer itself.
-    pub async fn resume_position(
-        &self,
-        stream: &str,
-        stopped_by_us: bool,
-    ) -> Result<Option<FilePos>, RedisError> {
+    pub async fn resume_position(&self, stream: &str) -> Result<Option<FilePos>, RedisError> {
         const PAGE: usize = 100;
         const PAGES: usize = 4;
         let mut end = "+".to_owned();
@@ -213,7 +208,7 @@ impl StreamControl {
                 let Some(decoded) = decode(&entry.map) else {
                     return Ok(None);
                 };
-                match resume::step(&decoded, stopped_by_us) {
+                match resume::step(&decoded) {
                     Step::Found(pos) => return Ok(Some(pos)),
                     Step::Fresh => return Ok(None),
                     Step::Older => {}

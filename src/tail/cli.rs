@@ -68,6 +68,10 @@ pub struct StopArgs {
     /// The configuration file.
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
+    /// A successor is about to follow PATH: the tailer's `stopped` event
+    /// says `replaced` instead of `stop-command`.
+    #[arg(long)]
+    pub replacing: bool,
     /// The absolute path whose tailer should stop.
     #[arg(value_name = "PATH")]
     pub path: PathBuf,

@@ -205,18 +205,12 @@ pub fn acquire(
     Ok(PathLock { _file: file, paths })
 }
 
-/// Stops the tailer of `canonical`, if one runs; returns whether one did.
-pub fn stop(lock_dir: &Path, canonical: &Path, wait: Duration) -> Result<bool> {
+/// Stops the tailer of `canonical`, if one runs, with `reason`
+/// (`stop-command`, or `replaced` when a successor follows); returns whether one did.
+pub fn stop(lock_dir: &Path, canonical: &Path, reason: StopReason, wait: Duration) -> Result<bool> {
     let paths = LockPaths::new(lock_dir, canonical);
     let file = open_lock(&paths)?;
-    let was_running = take(
-        &file,
-        &paths,
-        canonical,
-        StopReason::StopCommand,
-        wait,
-        &mut || false,
-    )?;
+    let was_running = take(&file, &paths, canonical, reason, wait, &mut || false)?;
     let _ = std::fs::remove_file(&paths.request);
     Ok(was_running)
 }
@@ -258,7 +252,13 @@ mod tests {
         .expect("acquire");
         assert!(held.pending_request().is_none());
         drop(held);
-        assert!(!stop(&locks, Path::new("/var/log/x"), Duration::from_secs(1)).expect("stop"));
+        assert!(!stop(
+            &locks,
+            Path::new("/var/log/x"),
+            StopReason::StopCommand,
+            Duration::from_secs(1)
+        )
+        .expect("stop"));
     }
 
     #[test]

@@ -95,7 +95,13 @@ fn dispatch(cli: Cli) -> Result<()> {
             let cfg = load(&a.config)?;
             let target = allowlist::resolve_stop(&a.path, &cfg.allowed_paths)?;
             // Tailers follow (and lock) the name as given.
-            let was_running = lock::stop(&cfg.lock_dir, &target.given, lock::TAKEOVER_WAIT)?;
+            let reason = if a.replacing {
+                crate::wire::StopReason::Replaced
+            } else {
+                crate::wire::StopReason::StopCommand
+            };
+            let was_running =
+                lock::stop(&cfg.lock_dir, &target.given, reason, lock::TAKEOVER_WAIT)?;
             tracing::info!(path = %target.given.display(), was_running, "stop");
             Ok(())
         }

@@ -44,7 +44,7 @@ function dropReason(reason) {
 /**
  * Words for one `event` message, from its kind and fields in the page's
  * language (logtail's English `message` is kept as the marker's tooltip):
- * { marker: "text of the marker line", title: tooltip, cls: marker class
+ * { marker: "text of the marker line" (null: no marker line), title: tooltip, cls: marker class
  *   (default: the event name), state: { key, text } | null }.
  * `state` is the new stream state for the header (null = unchanged).
  */
@@ -56,6 +56,11 @@ export function describeEvent(msg) {
     switch (name) {
       case "started": {
         const following = { key: "following", text: t("js.stream.following") };
+        // A tailer replacing a stale one: the one marker of the replacement.
+        if (field(msg, "resumed") === "1") return { marker: t("js.event.resumed"), state: following };
+        if (field(msg, "resumed") === "0") {
+          return { marker: t("js.event.resume_failed", { reason: field(msg, "resume") || t("js.unknown") }), state: following };
+        }
         if (field(msg, "path")) {
           return { marker: t("js.event.started_file", { path: field(msg, "path"), size: field(msg, "size") || "?" }), state: following };
         }
@@ -96,6 +101,11 @@ export function describeEvent(msg) {
         if (reason === "finished") {
           // The normal end of a command run, after its `exit` event: not an alarm.
           return { marker: t("js.event.finished"), cls: "exit", state: { key: "finished", text: t("js.stream.finished") } };
+        }
+        if (reason === "replaced") {
+          // Its successor's `started` follows and is the one marker of the
+          // replacement (docs/sharing.md); the state says stopped meanwhile.
+          return { marker: null, state: { key: "stopped", text: t("js.stream.stopped", { reason: stopReason(msg) }) } };
         }
         return {
           marker: t("js.event.stopped", { reason: stopReason(msg) }),

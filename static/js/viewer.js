@@ -42,7 +42,7 @@ function onMessage(msg) {
     status.linesArrived();
   } else if (msg.type === "event") {
     const words = describeEvent(msg);
-    view.addMarker(words.cls || msg.event, words.marker, words.title);
+    if (words.marker !== null) view.addMarker(words.cls || msg.event, words.marker, words.title);
     if (words.state) status.streamState(words.state);
   } else if (msg.type === "dropped") {
     view.addMarker("dropped", describeDropped(msg));

@@ -6,6 +6,7 @@ import { test } from "node:test";
 
 import { parseAnsi, sgrOnly, stripAnsi } from "../../static/js/ansi.js";
 import { idAfter } from "../../static/js/connection.js";
+import { describeEvent } from "../../static/js/events.js";
 import { compilePattern, makeFilter } from "../../static/js/filter.js";
 import { levelOf } from "../../static/js/render.js";
 
@@ -68,4 +69,30 @@ test("entry ids order by time, then sequence", () => {
   assert.equal(idAfter("1700000000000-10", "1700000000000-9"), true);
   assert.equal(idAfter("1700000000000-9", "1700000000000-9"), false);
   assert.equal(idAfter("1699999999999-99", "1700000000000-0"), false);
+});
+
+test("a stale tailer's replacement is one marker line: the resumed start", () => {
+  const ev = (event, fields) => ({ type: "event", event, message: "", fields });
+  // Version replacement: the old tailer's goodbye, then its successor.
+  const replacement = [
+    ev("stopped", { reason: "replaced" }),
+    ev("started", { path: "/var/log/a.log", size: "10", backlog: "0", resumed: "1" }),
+  ];
+  const words = replacement.map(describeEvent);
+  assert.deepEqual(
+    words.map((w) => w.marker),
+    [null, "js.event.resumed"],
+    "under node `t` returns the key",
+  );
+  assert.equal(words[0].state.key, "stopped", "the state chip still says stopped until the start");
+  assert.equal(words[1].state.key, "following");
+  // A kill -9 leaves no goodbye: only the resumed start, one marker.
+  assert.equal(describeEvent(replacement[1]).marker, "js.event.resumed");
+  // A failed resume says so; any other stop keeps its marker.
+  const failed = describeEvent(ev("started", { resumed: "0", resume: "file changed" }));
+  assert.equal(failed.marker, "js.event.resume_failed");
+  for (const reason of ["stop-command", "idle", "max-duration", "error"]) {
+    assert.equal(describeEvent(ev("stopped", { reason })).marker, "js.event.stopped", reason);
+  }
+  assert.equal(describeEvent(ev("started", { path: "/x", size: "1" })).marker, "js.event.started_file");
 });

@@ -102,6 +102,37 @@ fn a_tailer_resuming_a_killed_one_sends_exactly_the_lines_it_never_sent() {
 }
 
 #[test]
+fn stop_replacing_makes_the_tailer_say_replaced() {
+    let env = Env::new();
+    let path = env.log("replacing.log");
+    append(&path, b"x\n");
+    let mut t = env.follow(&path, 10);
+    let stream = env.stream(&path);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_logtail"))
+        .args(["stop", "--config"])
+        .arg(&env.config)
+        .arg("--replacing")
+        .arg(&path)
+        .output()
+        .expect("run logtail stop --replacing");
+    assert!(out.status.success(), "{out:?}");
+    t.wait_exit();
+    let stopped = env.wait_event(&stream, EventKind::Stopped);
+    assert_eq!(stopped.get("reason"), Some("replaced"));
+    // Without the flag: stop-command, as before.
+    let mut u = env.follow(&path, 0);
+    assert!(env.stop(&path).status.success());
+    u.wait_exit();
+    let reasons: Vec<String> = env
+        .events(&stream)
+        .into_iter()
+        .filter(|e| e.kind == EventKind::Stopped)
+        .filter_map(|e| e.get("reason").map(str::to_owned))
+        .collect();
+    assert_eq!(reasons, ["replaced", "stop-command"]);
+}
+
+#[test]
 fn a_changed_file_falls_back_to_the_backlog_and_says_why() {
     let env = Env::new();
     let path = env.log("changed.log");

@@ -148,7 +148,7 @@ fn resumed_follow(path: &str, value: &str) -> Value {
 }
 
 #[tokio::test]
-async fn logview_may_resume_a_follow_at_a_file_position_and_nothing_near_it() {
+async fn logview_may_resume_a_follow_and_stop_for_a_successor_and_nothing_near_them() {
     let s = stack();
     // A position that is not the file's: logtail falls back to the backlog.
     let path = probe_path("resume");
@@ -163,6 +163,28 @@ async fn logview_may_resume_a_follow_at_a_file_position_and_nothing_near_it() {
     ]]);
     let reply = run(User::Logview, chunk("cmd.run_all", stop, Some(pins()))).await;
     assert_allowed(&reply, "logview: cmd.run_all logtail stop");
+    let replacing = json!([[
+        s.get("LOGTAIL_BIN"),
+        "stop",
+        "--config",
+        s.get("LOGTAIL_CONFIG"),
+        "--replacing",
+        &path
+    ]]);
+    let reply = run(User::Logview, chunk("cmd.run_all", replacing, Some(pins()))).await;
+    assert_allowed(&reply, "logview: cmd.run_all logtail stop --replacing");
+    for flag in ["--replace", "--replacing=1"] {
+        let near = json!([[
+            s.get("LOGTAIL_BIN"),
+            "stop",
+            "--config",
+            s.get("LOGTAIL_CONFIG"),
+            flag,
+            &path
+        ]]);
+        let reply = run(User::Logview, chunk("cmd.run_all", near, Some(pins()))).await;
+        assert_denied(&reply, &format!("stop {flag}"));
+    }
     for bad in [
         "1:2",
         "1:2:3:4",
