@@ -21,7 +21,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+mod entry_id;
 mod owner;
+pub use entry_id::{BadEntryId, EntryId};
 pub use owner::{OwnerValue, OWNER_REFRESH_SECS, OWNER_TTL_SECS, VERSION};
 
 /// Default stream key prefix (`logs`), the seeds' `LOG_KEY`.
