@@ -105,10 +105,11 @@ async fn attempt(
     let mut resp = match req.send().await {
         Ok(r) => r,
         Err(e) => {
+            // Without the URL: it carries the viewer ticket, which grants the stream.
             return Ok(Attempt::Broken {
-                detail: error_chain(&e),
+                detail: error_chain(&e.without_url()),
                 progressed: false,
-            })
+            });
         }
     };
     let status = resp.status().as_u16();
@@ -138,7 +139,7 @@ async fn attempt(
                 return Ok(Attempt::Broken { detail, progressed });
             }
             Ok(Err(e)) => {
-                let detail = error_chain(&e);
+                let detail = error_chain(&e.without_url());
                 return Ok(Attempt::Broken { detail, progressed });
             }
             Ok(Ok(None)) => {
