@@ -156,4 +156,15 @@ async fn run_exits_with_the_commands_status_and_reads_an_owner_only_config_file(
     assert_eq!(out, "/\n");
     assert!(err.contains("/nonexistent-logview-pipe-check"), "{err}");
     assert!(err.contains("--- exit status 2"), "{err}");
+
+    // --grep filters the command's lines (both fds), never the markers.
+    let grep = ["run", minion, "pipe-check", "--grep", "cannot access"];
+    let (code, out, err) = finish(client(&app, &grep, Some(&file))).await;
+    assert_eq!((code, out.as_str()), (Some(2), ""), "{err}");
+    assert!(err.contains("/nonexistent-logview-pipe-check"), "{err}");
+    assert!(err.contains("--- exit status 2"), "{err}");
+    let bad = ["run", minion, "pipe-check", "--grep", "("];
+    let (code, _, err) = finish(client(&app, &bad, Some(&file))).await;
+    assert_eq!(code, Some(64), "{err}");
+    assert!(err.contains("not a valid regular expression"), "{err}");
 }
