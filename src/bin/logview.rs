@@ -36,8 +36,9 @@ Exit codes:
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
-    /// Settings file layered over the built-in defaults (the repository's
-    /// settings.toml); repeat to layer more files (later ones win).
+    /// Settings file of the service (`serve`) layered over the built-in
+    /// defaults (the repository's settings.toml); repeat to layer more files
+    /// (later ones win). `tail` and `run` do not read it.
     #[arg(long = "config", value_name = "FILE", global = true)]
     config: Vec<PathBuf>,
     #[command(subcommand)]
