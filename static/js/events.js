@@ -3,6 +3,7 @@
 // and the viewer's own `dropped` notices into words: the marker line shown in
 // the log and the stream state shown in the header.
 
+import { entryTime } from "./logview.js";
 import { clock } from "./render.js";
 
 const STOP_REASONS = {
@@ -15,6 +16,9 @@ const STOP_REASONS = {
   timeout: "the command ran past its time limit and was killed",
   error: "of an error",
 };
+
+/** "line" for one, "lines" otherwise ("1 line", "some lines"). */
+const lineWord = (n) => (String(n) === "1" ? "line" : "lines");
 
 function field(msg, name) {
   const f = msg.fields;
@@ -33,19 +37,32 @@ function stopReason(msg) {
   return STOP_REASONS[reason] || (reason ? reason : "of an unknown reason");
 }
 
+/** "tailer started: following PATH on MINION" / "command started: NAME on MINION". */
+function startedWords(config) {
+  const on = config && config.minion ? ` on ${config.minion}` : "";
+  if (config && config.kind === "command") return `command started: ${config.command || "command"}${on}`;
+  return `tailer started: following ${(config && config.path) || "the file"}${on}`;
+}
+
 /**
- * Words for one `event` message:
+ * Words for one `event` message (`config`: the viewer's config, for the
+ * minion id and the target: logtail's own message names its host, not the minion):
  * { marker: "text of the marker line", cls: marker class (default: the event name),
  *   state: { key, text } | null }.
  * `state` is the new stream state for the header (null = unchanged).
  */
-export function describeEvent(msg) {
+export function describeEvent(msg, config) {
   const name = typeof msg.event === "string" ? msg.event : "event";
   const said = typeof msg.message === "string" ? msg.message : "";
-  const at = clock(Date.now());
+  const at = clock(entryTime(msg.id));
   switch (name) {
-    case "started":
-      return { marker: words("tailer started", said), state: { key: "following", text: "following" } };
+    case "started": {
+      const running = config && config.kind === "command";
+      return {
+        marker: startedWords(config),
+        state: running ? { key: "running", text: "running" } : { key: "following", text: "following" },
+      };
+    }
     case "rotated":
       return {
         marker: words("file rotated", said),
@@ -66,13 +83,14 @@ export function describeEvent(msg) {
     case "dropped": {
       const count = field(msg, "count") || "some";
       const reason = field(msg, "reason");
-      return { marker: words(`${count} lines lost at the source${reason ? ` (${reason})` : ""}`, said), state: null };
+      return { marker: words(`${count} ${lineWord(count)} lost at the source${reason ? ` (${reason})` : ""}`, said), state: null };
     }
     case "stopped": {
       const reason = field(msg, "reason");
       if (reason === "finished") {
-        // The normal end of a command run, after its `exit` event: not an alarm.
-        return { marker: "the command finished", cls: "exit", state: { key: "finished", text: "command finished" } };
+        // The normal end of a command run, after its `exit` event: not an
+        // alarm, and the header keeps saying how it exited.
+        return { marker: "the command finished", cls: "exit", state: null };
       }
       const known = Object.hasOwn(STOP_REASONS, reason) && reason !== "error";
       return {
@@ -82,9 +100,12 @@ export function describeEvent(msg) {
     }
     case "exit": {
       const status = field(msg, "status") || "unknown";
+      // Anything but status 0 is a failure, and looks like one.
+      const failed = status !== "0";
       return {
         marker: `command exited with status ${status}`,
-        state: { key: "exited", text: `command exited (status ${status})` },
+        cls: failed ? "exit-failed" : "exit",
+        state: { key: failed ? "failed" : "exited", text: `command exited (status ${status})` },
       };
     }
     default:
@@ -96,5 +117,5 @@ export function describeEvent(msg) {
 export function describeDropped(msg) {
   const count = Number.isFinite(msg.count) ? msg.count : "some";
   const reason = typeof msg.reason === "string" && msg.reason ? msg.reason : "slow client";
-  return `${count} lines skipped for this viewer (${reason}); reload to see the retained backlog`;
+  return `${count} ${lineWord(count)} skipped for this viewer (${reason}); reload to see the retained backlog`;
 }

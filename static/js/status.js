@@ -5,6 +5,11 @@
 const $ = (id) => document.getElementById(id);
 const fmt = new Intl.NumberFormat("en");
 
+/** "1 line", "1,234 lines". */
+export function linesText(n) {
+  return `${fmt.format(n)} ${n === 1 ? "line" : "lines"}`;
+}
+
 export class StatusBar {
   constructor(config) {
     this.conn = $("conn-state");
@@ -53,7 +58,7 @@ export class StatusBar {
 
   /** Shows the counts reported by LogView. */
   counts(c) {
-    const parts = [`${fmt.format(c.lines)} lines`];
+    const parts = [linesText(c.lines)];
     if (c.shown !== c.lines) parts.push(`${fmt.format(c.shown)} match the filter`);
     this.countsEl.textContent = parts.join(" · ");
     this.pendingEl.hidden = !c.paused;
@@ -62,7 +67,8 @@ export class StatusBar {
     this.pauseBtn.setAttribute("aria-pressed", String(c.paused));
     document.body.classList.toggle("paused", c.paused);
     this.trimmedEl.hidden = c.trimmed === 0;
-    this.trimmedEl.textContent = `${fmt.format(c.trimmed)} earlier lines were trimmed (this page keeps the last ${fmt.format(this.maxLines)}); download or reload for the retained backlog`;
+    // Download holds only what this page holds: a reload replays what the stream retains.
+    this.trimmedEl.textContent = `${fmt.format(c.trimmed)} earlier ${c.trimmed === 1 ? "line was" : "lines were"} trimmed (this page keeps the last ${fmt.format(this.maxLines)}; Download saves only those); reload the page to see the retained backlog again`;
     this.jump.hidden = c.atBottom && !c.paused;
   }
 }
