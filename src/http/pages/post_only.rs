@@ -1,0 +1,46 @@
+//! `GET` on the form-post addresses (`/minions/{minion_id}/tail`, `…/run`):
+//! a bookmark or a typed URL of a post. It starts nothing; it answers a page
+//! that says so and links the minion's ops page (status from `http/error.rs`).
+
+use axum::extract::{Path, State};
+use axum::http::header::ALLOW;
+use axum::http::HeaderValue;
+use axum::response::Response;
+use minijinja::context;
+
+use super::ops::operator_and_minion;
+use super::render;
+use super::security::PageKind;
+use crate::http::auth::Operator;
+use crate::http::error::{self, ApiError};
+use crate::http::templates::url_value;
+use crate::http::AppState;
+
+/// `GET /minions/{minion_id}/tail` and `GET /minions/{minion_id}/run`.
+pub async fn explain(
+    State(app): State<AppState>,
+    operator: Result<Operator, ApiError>,
+    Path(minion): Path<String>,
+) -> Response {
+    let (_, minion) = match operator_and_minion(&app, operator, &minion) {
+        Ok(pair) => pair,
+        Err(page) => return *page,
+    };
+    let back = format!("{}minions/{}", app.settings.public_base(), minion.as_str());
+    let ctx = context! {
+        title => "This address only takes the ops page's form",
+        message => format!(
+            "Start and Run send their form here; opening the address (a bookmark, a reload, \
+             a typed URL) starts nothing. Open the ops page of {} to start a tail or run a command.",
+            minion.as_str()
+        ),
+        hint => "",
+        back => url_value(back),
+        back_text => format!("ops page of {}", minion.as_str()),
+    };
+    let mut response = render(&app, error::post_only(), "error.html", ctx, PageKind::Plain);
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("POST"));
+    response
+}
