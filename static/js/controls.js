@@ -94,7 +94,13 @@ export function wireControls(view, config) {
     if (bad) {
       error.hidden = false;
       error.textContent = `Highlight: ${matcher.error}`;
-    } else view.setHighlight(matcher);
+    } else {
+      if (error.textContent.startsWith("Highlight:")) {
+        error.hidden = true;
+        error.textContent = "";
+      }
+      view.setHighlight(matcher);
+    }
   };
   filter.addEventListener("input", debounce(applyFilter, 120));
   mode.addEventListener("change", applyFilter);

@@ -115,6 +115,15 @@ describe("viewer keys, lines and downloads", () => {
     // A second Esc, on the empty box, leaves it.
     await page.keyboard.press("Escape");
     assert.notEqual(await page.evaluate(() => document.activeElement?.id), "filter");
+    // Esc on a highlight box holding a bad regex takes its error away with it.
+    await page.check("#filter-regex");
+    await page.fill("#highlight", "(");
+    await page.locator("#filter-error", { hasText: "Highlight:" }).waitFor({ timeout: WAIT_MS });
+    await page.focus("#highlight");
+    await page.keyboard.press("Escape");
+    assert.equal(await page.inputValue("#highlight"), "");
+    assert.equal(await page.isHidden("#filter-error"), true);
+    await page.uncheck("#filter-regex");
   });
 
   test("the log scrolls from the keyboard before any click, and Tab reaches it", async () => {
