@@ -5,7 +5,7 @@
 # then `node --test`. scripts/test.sh calls it with SLV_STACK_ENV set and the
 # test stack up; by hand:
 #
-#   scripts/stack.sh up --name test
+#   scripts/stack.sh up --name test --portal     (--portal: for django_portal.test.js)
 #   SLV_STACK_ENV=.stack/test/stack.env scripts/browser-test.sh
 #
 # Screenshots land in target/screenshots/.

@@ -2,16 +2,18 @@
 # Brings the whole local salt-logview stack up on 127.0.0.1, stops it, or shows
 # it: Redis (ACL users), salt-master + salt-minion web-01 + salt-api, logtail
 # deployed to the minion through salt-api, saltgate (the only client of
-# salt-api), then logview. All state lives under
+# salt-api), then logview; with --portal also the example Django portal
+# (examples/django_portal). All state lives under
 # .stack/NAME/ (profiles `dev`, the default, and `test` use different ports).
 #
-#   scripts/stack.sh up     [--name NAME]   install what is missing, start, wait until ready
+#   scripts/stack.sh up     [--name NAME] [--portal]   install what is missing, start, wait until ready
 #   scripts/stack.sh down   [--name NAME]   stop exactly what the stack started
 #   scripts/stack.sh status [--name NAME]   what runs, where, and the URL
 #
 # Ports (remembered per profile in .stack/NAME/ports.env) can be changed with
 # SLV_REDIS_PORT, SLV_SALT_PUBLISH_PORT, SLV_SALT_RET_PORT, SLV_SALT_API_PORT,
-# SLV_SALTGATE_PORT, SLV_LOGVIEW_PORT. SLV_LOGVIEW_BIN=path runs that logview binary (no build).
+# SLV_SALTGATE_PORT, SLV_LOGVIEW_PORT, SLV_PORTAL_PORT. SLV_LOGVIEW_BIN=path runs
+# that logview binary (no build). LOGVIEW__SECTION__KEY variables reach logview.
 set -euo pipefail
 
 # shellcheck source=scripts/lib/common.sh
@@ -26,9 +28,11 @@ source "$REPO_ROOT/scripts/lib/salt.sh"
 source "$REPO_ROOT/scripts/lib/logview.sh"
 # shellcheck source=scripts/lib/gate.sh
 source "$REPO_ROOT/scripts/lib/gate.sh"
+# shellcheck source=scripts/lib/portal.sh
+source "$REPO_ROOT/scripts/lib/portal.sh"
 
 usage() {
-    sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -36,8 +40,13 @@ ACTION="${1:-}"
 [[ -n "$ACTION" ]] || usage
 shift
 PROFILE="dev"
+WITH_PORTAL=0
 while (($#)); do
     case "$1" in
+    --portal)
+        WITH_PORTAL=1
+        shift
+        ;;
     --name)
         [[ $# -ge 2 ]] || die "--name needs a value"
         PROFILE="$2"
@@ -48,7 +57,7 @@ while (($#)); do
         shift
         ;;
     -h | --help) usage ;;
-    *) die "unknown argument '$1' (expected --name NAME)" ;;
+    *) die "unknown argument '$1' (expected --name NAME or --portal)" ;;
     esac
 done
 [[ "$PROFILE" =~ ^[a-z0-9][a-z0-9_-]{0,31}$ ]] || die "--name '$PROFILE': use 1-32 characters of a-z 0-9 _ - (e.g. dev, test)"
@@ -66,6 +75,7 @@ load_paths() {
     salt_paths
     logview_paths
     gate_paths
+    portal_paths
 }
 
 load_profile() {
@@ -81,6 +91,8 @@ load_profile() {
     GATE_TOKEN="$(secret_get "$SECRETS/gate.token")"
     API_TOKEN="$(secret_get "$SECRETS/api.token")"
     METRICS_TOKEN="$(secret_get "$SECRETS/metrics.token")"
+    PORTAL_SECRET_KEY="$(secret_get "$SECRETS/portal-django.key")"
+    PORTAL_PASSWORD="$(secret_get "$SECRETS/portal-user.password")"
     TICKET_KEY="$(secret_get "$SECRETS/ticket.key")$(secret_get "$SECRETS/ticket.key2")"
     OPS_USER="ops"
     OPS_PASSWORD="$(secret_get "$SECRETS/ops.password")"
@@ -120,6 +132,9 @@ API_TOKEN=$API_TOKEN
 METRICS_TOKEN=$METRICS_TOKEN
 OPS_USER=$OPS_USER
 OPS_PASSWORD=$OPS_PASSWORD
+PORTAL_URL=$PORTAL_URL
+PORTAL_USER=$PORTAL_USER
+PORTAL_PASSWORD=$PORTAL_PASSWORD
 ENV
 }
 
@@ -151,6 +166,9 @@ check_ports() {
         require_free_port "$SALTGATE_PORT" "saltgate, setting gate.bind" SLV_SALTGATE_PORT
     fi
     logview_running || require_free_port "$LOGVIEW_PORT" "logview, setting server.bind" SLV_LOGVIEW_PORT
+    if ((WITH_PORTAL)) && ! portal_running; then
+        require_free_port "$PORTAL_PORT" "the Django portal" SLV_PORTAL_PORT
+    fi
 }
 
 # On a failed up: say what is left running and how to stop it.
@@ -171,6 +189,7 @@ cmd_up() {
     check_ports
     build_logtail_musl
     build_logview
+    ((WITH_PORTAL == 0)) || install_portal_venv
     stage_end
 
     stage_begin "start (redis, salt-master/minion/api)"
@@ -194,6 +213,10 @@ cmd_up() {
     write_stack_env
     start_logview
     wait_logview_ready
+    if ((WITH_PORTAL)); then
+        start_portal
+        wait_portal_ready
+    fi
     stage_end
 
     local total=$(($(now_ms) - t0))
@@ -208,7 +231,34 @@ cmd_up() {
     Everything (ports, passwords, paths): $STACK_ENV
     Stop:      scripts/stack.sh down --name $PROFILE
 
+  Embedding the viewer in another site (an iframe): logview's server.frame_ancestors
+  must name that site's origin (scheme://host:port; another port is another origin).
+    Now:       $(effective_frame_ancestors)
+    Change it: LOGVIEW__SERVER__FRAME_ANCESTORS="'self' http://127.0.0.1:8000" scripts/stack.sh up --name $PROFILE
+               (in your own settings: [server] frame_ancestors = "'self' https://portal.example.com")
 MSG
+    if portal_running; then
+        cat >&2 <<MSG
+    Portal:    ${PORTAL_URL}logs/$MINION_ID/?path=$LOG_DIR/app.log
+               sign in as $PORTAL_USER / $PORTAL_PASSWORD   (examples/django_portal, docs/django.md)
+
+MSG
+    else
+        cat >&2 <<MSG
+    Portal:    not started; scripts/stack.sh up --name $PROFILE --portal starts the example
+               Django portal (examples/django_portal) on $PORTAL_URL
+
+MSG
+    fi
+}
+
+# The frame-ancestors logview runs with: the environment's, else the overlay's.
+effective_frame_ancestors() {
+    if [[ -n "${LOGVIEW__SERVER__FRAME_ANCESTORS:-}" ]]; then
+        echo "${LOGVIEW__SERVER__FRAME_ANCESTORS}   (from LOGVIEW__SERVER__FRAME_ANCESTORS)"
+    else
+        echo "$(logview_frame_ancestors)   (server.frame_ancestors in $LOGVIEW_SETTINGS; $PORTAL_PORT = SLV_PORTAL_PORT)"
+    fi
 }
 
 stop_logtails() {
@@ -229,6 +279,7 @@ cmd_down() {
     load_paths
     # logview first (no new tailers, leases lapse), then the tailers while
     # Redis still takes their final `stopped` event, then Salt, then Redis.
+    stop_pidfiles 10 "$PORTAL_PID|portal"
     stop_pidfiles 10 "$LOGVIEW_PID|logview"
     stop_pidfiles 10 "$SALTGATE_PID|saltgate"
     stop_logtails
@@ -268,6 +319,11 @@ cmd_status() {
     show "$API_PID" salt-api "$SALT_API_URL"
     show "$SALTGATE_PID" saltgate "$SALTGATE_URL"
     show "$LOGVIEW_PID" logview "${LOGVIEW_URL}minions/$MINION_ID"
+    if pid_alive "$PORTAL_PID"; then
+        show "$PORTAL_PID" portal "$PORTAL_URL"
+    else
+        echo "  portal       not started (up --portal starts it)"
+    fi
     local tails
     tails="$(logtail_pids | tr '\n' ' ')"
     echo "  logtail      ${tails:-none running}"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # THE test command: installs what is missing, checks format and lints, builds
-# the static logtail, brings up the real test stack (profile `test`), runs every
-# cargo test against it (SLV_STACK_ENV), runs the browser tests, and always
-# stops the stack again (trap), pass or fail.
+# the static logtail, runs the example Django portal's own tests, brings up the
+# real test stack (profile `test`, with the portal), runs every cargo test
+# against it (SLV_STACK_ENV), runs the browser tests, and always stops the
+# stack again (trap), pass or fail.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh -- ARGS    extra arguments for `cargo test` (e.g. -- stack_deploy)
@@ -14,6 +15,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$REPO_ROOT/scripts/lib/install.sh"
 # shellcheck source=scripts/lib/salt.sh
 source "$REPO_ROOT/scripts/lib/salt.sh"
+# shellcheck source=scripts/lib/portal.sh
+source "$REPO_ROOT/scripts/lib/portal.sh"
 cd "$REPO_ROOT"
 
 CARGO_TEST_ARGS=()
@@ -25,6 +28,7 @@ fi
 STAGE_T0_ALL="$(now_ms)"
 CARGO_TEST_LOG="$STACK_ROOT/cargo-test.log"
 BROWSER_TEST_LOG="$STACK_ROOT/browser-test.log"
+PORTAL_TEST_LOG="$STACK_ROOT/portal-test.log"
 stop_stack() {
     local rc=$?
     "$REPO_ROOT/scripts/stack.sh" down --name test || rc=1
@@ -32,7 +36,7 @@ stop_stack() {
     say "test stage times: ${STAGE_TIMES[*]:-none}; total $((ms / 1000)) s; exit $rc"
     # One closing line over every cargo test binary (the last binary cargo
     # prints is the doc-tests, often 0 tests, which would hide the real count).
-    local cp=0 cf=0 bp=0 bf=0
+    local cp=0 cf=0 bp=0 bf=0 dp=0 df=0
     if [[ -f "$CARGO_TEST_LOG" ]]; then
         read -r cp cf < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$CARGO_TEST_LOG")
         say "cargo test: $cp passed, $cf failed"
@@ -41,13 +45,24 @@ stop_stack() {
         read -r bp bf < <(awk '/^# pass / { p = $3 } /^# fail / { f = $3 } END { print p + 0, f + 0 }' "$BROWSER_TEST_LOG")
         say "browser tests (node --test, headless Chromium): $bp passed, $bf failed"
     fi
-    # The one closing line over both runners.
-    echo "tests: $((cp + bp)) passed, $((cf + bf)) failed"
+    if [[ -f "$PORTAL_TEST_LOG" ]]; then
+        # Django's runner: "Ran N tests", then "OK" or "FAILED (failures=F, errors=E)".
+        read -r dp df < <(awk '/^Ran [0-9]+ test/ { n = $2 }
+            /^FAILED \(/ {
+                if (match($0, /failures=[0-9]+/)) f += substr($0, RSTART + 9, RLENGTH - 9)
+                if (match($0, /errors=[0-9]+/)) f += substr($0, RSTART + 7, RLENGTH - 7)
+            }
+            END { print n - f, f + 0 }' "$PORTAL_TEST_LOG")
+        say "Django portal tests (manage.py test): $dp passed, $df failed"
+    fi
+    # The one closing line over every runner.
+    echo "tests: $((cp + bp + dp)) passed, $((cf + bf + df)) failed"
     exit "$rc"
 }
 
 stage_begin "install prerequisites"
 install_stack_prerequisites
+install_portal_venv
 # Chromium, chromium-driver and playwright-core are installed by
 # scripts/browser-test.sh itself (so it also works on its own).
 stage_end
@@ -74,8 +89,18 @@ cargo test --no-run
 stage_end
 
 trap stop_stack EXIT
-stage_begin "stack up (profile test)"
-SLV_LOGVIEW_BIN="$REPO_ROOT/target/debug/logview" "$REPO_ROOT/scripts/stack.sh" up --name test
+stage_begin "Django portal tests (examples/django_portal, against a stand-in logview)"
+rm -f "$PORTAL_TEST_LOG"
+(
+    cd "$PORTAL_APP"
+    # Throw-away values: these tests never reach a real logview.
+    DJANGO_SECRET_KEY="portal-unit-tests" LOGVIEW_URL="http://127.0.0.1:9/" LOGVIEW_API_TOKEN="portal-unit-tests-token" \
+        PORTAL_DB="$STACK_ROOT/portal-test.sqlite3" "$PORTAL_VENV/bin/python" manage.py test logs --noinput
+) 2>&1 | tee "$PORTAL_TEST_LOG"
+stage_end
+
+stage_begin "stack up (profile test, with the Django portal)"
+SLV_LOGVIEW_BIN="$REPO_ROOT/target/debug/logview" "$REPO_ROOT/scripts/stack.sh" up --name test --portal
 stage_end
 
 export SLV_STACK_ENV="$STACK_ROOT/test/stack.env"

@@ -77,7 +77,7 @@ pub fn parse_on_behalf_of(raw: Option<&str>) -> Result<Option<String>, InputErro
     if raw.chars().count() > ON_BEHALF_OF_MAX || raw.chars().any(char::is_control) {
         return Err(InputError::new(
             "on_behalf_of",
-            format!("on_behalf_of must be 1 to {ON_BEHALF_OF_MAX} printable characters (the portal's user name)"),
+            crate::i18n::Text::new("input.on_behalf_of.invalid").arg("max", ON_BEHALF_OF_MAX),
         ));
     }
     Ok(Some(raw.to_owned()))

@@ -3,6 +3,7 @@
 
 use rand::Rng;
 
+use crate::i18n::Text;
 use crate::settings::{CommandSettings, Settings};
 use crate::target::InputError;
 
@@ -11,24 +12,20 @@ pub const FIELD: &str = "command";
 
 /// The settings of command `name`, or an error listing the allowed names.
 pub fn lookup<'s>(settings: &'s Settings, name: &str) -> Result<&'s CommandSettings, InputError> {
-    if name.is_empty() {
-        return Err(InputError::missing(FIELD, &allowed(settings)));
-    }
+    let names: Vec<&str> = settings.commands.keys().map(String::as_str).collect();
+    let text = match (name.is_empty(), names.is_empty()) {
+        (true, true) => Text::new("input.command.required_none"),
+        (true, false) => Text::new("input.command.required"),
+        (false, true) => Text::new("input.command.unknown_none"),
+        (false, false) => Text::new("input.command.unknown"),
+    };
     settings.commands.get(name).ok_or_else(|| {
         InputError::new(
             FIELD,
-            format!("unknown command {name:?}; {}", allowed(settings)),
+            text.arg("name", format!("{name:?}"))
+                .arg("allowed", names.join(", ")),
         )
     })
-}
-
-fn allowed(settings: &Settings) -> String {
-    if settings.commands.is_empty() {
-        "no commands are configured".to_owned()
-    } else {
-        let names: Vec<&str> = settings.commands.keys().map(String::as_str).collect();
-        format!("allowed: {}", names.join(", "))
-    }
 }
 
 /// A run id: 16 lowercase hex characters (what the eauth ACL pins).

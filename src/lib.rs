@@ -18,11 +18,13 @@ pub mod gate;
 pub mod settings;
 
 #[cfg(feature = "server")]
-pub mod commands;
+pub(crate) mod commands;
 #[cfg(feature = "server")]
 pub mod http;
 #[cfg(feature = "server")]
-pub mod local;
+pub(crate) mod i18n;
+#[cfg(feature = "server")]
+pub(crate) mod local;
 #[cfg(feature = "server")]
 pub mod metrics;
 #[cfg(feature = "server")]

@@ -4,6 +4,7 @@
 //! and validated at start with messages that name the key.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 #[cfg(test)]
 use std::path::Path;
 use std::path::PathBuf;
@@ -12,8 +13,11 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+pub use http_url::HttpUrl;
+
 mod gate;
 mod hardening;
+pub mod http_url;
 mod validate;
 pub use gate::{AuditSettings, GateClient, GateSettings};
 pub use hardening::{HttpSettings, LoginSettings};
@@ -56,9 +60,9 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     /// Address to listen on, e.g. `127.0.0.1:8080`.
-    pub bind: String,
+    pub bind: SocketAddr,
     /// Base URL people and Django use to reach the service (may include a sub-path).
-    pub public_url: String,
+    pub public_url: HttpUrl,
     /// Origins allowed to open the WebSocket; empty means the origin of `public_url` only.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
@@ -117,12 +121,12 @@ pub struct RedisSettings {
 pub struct SaltSettings {
     /// saltgate's base URL; logview sends every Salt call there. Empty = talk
     /// to salt-api directly (development only: the eauth ACL is no boundary).
-    #[serde(default)]
-    pub gate_url: String,
+    #[serde(default, deserialize_with = "http_url::optional")]
+    pub gate_url: Option<HttpUrl>,
     /// logview's credential at saltgate (one of `gate.clients`).
     pub gate_token: SecretString,
     /// Base URL of salt-api (rest_cherrypy): used by saltgate (or by logview without a gate).
-    pub api_url: String,
+    pub api_url: HttpUrl,
     /// eauth user (the least-privilege `logview` user).
     pub username: String,
     /// Its password: only saltgate's settings (or logview's without a gate) hold it.
@@ -298,7 +302,7 @@ impl Settings {
 
     /// `public_url` with exactly one trailing slash, the base of every link.
     pub fn public_base(&self) -> String {
-        format!("{}/", self.server.public_url.trim_end_matches('/'))
+        self.server.public_url.base()
     }
 }
 

@@ -10,6 +10,7 @@
 
 use std::fmt;
 
+use crate::i18n::Text;
 use crate::path_glob::{bad_segment_below_root, glob_matches};
 
 /// Longest minion id accepted.
@@ -23,22 +24,20 @@ pub const LOG_PATH_MAX: usize = 4096;
 pub struct InputError {
     /// The request field (`minion_id`, `log_path`, `line_count`, `command`).
     pub field: &'static str,
-    /// What is wrong and what is allowed, for people.
+    /// What is wrong and what is allowed, for people (English).
     pub message: String,
+    /// The same words as a catalogue entry, told in the reader's language.
+    pub text: Text,
 }
 
 impl InputError {
-    /// An error about `field`.
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+    /// An error about `field`, in the words of `text`.
+    pub fn new(field: &'static str, text: Text) -> Self {
         InputError {
             field,
-            message: message.into(),
+            message: text.to_string(),
+            text,
         }
-    }
-
-    /// "`field` is required" for an absent or empty field.
-    pub fn missing(field: &'static str, what: &str) -> Self {
-        InputError::new(field, format!("{field} is required ({what})"))
     }
 }
 
@@ -54,17 +53,16 @@ impl MinionId {
 
     /// Checks `raw` (surrounding whitespace is not trimmed: it is an error).
     pub fn parse(raw: &str) -> Result<MinionId, InputError> {
-        let allowed = "use 1 to 64 characters from A-Z a-z 0-9 . _ - (one literal minion id; no globs, lists or spaces)";
         if raw.is_empty() {
-            return Err(InputError::missing(Self::FIELD, allowed));
+            return Err(InputError::new(
+                Self::FIELD,
+                Text::new("input.minion_id.required"),
+            ));
         }
         if raw.len() > MINION_ID_MAX {
             return Err(InputError::new(
                 Self::FIELD,
-                format!(
-                    "minion_id is {} characters long: {allowed}",
-                    raw.chars().count()
-                ),
+                Text::new("input.minion_id.too_long").arg("count", raw.chars().count()),
             ));
         }
         if let Some(bad) = raw
@@ -73,11 +71,7 @@ impl MinionId {
         {
             return Err(InputError::new(
                 Self::FIELD,
-                format!(
-                    "minion_id {} contains {}: {allowed}",
-                    quote(raw),
-                    describe_char(bad)
-                ),
+                describe_char(bad).arg("value", quote(raw)),
             ));
         }
         Ok(MinionId(raw.to_owned()))
@@ -108,34 +102,26 @@ impl LogPath {
     pub fn parse(raw: &str, allowed: &[String]) -> Result<LogPath, InputError> {
         let f = Self::FIELD;
         if raw.is_empty() {
-            return Err(InputError::missing(
-                f,
-                "an absolute path such as /var/log/syslog",
-            ));
+            return Err(InputError::new(f, Text::new("input.log_path.required")));
         }
         if raw.len() > LOG_PATH_MAX {
             return Err(InputError::new(
                 f,
-                format!("log_path is longer than {LOG_PATH_MAX} bytes"),
+                Text::new("input.log_path.too_long").arg("max", LOG_PATH_MAX),
             ));
         }
         if let Some(c) = raw.chars().find(|c| c.is_control()) {
             return Err(InputError::new(
                 f,
-                format!(
-                    "log_path {} contains {}; control characters are not allowed",
-                    quote(raw),
-                    describe_char(c)
-                ),
+                Text::new("input.log_path.control")
+                    .arg("value", quote(raw))
+                    .arg("code", format!("U+{:04X}", c as u32)),
             ));
         }
         if !raw.starts_with('/') {
             return Err(InputError::new(
                 f,
-                format!(
-                    "log_path {} is relative; give an absolute path such as /var/log/syslog",
-                    quote(raw)
-                ),
+                Text::new("input.log_path.relative").arg("value", quote(raw)),
             ));
         }
         let segments: Vec<&str> = raw[1..].split('/').collect();
@@ -143,19 +129,15 @@ impl LogPath {
             if seg.is_empty() {
                 return Err(InputError::new(
                     f,
-                    format!(
-                        "log_path {} has an empty segment ('//' or a trailing '/'); name a file",
-                        quote(raw)
-                    ),
+                    Text::new("input.log_path.empty_segment").arg("value", quote(raw)),
                 ));
             }
             if *seg == "." || *seg == ".." {
                 return Err(InputError::new(
                     f,
-                    format!(
-                        "log_path {} contains a '{seg}' segment; give the normalised path without '.' or '..'",
-                        quote(raw)
-                    ),
+                    Text::new("input.log_path.dot_segment")
+                        .arg("value", quote(raw))
+                        .arg("segment", seg),
                 ));
             }
         }
@@ -163,15 +145,13 @@ impl LogPath {
         if matching.is_empty() {
             return Err(InputError::new(
                 f,
-                format!(
-                    "log_path {} is outside the allowed paths ({})",
-                    quote(raw),
-                    if allowed.is_empty() {
-                        "none are configured".to_owned()
-                    } else {
-                        allowed.join(", ")
-                    }
-                ),
+                if allowed.is_empty() {
+                    Text::new("input.log_path.none_allowed").arg("value", quote(raw))
+                } else {
+                    Text::new("input.log_path.outside")
+                        .arg("value", quote(raw))
+                        .arg("allowed", allowed.join(", "))
+                },
             ));
         }
         // The eauth ACL spells each allowed root literally and checks the
@@ -186,10 +166,7 @@ impl LogPath {
         let bad = first_bad.unwrap_or_default();
         Err(InputError::new(
             f,
-            format!(
-                "log_path segment {} is not allowed: each segment must start with A-Z a-z 0-9 or _ and contain only those and . -",
-                quote(bad)
-            ),
+            Text::new("input.log_path.bad_segment").arg("segment", quote(bad)),
         ))
     }
 
@@ -221,26 +198,29 @@ impl LineCount {
             None | Some("") => return Ok(LineCount(default.min(max))),
             Some(r) => r,
         };
-        let range = format!("a whole number from 0 to {max}");
+        let above = |n: &str| {
+            InputError::new(
+                Self::FIELD,
+                Text::new("input.line_count.above")
+                    .arg("value", n)
+                    .arg("max", max),
+            )
+        };
         match raw.parse::<i64>() {
             Ok(n) if (0..=i64::from(max)).contains(&n) => Ok(LineCount(n as u32)),
-            Ok(n) if n > i64::from(max) => Err(InputError::new(
-                Self::FIELD,
-                format!("line_count {n} is above the maximum of {max}; use {range}"),
-            )),
+            Ok(n) if n > i64::from(max) => Err(above(&n.to_string())),
             Ok(n) => Err(InputError::new(
                 Self::FIELD,
-                format!("line_count {n} is too small; use {range}"),
+                Text::new("input.line_count.below")
+                    .arg("value", n)
+                    .arg("max", max),
             )),
-            Err(_) if raw.len() <= 20 && raw.bytes().all(|b| b.is_ascii_digit()) => {
-                Err(InputError::new(
-                    Self::FIELD,
-                    format!("line_count {raw} is above the maximum of {max}; use {range}"),
-                ))
-            }
+            Err(_) if raw.len() <= 20 && raw.bytes().all(|b| b.is_ascii_digit()) => Err(above(raw)),
             Err(_) => Err(InputError::new(
                 Self::FIELD,
-                format!("line_count {} is not a number; use {range}", quote(raw)),
+                Text::new("input.line_count.not_a_number")
+                    .arg("value", quote(raw))
+                    .arg("max", max),
             )),
         }
     }
@@ -255,13 +235,16 @@ fn quote(s: &str) -> String {
     format!("{s:?}")
 }
 
-fn describe_char(c: char) -> String {
+/// The words for a minion id holding the character `c` (`{value}` still to set).
+fn describe_char(c: char) -> Text {
     match c {
-        ' ' => "a space".to_owned(),
-        '*' | '?' | '[' | ']' => format!("the glob character {c:?}"),
-        ',' => "a comma (lists are not allowed)".to_owned(),
-        c if c.is_control() => format!("the control character U+{:04X}", c as u32),
-        c => format!("the character {c:?}"),
+        ' ' => Text::new("input.minion_id.space"),
+        '*' | '?' | '[' | ']' => Text::new("input.minion_id.glob").arg("char", format!("{c:?}")),
+        ',' => Text::new("input.minion_id.comma"),
+        c if c.is_control() => {
+            Text::new("input.minion_id.control").arg("code", format!("U+{:04X}", c as u32))
+        }
+        c => Text::new("input.minion_id.char").arg("char", format!("{c:?}")),
     }
 }
 

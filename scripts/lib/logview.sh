@@ -30,6 +30,12 @@ build_logview() {
     LOGVIEW_BIN="$REPO_ROOT/target/$dir/logview"
 }
 
+# The stack's default server.frame_ancestors: logview itself and the stack's
+# portal origin (LOGVIEW__SERVER__FRAME_ANCESTORS in the environment wins).
+logview_frame_ancestors() {
+    printf "'self' %s" "$PORTAL_ORIGIN"
+}
+
 # toml_str VALUE: a TOML basic string.
 toml_str() {
     local s="${1//\\/\\\\}"
@@ -53,6 +59,8 @@ write_logview_settings() {
 [server]
 bind = $(toml_str "127.0.0.1:$LOGVIEW_PORT")
 public_url = $(toml_str "$LOGVIEW_URL")
+# This stack's Django portal (scripts/stack.sh up --portal) may frame the viewer.
+frame_ancestors = $(toml_str "$(logview_frame_ancestors)")
 
 [auth]
 api_tokens = [$(toml_str "$API_TOKEN")]
@@ -89,10 +97,13 @@ file = $(toml_str "$LOGVIEW_AUDIT")
 TOML
 }
 
-# A fingerprint of what logview runs with: restart it when the binary or its
-# settings changed since it started.
+# A fingerprint of what logview runs with: restart it when the binary, its
+# settings files or its LOGVIEW__* environment changed since it started.
 logview_fingerprint() {
-    cat "$LOGVIEW_BIN" "$REPO_ROOT/settings.toml" "$LOGVIEW_SETTINGS" | sha256sum | cut -d' ' -f1
+    {
+        cat "$LOGVIEW_BIN" "$REPO_ROOT/settings.toml" "$LOGVIEW_SETTINGS"
+        { env | grep '^LOGVIEW__' || true; } | LC_ALL=C sort
+    } | sha256sum | cut -d' ' -f1
 }
 
 logview_running() {

@@ -1,7 +1,8 @@
 //! saltgate's refusals and failures, and the one place they become HTTP
 //! statuses: 401 (no or wrong client token), 403 (a call or endpoint that is
 //! not one of logview's shapes, naming what was refused), 413 (body too
-//! large), 502 (salt-api unusable). Bodies are `{"error": "…"}`.
+//! large), 502 (salt-api unusable or it refused the checked call). Bodies are
+//! `{"error": "…"}`, plus `"upstream": SaltError::label()` on a 502.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -40,7 +41,16 @@ impl IntoResponse for GateError {
             GateError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             GateError::Upstream(_) => StatusCode::BAD_GATEWAY,
         };
-        (status, Json(json!({"error": self.to_string()}))).into_response()
+        let mut body = json!({"error": self.to_string()});
+        if let GateError::Upstream(e) = &self {
+            // What went wrong upstream, as a label logview maps back to its
+            // own error (an ACL refusal is not "salt-api unreachable").
+            body["upstream"] = json!(e.label());
+            if let SaltError::NotAuthorized { user, .. } = e {
+                body["user"] = json!(user);
+            }
+        }
+        (status, Json(body)).into_response()
     }
 }
 
@@ -61,5 +71,23 @@ mod tests {
         ] {
             assert_eq!(e.into_response().status().as_u16(), want);
         }
+    }
+
+    #[tokio::test]
+    async fn an_upstream_failure_says_which_kind() {
+        let e = GateError::Upstream(SaltError::NotAuthorized {
+            user: "logview".into(),
+            function: "cmd.run_bg".into(),
+        });
+        let body = axum::body::to_bytes(e.into_response().into_body(), 4096)
+            .await
+            .expect("body");
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(v["upstream"], "not_authorized", "{v}");
+        assert_eq!(v["user"], "logview", "{v}");
+        assert!(
+            v["error"].as_str().expect("text").contains("cmd.run_bg"),
+            "{v}"
+        );
     }
 }

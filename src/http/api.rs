@@ -20,6 +20,7 @@ use super::auth::ApiClient;
 use super::error::ApiError;
 use super::state::AppState;
 use crate::audit::{parse_on_behalf_of, Principal};
+use crate::i18n::Text;
 use crate::session::{Started, TailRequest};
 use crate::settings::Settings;
 
@@ -109,9 +110,9 @@ async fn run(
 pub(crate) fn stream_capacity(state: &AppState) -> Result<(), ApiError> {
     let limit = state.settings.limits.max_streams;
     if state.hub.active_streams() >= limit {
-        return Err(ApiError::LimitReached(format!(
-            "this logview instance already follows its maximum of {limit} streams (limits.max_streams); try again when a viewer closes"
-        )));
+        return Err(ApiError::LimitReached(
+            Text::new("api.hub.too_many_streams").arg("limit", limit),
+        ));
     }
     Ok(())
 }
@@ -133,7 +134,7 @@ impl Fields {
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(Value::Number(n)) => Ok(Some(n.to_string())),
             Some(_) => Err(ApiError::BadRequest {
-                message: format!("{name} must be a string or a number"),
+                message: Text::new("api.body.string_or_number").arg("field", name),
                 field: Some(name),
             }),
         }
@@ -150,7 +151,7 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let bad = |message: String| ApiError::BadRequest {
+        let bad = |message: Text| ApiError::BadRequest {
             message,
             field: None,
         };
@@ -164,12 +165,12 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
                     e.status(),
                     e.body_text(),
                     limit,
-                    "the body is not valid JSON",
+                    Text::new("api.body.not_json"),
                 )
             })?;
             match v {
                 Value::Object(map) => Ok(Fields(map.into_iter().collect())),
-                _ => Err(bad("the JSON body must be an object".into())),
+                _ => Err(bad(Text::new("api.body.not_object"))),
             }
         } else if ctype.starts_with("application/x-www-form-urlencoded") {
             let Form(map) = Form::<HashMap<String, String>>::from_request(req, state)
@@ -179,7 +180,7 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
                         e.status(),
                         e.body_text(),
                         limit,
-                        "the form body is not valid",
+                        Text::new("api.body.bad_form"),
                     )
                 })?;
             Ok(Fields(
@@ -188,9 +189,7 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
                     .collect(),
             ))
         } else {
-            Err(bad(
-                "send the fields as application/json or application/x-www-form-urlencoded".into(),
-            ))
+            Err(bad(Text::new("api.body.content_type")))
         }
     }
 }

@@ -19,6 +19,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::error::{ApiError, Challenge};
 use super::login::LoginGuard;
+use crate::i18n::Text;
 use crate::settings::Settings;
 
 /// A request carrying one of `auth.api_tokens`.
@@ -37,19 +38,19 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let settings = Arc::<Settings>::from_ref(state);
-        let unauthorized = |message: &str| ApiError::Unauthorized {
-            message: message.to_owned(),
+        let unauthorized = |message: Text| ApiError::Unauthorized {
+            message,
             challenge: Challenge::Bearer,
         };
         let header = parts
             .headers
             .get(AUTHORIZATION)
-            .ok_or_else(|| unauthorized("missing Authorization header: send Authorization: Bearer TOKEN with one of the API tokens"))?;
-        let token = bearer_value(header)
-            .ok_or_else(|| unauthorized("the Authorization header must be \"Bearer TOKEN\""))?;
+            .ok_or_else(|| unauthorized(Text::new("api.auth.missing_header")))?;
+        let token =
+            bearer_value(header).ok_or_else(|| unauthorized(Text::new("api.auth.not_bearer")))?;
         match match_secret(&settings.auth.api_tokens, token) {
             Some(index) => Ok(BearerToken { index }),
-            None => Err(unauthorized("the bearer token is not valid")),
+            None => Err(unauthorized(Text::new("api.auth.bad_token"))),
         }
     }
 }
@@ -106,10 +107,7 @@ impl TokenLimiter {
             .get(index)
             .ok_or_else(|| ApiError::Internal("token index out of range".into()))?;
         sem.clone().try_acquire_owned().map_err(|_| {
-            ApiError::LimitReached(format!(
-                "this API token already has {} requests in progress (limits.max_sessions_per_token); retry when one has finished",
-                self.limit
-            ))
+            ApiError::LimitReached(Text::new("api.limit.token_sessions").arg("limit", self.limit))
         })
     }
 }
@@ -154,8 +152,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let settings = Arc::<Settings>::from_ref(state);
-        let unauthorized = |message: &str| ApiError::Unauthorized {
-            message: message.to_owned(),
+        let unauthorized = |message: Text| ApiError::Unauthorized {
+            message,
             challenge: Challenge::Basic,
         };
         let trusted = &settings.auth.trusted_user_header;
@@ -174,9 +172,7 @@ where
             }
         }
         if settings.auth.users.is_empty() {
-            return Err(unauthorized(
-                "sign-in required: no ops-page users are configured ([[auth.users]])",
-            ));
+            return Err(unauthorized(Text::new("api.auth.no_users")));
         }
         let (user, password) = parts
             .headers
@@ -186,7 +182,7 @@ where
             .and_then(|b64| STANDARD.decode(b64.trim()).ok())
             .and_then(|raw| String::from_utf8(raw).ok())
             .and_then(|s| s.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned())))
-            .ok_or_else(|| unauthorized("sign-in required (HTTP Basic)"))?;
+            .ok_or_else(|| unauthorized(Text::new("api.auth.basic_required")))?;
         let hash = settings
             .auth
             .users

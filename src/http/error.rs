@@ -3,12 +3,14 @@
 //! with a message written for people (never salt-api's HTML, never a Redis
 //! error) and log the whole cause chain.
 
+pub use super::error_text::Localized;
+use crate::i18n::Lang;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
 use super::login::LoginError;
+use crate::i18n::Text;
 use crate::session::SessionError;
 use crate::stream::access::AccessError;
 use crate::stream::HubError;
@@ -33,7 +35,7 @@ pub enum ApiError {
     #[error("{message}")]
     BadRequest {
         /// What is wrong.
-        message: String,
+        message: Text,
         /// The field at fault.
         field: Option<&'static str>,
     },
@@ -41,16 +43,16 @@ pub enum ApiError {
     #[error("{message}")]
     Unauthorized {
         /// What is wrong.
-        message: String,
+        message: Text,
         /// The scheme to ask for.
         challenge: Challenge,
     },
     /// Valid credentials that may not do this.
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Text),
     /// A configured limit is reached.
     #[error("{0}")]
-    LimitReached(String),
+    LimitReached(Text),
     /// The request body is above `http.max_body_bytes`.
     #[error("the request body is larger than the {limit} bytes allowed (http.max_body_bytes)")]
     TooLarge {
@@ -81,10 +83,13 @@ impl From<LoginError> for ApiError {
     fn from(e: LoginError) -> Self {
         match e {
             LoginError::Wrong => ApiError::Unauthorized {
-                message: e.to_string(),
+                message: Text::new("api.login.wrong"),
                 challenge: Challenge::Basic,
             },
-            LoginError::Backoff { .. } | LoginError::Busy => ApiError::LimitReached(e.to_string()),
+            LoginError::Backoff { secs } => {
+                ApiError::LimitReached(Text::new("api.login.backoff").arg("secs", secs))
+            }
+            LoginError::Busy => ApiError::LimitReached(Text::new("api.login.busy")),
         }
     }
 }
@@ -93,12 +98,12 @@ impl ApiError {
     /// A body extractor's rejection: 413 when the body is above `limit`
     /// bytes, 400 with `what` and the rejection's words otherwise.
     /// (`status` and `text` are the rejection's own.)
-    pub fn body(status: StatusCode, text: String, limit: usize, what: &str) -> ApiError {
+    pub fn body(status: StatusCode, text: String, limit: usize, what: Text) -> ApiError {
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge { limit }
         } else {
             ApiError::BadRequest {
-                message: format!("{what}: {text}"),
+                message: what.arg("detail", text),
                 field: None,
             }
         }
@@ -178,12 +183,12 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(status = status.as_u16(), error = %self, cause = ?self, "request failed");
         }
-        let message = self.to_string();
-        let mut body = json!({"success": false, "message": message});
-        if let Some(field) = self.field() {
-            body["field"] = json!(field);
-        }
-        let mut resp = (status, Json(body)).into_response();
+        let localized = Localized {
+            text: self.text(),
+            field: self.field(),
+        };
+        let mut resp = (status, Json(localized.body(Lang::En))).into_response();
+        resp.extensions_mut().insert(localized);
         if let ApiError::Unauthorized { challenge, .. } = &self {
             let value = match challenge {
                 Challenge::Bearer => "Bearer realm=\"logview\"",
@@ -200,6 +205,7 @@ impl IntoResponse for ApiError {
 mod tests {
     use super::*;
     use crate::salt_api::{SaltError, Unavailable};
+    use serde_json::json;
 
     fn status_of(e: SessionError) -> StatusCode {
         ApiError::from(e).status()
@@ -209,7 +215,10 @@ mod tests {
     fn each_failure_gets_its_documented_status() {
         let m = || "web-01".to_owned();
         assert_eq!(
-            status_of(SessionError::Input(InputError::new("log_path", "x"))),
+            status_of(SessionError::Input(InputError::new(
+                "log_path",
+                Text::new("input.log_path.required")
+            ))),
             StatusCode::BAD_REQUEST
         );
         assert_eq!(
@@ -239,7 +248,7 @@ mod tests {
             StatusCode::BAD_GATEWAY
         );
         assert_eq!(
-            ApiError::LimitReached("x".into()).status(),
+            ApiError::LimitReached(Text::new("api.login.busy")).status(),
             StatusCode::TOO_MANY_REQUESTS
         );
     }
@@ -247,7 +256,7 @@ mod tests {
     #[tokio::test]
     async fn a_401_carries_the_challenge_and_the_json_shape() {
         let resp = ApiError::Unauthorized {
-            message: "missing token".into(),
+            message: Text::new("api.auth.bad_token"),
             challenge: Challenge::Bearer,
         }
         .into_response();
@@ -260,7 +269,10 @@ mod tests {
             .await
             .expect("body");
         let v: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
-        assert_eq!(v, json!({"success": false, "message": "missing token"}));
+        assert_eq!(
+            v,
+            json!({"success": false, "message": "the bearer token is not valid"})
+        );
     }
 
     #[tokio::test]

@@ -4,10 +4,10 @@
 //! (Prometheus text, one of `auth.metrics_tokens` required).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{FromRef, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,10 +17,10 @@ use tokio::time::Instant;
 
 use super::auth::{bearer_value, match_secret};
 use super::error::{self, ApiError, Challenge};
-use crate::metrics::Metrics;
+use super::AppState;
+use crate::salt_api::SaltApi;
 use crate::settings::Settings;
 use crate::stream::Hub;
-use crate::tickets::TicketSigner;
 
 /// How long each readiness probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -40,30 +40,16 @@ impl ReadyCache {
 }
 
 /// The health and metrics routes.
-pub fn router<S>() -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-    Hub: FromRef<S>,
-    TicketSigner: FromRef<S>,
-    Arc<Settings>: FromRef<S>,
-    Arc<Metrics>: FromRef<S>,
-    ReadyCache: FromRef<S>,
-{
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(readyz::<S>))
-        .route("/metrics", get(metrics::<S>))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
-async fn readyz<S>(State(state): State<S>) -> Response
-where
-    S: Clone + Send + Sync + 'static,
-    Hub: FromRef<S>,
-    Arc<Settings>: FromRef<S>,
-    ReadyCache: FromRef<S>,
-{
-    let settings = Arc::<Settings>::from_ref(&state);
-    let cache = ReadyCache::from_ref(&state);
+async fn readyz(State(state): State<AppState>) -> Response {
+    let settings = state.settings.clone();
+    let cache = state.readiness.clone();
     let reuse = Duration::from_millis(settings.http.readyz_cache_millis);
     // One probe at a time: concurrent callers wait for it and share its answer.
     let mut last = cache.last.lock().await;
@@ -75,7 +61,7 @@ where
         Some(answer) => answer,
         None => {
             cache.probes.fetch_add(1, Ordering::Relaxed);
-            let (ready, body) = probe(&Hub::from_ref(&state), &settings).await;
+            let (ready, body) = probe(&state.hub, state.orchestrator.salt()).await;
             *last = Some((Instant::now(), ready, body.clone()));
             (ready, body)
         }
@@ -84,9 +70,10 @@ where
     (error::readiness(ready), Json(body)).into_response()
 }
 
-/// Probes Redis and salt-api once.
-async fn probe(hub: &Hub, settings: &Settings) -> (bool, Value) {
-    let (redis, salt) = tokio::join!(check_redis(hub), check_salt_api(&settings.salt.api_url));
+/// Probes Redis and Salt once: saltgate's `/readyz` (which reaches
+/// salt-api), or salt-api itself when logview has no gate.
+async fn probe(hub: &Hub, salt: &SaltApi) -> (bool, Value) {
+    let (redis, salt) = tokio::join!(check_redis(hub), check_salt(salt));
     let ready = redis.is_ok() && salt.is_ok();
     let show = |r: &Result<(), String>| match r {
         Ok(()) => "ok".to_owned(),
@@ -114,44 +101,33 @@ async fn check_redis(hub: &Hub) -> Result<(), String> {
     }
 }
 
-async fn check_salt_api(url: &str) -> Result<(), String> {
-    static CLIENT: OnceLock<Option<reqwest::Client>> = OnceLock::new();
-    let client = CLIENT
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .timeout(PROBE_TIMEOUT)
-                .build()
-                .ok()
-        })
-        .as_ref()
-        .ok_or_else(|| "cannot build an HTTP client".to_owned())?;
-    match client.get(url).send().await {
-        Ok(r) if r.status().is_success() => Ok(()),
-        Ok(r) => Err(format!("salt-api answered HTTP {}", r.status().as_u16())),
-        Err(e) if e.is_timeout() => Err(format!(
-            "salt-api did not answer within {} s",
+async fn check_salt(salt: &SaltApi) -> Result<(), String> {
+    match tokio::time::timeout(PROBE_TIMEOUT, salt.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) if salt.via_gate() => Err(format!("saltgate (salt.gate_url) not ready: {e}")),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "{} did not answer within {} s",
+            if salt.via_gate() {
+                "saltgate"
+            } else {
+                "salt-api"
+            },
             PROBE_TIMEOUT.as_secs()
         )),
-        Err(e) if e.is_connect() => Err("salt-api not reachable (connection failed)".to_owned()),
-        Err(_) => Err("salt-api request failed".to_owned()),
     }
 }
 
-async fn metrics<S>(State(state): State<S>, headers: HeaderMap) -> Response
-where
-    S: Clone + Send + Sync + 'static,
-    Arc<Settings>: FromRef<S>,
-    Arc<Metrics>: FromRef<S>,
-{
-    let settings = Arc::<Settings>::from_ref(&state);
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let settings = state.settings.clone();
     if !bearer_ok(&settings, &headers) {
         return ApiError::Unauthorized {
-            message: "/metrics needs a metrics token (auth.metrics_tokens): send Authorization: Bearer <token>".to_owned(),
+            message: crate::i18n::Text::new("api.auth.metrics_token"),
             challenge: Challenge::Bearer,
         }
         .into_response();
     }
-    let text = Arc::<Metrics>::from_ref(&state).render();
+    let text = state.metrics.render();
     (
         [(
             header::CONTENT_TYPE,

@@ -1,22 +1,24 @@
 //! The HTTP surface of `logview`: composes every router over [`AppState`] and
 //! serves it until shutdown.
 
-pub mod api;
-pub mod auth;
+pub(crate) mod api;
+pub(crate) mod auth;
 pub(crate) mod conn;
-pub mod error;
-pub mod health;
+pub(crate) mod error;
+pub(crate) mod error_text;
+pub(crate) mod health;
 #[cfg(test)]
 mod hostile_tests;
-pub mod login;
-pub mod origin;
-pub mod pages;
-pub mod sse;
+pub(crate) mod lang;
+pub(crate) mod login;
+pub(crate) mod origin;
+pub(crate) mod pages;
+pub(crate) mod sse;
 pub mod state;
-pub mod stream_request;
-pub mod templates;
+pub(crate) mod stream_request;
+pub(crate) mod templates;
 mod trim;
-pub mod ws;
+pub(crate) mod ws;
 
 use std::future::Future;
 use std::time::Duration;
@@ -37,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sse::router())
         .merge(api::router(&state.settings))
         .merge(pages::router(&state.settings))
+        .layer(axum::middleware::from_fn(lang::layer))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -23,11 +23,11 @@ use minijinja::{context, Value};
 
 use crate::http::error::ApiError;
 use crate::http::AppState;
+use crate::i18n::{catalogue, Lang, Text};
 use crate::settings::Settings;
 use security::PageKind;
 
 pub use ops_limits::OperatorSlots;
-pub use viewer::ViewerConfig;
 
 /// The page routes, mounted at the root (a reverse proxy strips the
 /// `public_url` sub-path; links are built from `public_url`).
@@ -57,23 +57,35 @@ pub fn router(settings: &Settings) -> Router<AppState> {
 /// The words of an error page.
 pub(crate) struct ErrorText {
     /// Heading.
-    pub title: &'static str,
+    pub title: Text,
     /// What went wrong, for people.
-    pub message: String,
-    /// What to do next (may be empty).
-    pub hint: &'static str,
+    pub message: Text,
+    /// What to do next.
+    pub hint: Text,
 }
 
-/// Renders template `name` as an HTML response with `status` and the page's
-/// security headers. A template failure (a bug) is logged and answered with a
-/// short plain-text page, never a trace.
+/// What every page gets besides its own values: its language (`<html lang>`,
+/// the template function `t`) and the `js.*` words for its scripts.
+pub(crate) fn with_lang(ctx: Value, lang: Lang) -> Value {
+    context! {
+        lang => lang.tag(),
+        i18n_js => catalogue().for_scripts(lang),
+        ..ctx
+    }
+}
+
+/// Renders template `name` in `lang` as an HTML response with `status` and
+/// the page's security headers. A template failure (a bug) is logged and
+/// answered with a short plain-text page, never a trace.
 pub(crate) fn render(
     app: &AppState,
     status: StatusCode,
     name: &str,
     ctx: Value,
     kind: PageKind,
+    lang: Lang,
 ) -> Response {
+    let ctx = with_lang(ctx, lang);
     match app.templates.get_template(name).and_then(|t| t.render(ctx)) {
         Ok(html) => security::with_headers(
             (status, Html(html)).into_response(),
@@ -85,7 +97,7 @@ pub(crate) fn render(
             security::with_headers(
                 (
                     status,
-                    "logview could not build this page; the error is in its log\n",
+                    format!("{}\n", Text::new("page.error.render_failed").render(lang)),
                 )
                     .into_response(),
                 Some((&app.settings, PageKind::Plain)),
@@ -94,31 +106,42 @@ pub(crate) fn render(
     }
 }
 
-/// The error page with `status`.
-pub(crate) fn error_page(app: &AppState, status: StatusCode, text: ErrorText) -> Response {
+/// The error page with `status`, in `lang`.
+pub(crate) fn error_page(
+    app: &AppState,
+    status: StatusCode,
+    text: ErrorText,
+    lang: Lang,
+) -> Response {
     render(
         app,
         status,
         "error.html",
-        context! { title => text.title, message => text.message, hint => text.hint },
+        context! {
+            title => text.title.render(lang),
+            message => text.message.render(lang),
+            hint => text.hint.render(lang),
+        },
         PageKind::Plain,
+        lang,
     )
 }
 
 /// The error page for a refused sign-in, keeping the `WWW-Authenticate`
 /// challenge so the browser asks for credentials.
-pub(crate) fn auth_error_page(app: &AppState, e: ApiError) -> Response {
+pub(crate) fn auth_error_page(app: &AppState, e: ApiError, lang: Lang) -> Response {
     let status = e.status();
-    let message = e.to_string();
+    let message = e.text();
     let challenge = e.into_response().headers().get(WWW_AUTHENTICATE).cloned();
     let mut response = error_page(
         app,
         status,
         ErrorText {
-            title: "Sign in to use the ops page",
+            title: Text::new("page.error.sign_in_title"),
             message,
-            hint: "The ops page needs an operator account (settings: [[auth.users]]).",
+            hint: Text::new("page.error.sign_in_hint"),
         },
+        lang,
     );
     if let Some(value) = challenge {
         response.headers_mut().insert(WWW_AUTHENTICATE, value);

@@ -3,10 +3,9 @@
 //! `Last-Event-ID` (or `?after=`) resumes, comment lines keep it alive.
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{FromRef, State};
+use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -15,45 +14,27 @@ use axum::Router;
 
 use super::error::ApiError;
 use super::stream_request::{SseRequest, StreamRequest};
-use crate::audit::AuditLog;
-use crate::metrics::Metrics;
-use crate::settings::Settings;
+use super::AppState;
 use crate::stream::access::AccessError;
-use crate::stream::Hub;
-use crate::tickets::TicketSigner;
 
 /// The SSE route.
-pub fn router<S>() -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-    Hub: FromRef<S>,
-    TicketSigner: FromRef<S>,
-    Arc<Settings>: FromRef<S>,
-    Arc<Metrics>: FromRef<S>,
-    Arc<AuditLog>: FromRef<S>,
-{
-    Router::new().route("/sse/{ticket}", get(sse::<S>))
+pub fn router() -> Router<AppState> {
+    Router::new().route("/sse/{ticket}", get(sse))
 }
 
-async fn sse<S>(
-    State(state): State<S>,
+async fn sse(
+    State(state): State<AppState>,
     StreamRequest { grant, after, .. }: StreamRequest<SseRequest>,
-) -> Result<Response, ApiError>
-where
-    S: Clone + Send + Sync + 'static,
-    Hub: FromRef<S>,
-    TicketSigner: FromRef<S>,
-    Arc<Settings>: FromRef<S>,
-    Arc<Metrics>: FromRef<S>,
-    Arc<AuditLog>: FromRef<S>,
-{
-    let settings = Arc::<Settings>::from_ref(&state);
-    let sub = Hub::from_ref(&state)
+) -> Result<Response, ApiError> {
+    let settings = state.settings.clone();
+    let sub = state
+        .hub
+        .clone()
         .subscribe(&grant.stream, after)
         .map_err(AccessError::from)?;
-    let metrics = Arc::<Metrics>::from_ref(&state);
+    let metrics = state.metrics.clone();
     // Dropped with the event stream: the detach record.
-    let present = grant.audit_viewer(Arc::<AuditLog>::from_ref(&state), "sse");
+    let present = grant.audit_viewer(state.orchestrator.audit_log(), "sse");
     let events = futures_util::stream::unfold(
         (sub, metrics, present),
         |(mut sub, metrics, present)| async move {

@@ -1,6 +1,7 @@
 //! `AppState`: what every handler can reach (settings, ticket signer, session
 //! orchestrator, stream hub, metrics, page templates, per-token limiter), with
-//! a `FromRef` per part so routers stay generic over the state.
+//! a `FromRef` for each part an extractor needs (settings, signer, limiter,
+//! login guard); handlers take `State<AppState>`.
 
 use std::sync::Arc;
 
@@ -97,21 +98,9 @@ impl FromRef<AppState> for Arc<Settings> {
     }
 }
 
-impl FromRef<AppState> for Arc<AuditLog> {
-    fn from_ref(s: &AppState) -> Self {
-        s.orchestrator.audit_log()
-    }
-}
-
 impl FromRef<AppState> for TicketSigner {
     fn from_ref(s: &AppState) -> Self {
         s.signer.clone()
-    }
-}
-
-impl FromRef<AppState> for Orchestrator {
-    fn from_ref(s: &AppState) -> Self {
-        s.orchestrator.clone()
     }
 }
 
@@ -124,30 +113,6 @@ impl FromRef<AppState> for TokenLimiter {
 impl FromRef<AppState> for LoginGuard {
     fn from_ref(s: &AppState) -> Self {
         s.login.clone()
-    }
-}
-
-impl FromRef<AppState> for super::health::ReadyCache {
-    fn from_ref(s: &AppState) -> Self {
-        s.readiness.clone()
-    }
-}
-
-impl FromRef<AppState> for Hub {
-    fn from_ref(s: &AppState) -> Self {
-        s.hub.clone()
-    }
-}
-
-impl FromRef<AppState> for Arc<Metrics> {
-    fn from_ref(s: &AppState) -> Self {
-        s.metrics.clone()
-    }
-}
-
-impl FromRef<AppState> for Arc<minijinja::Environment<'static>> {
-    fn from_ref(s: &AppState) -> Self {
-        s.templates.clone()
     }
 }
 

@@ -68,7 +68,7 @@ where
         let Path(ticket) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::BadRequest {
-                message: e.body_text(),
+                message: crate::i18n::Text::new("api.bad_path").arg("detail", e.body_text()),
                 field: None,
             })?;
         let settings = Arc::<Settings>::from_ref(state);
@@ -101,7 +101,9 @@ where
 /// origin of `server.public_url` when that list is empty.
 fn allowed_origins(settings: &Settings) -> Vec<String> {
     if settings.server.allowed_origins.is_empty() {
-        origin_of(&settings.server.public_url).into_iter().collect()
+        origin_of(settings.server.public_url.as_str())
+            .into_iter()
+            .collect()
     } else {
         settings
             .server
@@ -134,7 +136,9 @@ mod tests {
     fn allowed_origins_are_the_browser_form_of_the_settings() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
         let mut s = Settings::load_with_env(&[path], []).expect("settings.toml loads");
-        s.server.public_url = "https://Ops.example.com:443/logview/".into();
+        s.server.public_url = "https://Ops.example.com:443/logview/"
+            .parse()
+            .expect("a URL");
         s.server.allowed_origins.clear();
         assert_eq!(allowed_origins(&s), ["https://ops.example.com"]);
         s.server.allowed_origins = vec![

@@ -1,13 +1,16 @@
 //! The MiniJinja environment of logview's pages: the templates of `templates/`
 //! embedded in the binary (so it runs from any directory), HTML autoescaping,
-//! and the globals every page uses (base URL, static URL).
+//! the globals every page uses (base URL, static URL), and `t("key", name=value)`:
+//! the words of a catalogue key in the page's `lang` (see `src/i18n/`).
 //!
 //! Autoescaping is chosen by template name in MiniJinja: every name here ends
 //! in `.html`, and the callback below escapes every template regardless, so a
 //! template added under another name cannot silently lose escaping.
 
-use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+use minijinja::value::Kwargs;
+use minijinja::{AutoEscape, Environment, State, UndefinedBehavior, Value};
 
+use crate::i18n::{catalogue, Lang};
 use crate::settings::Settings;
 
 /// Error building or rendering a template.
@@ -38,7 +41,25 @@ pub fn environment(settings: &Settings) -> Result<Environment<'static>, Template
     let base = settings.public_base();
     env.add_global("static_base", url_value(format!("{base}static/")));
     env.add_global("base", url_value(base));
+    env.add_function("t", translate);
     Ok(env)
+}
+
+/// `t("key", name=value, …)`: the words of `key` in the language of the
+/// page being rendered (its `lang` value; English without one), with the
+/// keyword arguments filled in. The result is text, escaped like any value.
+fn translate(state: &State, key: &str, kwargs: Kwargs) -> Result<String, TemplateError> {
+    let lang = state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::from_tag))
+        .unwrap_or_default();
+    let mut args = Vec::new();
+    for name in kwargs.args() {
+        let value: Value = kwargs.get(name)?;
+        args.push((name, value.to_string()));
+    }
+    let args: Vec<(&str, &str)> = args.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    Ok(catalogue().format(lang, key, &args))
 }
 
 /// A URL from the settings as a template value: inserted verbatim when it
@@ -58,6 +79,7 @@ pub fn url_value(url: String) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
     use minijinja::context;
     use std::path::PathBuf;
 
@@ -127,13 +149,63 @@ mod tests {
     #[test]
     fn asset_urls_follow_the_public_url_sub_path() {
         let mut s = settings();
-        s.server.public_url = "https://ops.example.com/logview".to_owned();
+        s.server.public_url = "https://ops.example.com/logview".parse().expect("a URL");
         let env = environment(&s).expect("environment builds");
         let html = env
             .get_template("error.html")
             .and_then(|t| t.render(context! { title => "t", message => "m", hint => "" }))
             .expect("renders");
         assert!(html.contains("href=\"https://ops.example.com/logview/static/style.css\""));
+    }
+
+    /// The ops page in zh-CN: `<html lang>`, the words from the zh-CN
+    /// catalogue, the scripts' words embedded, no English left and no key
+    /// shown in place of words.
+    #[test]
+    fn the_ops_page_renders_in_chinese() {
+        use crate::http::pages::with_lang;
+        let env = environment(&settings()).expect("environment builds");
+        let ctx = context! {
+            minion => "web-01", user => "ops", csrf => "T",
+            status => context! { key => "answers", text => "在线", detail => "" },
+            form => context! { log_path => "", line_count => "200" },
+            suggestions => vec!["/var/log/syslog"], allowed_paths => vec!["/var/log/**"],
+            max_lines => 5000, commands => Vec::<Value>::new(),
+        };
+        let html = env
+            .get_template("minion.html")
+            .and_then(|t| t.render(with_lang(ctx, Lang::ZhCn)))
+            .expect("renders");
+        assert!(html.contains("<html lang=\"zh-CN\">"), "{html}");
+        for words in [
+            "跟踪日志文件",
+            "日志路径",
+            "历史行数",
+            "0 到 5000",
+            "开始跟踪",
+            "当前用户：ops",
+            "尚未配置任何命令",
+        ] {
+            assert!(html.contains(words), "{words} missing: {html}");
+        }
+        for english in ["Tail a log file", "Log path", "Start<", "signed in as"] {
+            assert!(!html.contains(english), "{english} left: {html}");
+        }
+        let script = html
+            .split("id=\"i18n\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</script>").next())
+            .expect("the scripts' words are embedded");
+        let words: serde_json::Value = serde_json::from_str(script).expect("JSON");
+        assert_eq!(words["js.event.rotated"], "日志文件已轮转");
+        assert!(words.get("page.ops.start").is_none(), "only js.* keys");
+        let visible = html.replace(script, "");
+        for prefix in ["page.", "js.", "api.", "input."] {
+            assert!(
+                !visible.contains(prefix),
+                "a key shown instead of words: {prefix}"
+            );
+        }
     }
 
     #[test]

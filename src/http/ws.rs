@@ -7,19 +7,17 @@ use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{FromRef, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures_util::{SinkExt, StreamExt};
 
 use super::stream_request::{StreamRequest, WebSocketRequest};
-use crate::audit::AuditLog;
+use super::AppState;
 use crate::metrics::Metrics;
-use crate::settings::Settings;
 use crate::stream::message::Message as ViewerMessage;
-use crate::stream::{Hub, Subscription};
-use crate::tickets::TicketSigner;
+use crate::stream::Subscription;
 
 /// Close code "try again later" (a limit was reached).
 const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
@@ -31,32 +29,16 @@ const CLOSE_POLICY: u16 = 1008;
 const MAX_BATCH: usize = 256;
 
 /// The WebSocket route.
-pub fn router<S>() -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-    Hub: FromRef<S>,
-    TicketSigner: FromRef<S>,
-    Arc<Settings>: FromRef<S>,
-    Arc<Metrics>: FromRef<S>,
-    Arc<AuditLog>: FromRef<S>,
-{
-    Router::new().route("/ws/{ticket}", get(websocket::<S>))
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ws/{ticket}", get(websocket))
 }
 
-async fn websocket<S>(
-    State(state): State<S>,
+async fn websocket(
+    State(state): State<AppState>,
     StreamRequest { grant, after, .. }: StreamRequest<WebSocketRequest>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-) -> Response
-where
-    S: Clone + Send + Sync + 'static,
-    Hub: FromRef<S>,
-    TicketSigner: FromRef<S>,
-    Arc<Settings>: FromRef<S>,
-    Arc<Metrics>: FromRef<S>,
-    Arc<AuditLog>: FromRef<S>,
-{
-    let settings = Arc::<Settings>::from_ref(&state);
+) -> Response {
+    let settings = state.settings.clone();
     let stream = grant.stream.clone();
     let upgrade = match upgrade {
         // The viewer sends only control frames: a bigger message or frame
@@ -66,12 +48,12 @@ where
             .max_frame_size(settings.http.ws_max_message_bytes),
         Err(rejection) => return rejection.into_response(),
     };
-    let hub = Hub::from_ref(&state);
-    let metrics = Arc::<Metrics>::from_ref(&state);
+    let hub = state.hub.clone();
+    let metrics = state.metrics.clone();
     let heartbeat = Duration::from_secs(settings.viewer.heartbeat_secs.max(1));
     match hub.subscribe(&stream, after) {
         Ok(sub) => {
-            let audit = Arc::<AuditLog>::from_ref(&state);
+            let audit = state.orchestrator.audit_log();
             upgrade.on_upgrade(move |socket| async move {
                 let _present = grant.audit_viewer(audit, "ws");
                 serve(socket, sub, heartbeat, metrics).await;

@@ -123,22 +123,36 @@ impl SaltError {
     }
 }
 
-/// The text of an HTML error page, tags removed, whitespace collapsed, at most
-/// 160 characters: enough for a log line, never a page.
+/// The text of an HTML error page, tags and the contents of `<style>` and
+/// `<script>` removed (CherryPy's error pages start with a style sheet),
+/// whitespace collapsed, at most 160 characters: enough for a log line,
+/// never a page.
 pub fn strip_html(body: &str) -> String {
     let mut out = String::new();
-    let mut in_tag = false;
-    for c in body.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
+    let mut rest = body;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let tag = &rest[open..];
+        let close = tag.find('>').map_or(tag.len(), |i| i + 1);
+        let name: String = tag[1..close.min(tag.len())]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let skip_to = match name.as_str() {
+            "style" | "script" => {
+                let end = format!("</{name}");
+                tag.to_ascii_lowercase()
+                    .find(&end)
+                    .and_then(|i| tag[i..].find('>').map(|j| i + j + 1))
+                    .unwrap_or(tag.len())
             }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
+            _ => close,
+        };
+        out.push(' ');
+        rest = &tag[skip_to..];
     }
+    out.push_str(rest);
     let collapsed = out.split_whitespace().collect::<Vec<_>>().join(" ");
     collapsed.chars().take(160).collect()
 }
@@ -154,5 +168,17 @@ mod tests {
         assert!(!text.contains('<'), "{text}");
         assert!(text.contains("Authorization error occurred."), "{text}");
         assert!(strip_html(&"x".repeat(1000)).len() <= 160);
+    }
+
+    #[test]
+    fn style_and_script_contents_are_not_text() {
+        // The shape of CherryPy's 401 page: a long style sheet first.
+        let css =
+            "#powered_by { margin-top: 20px; border-top: 2px solid black; font-style: italic; }\n"
+                .repeat(4);
+        let page = format!("<html><head><STYLE type=\"text/css\">{css}</style><script>var x = 1 < 2;</script></head><body><h2>401 Unauthorized</h2><p>Authorization error occurred.</p></body></html>");
+        let text = strip_html(&page);
+        assert_eq!(text, "401 Unauthorized Authorization error occurred.");
+        assert_eq!(strip_html("a <b>bold</b> <unclosed"), "a bold");
     }
 }

@@ -1,6 +1,7 @@
 //! logview's side of saltgate: `POST {gate}/v1/call` with the bearer token
 //! and the principal; saltgate's answers mapped to the same [`SaltError`]s as
-//! salt-api's (401 → token rejected, 403 → refused, 5xx → unavailable).
+//! salt-api's (401 → token rejected, 403 → refused, 502 naming an eauth ACL
+//! refusal → not authorized, other 5xx → unavailable).
 
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
@@ -49,6 +50,17 @@ impl SaltApi {
                 function: function.to_owned(),
                 reason: said(),
             }),
+            // saltgate passed the call and salt-api's eauth ACL refused it:
+            // the two disagree, which the operator must hear as such.
+            StatusCode::BAD_GATEWAY
+                if upstream(&text, "upstream").as_deref() == Some("not_authorized") =>
+            {
+                tracing::warn!(detail = %said(), "saltgate passed a call that salt-api's eauth ACL refused");
+                Err(SaltError::NotAuthorized {
+                    user: upstream(&text, "user").unwrap_or_else(|| "of saltgate".into()),
+                    function: function.to_owned(),
+                })
+            }
             s if s.is_server_error() => {
                 tracing::warn!(status = s.as_u16(), detail = %said(), "saltgate answered a server error");
                 Err(SaltError::Unavailable {
@@ -61,4 +73,11 @@ impl SaltApi {
             }),
         }
     }
+}
+
+/// A text field of a saltgate error body (`upstream`: `SaltError::label`;
+/// `user`: the eauth user whose ACL refused).
+fn upstream(body: &str, field: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    Some(v.get(field)?.as_str()?.to_owned())
 }

@@ -8,8 +8,8 @@
 
 mod error;
 mod gate_client;
-pub mod lowstate;
-pub mod outcome;
+pub(crate) mod lowstate;
+pub(crate) mod outcome;
 pub mod shape;
 mod shape_check;
 
@@ -91,12 +91,9 @@ impl SaltApi {
         via_gate: bool,
     ) -> Result<SaltApi, SaltError> {
         let s = &settings.salt;
-        let gate = (via_gate && settings.uses_gate()).then(|| s.gate_token.clone());
-        let base = if gate.is_some() {
-            &s.gate_url
-        } else {
-            &s.api_url
-        };
+        let gate_url = s.gate_url.as_ref().filter(|_| via_gate);
+        let gate = gate_url.map(|_| s.gate_token.clone());
+        let base = gate_url.unwrap_or(&s.api_url);
         let request_timeout = Duration::from_secs(s.request_timeout_secs.max(1));
         let http = reqwest::Client::builder()
             .timeout(request_timeout)
@@ -110,7 +107,7 @@ impl SaltApi {
                 http,
                 settings: settings.clone(),
                 gate,
-                base: format!("{}/", base.trim_end_matches('/')),
+                base: base.base(),
                 username: s.username.clone(),
                 password: s.password.clone().unwrap_or_else(|| SecretString::from("")),
                 eauth: s.eauth.clone(),
@@ -167,6 +164,11 @@ impl SaltApi {
             Duration::from_secs(timeouts.down_minion_wait() + self.inner.request_timeout_secs);
         self.post_direct(json!([chunk]), function, Some(limit))
             .await
+    }
+
+    /// Whether calls go through saltgate.
+    pub fn via_gate(&self) -> bool {
+        self.inner.gate.is_some()
     }
 
     /// `GET /` without auth: salt-api answers `{"return": "Welcome"}` when it is up.

@@ -6,7 +6,7 @@
 
 mod error;
 mod request;
-pub mod status;
+pub(crate) mod status;
 mod status_probe;
 pub mod stream_control;
 

@@ -12,7 +12,7 @@ use super::{invalid, Settings, SettingsError};
 #[serde(deny_unknown_fields)]
 pub struct GateSettings {
     /// Address saltgate listens on.
-    pub bind: String,
+    pub bind: std::net::SocketAddr,
     /// Clients allowed to call saltgate, each with its own token.
     pub clients: Vec<GateClient>,
 }
@@ -47,35 +47,19 @@ impl Settings {
     /// Checks of `[salt]` gate keys, `[gate]` and `[audit]`.
     pub(super) fn validate_gate(&self) -> Result<(), SettingsError> {
         let s = &self.salt;
-        if s.gate_url.is_empty() {
-            if s.password.is_none() {
+        match &s.gate_url {
+            None if s.password.is_none() => {
                 return Err(invalid(
                     "salt.password",
                     "is required when salt.gate_url is empty (logview then talks to salt-api itself)",
                 ));
             }
-        } else {
-            if !(s.gate_url.starts_with("http://") || s.gate_url.starts_with("https://")) {
-                return Err(invalid(
-                    "salt.gate_url",
-                    "must start with http:// or https://",
-                ));
-            }
-            if s.gate_token.expose_secret().len() < 16 {
+            Some(_) if s.gate_token.expose_secret().len() < 16 => {
                 return Err(invalid("salt.gate_token", "must be at least 16 characters"));
             }
+            _ => {}
         }
-        if self.gate.bind.parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid(
-                "gate.bind",
-                format!("{:?} is not an address like 127.0.0.1:8001", self.gate.bind),
-            ));
-        }
-        let gate_loopback = self
-            .gate
-            .bind
-            .parse::<std::net::SocketAddr>()
-            .is_ok_and(|a| a.ip().is_loopback());
+        let gate_loopback = self.gate.bind.ip().is_loopback();
         if !gate_loopback {
             if let Some(c) = self
                 .gate
@@ -132,7 +116,7 @@ impl Settings {
 
     /// Whether logview reaches Salt through saltgate.
     pub fn uses_gate(&self) -> bool {
-        !self.salt.gate_url.is_empty()
+        self.salt.gate_url.is_some()
     }
 }
 

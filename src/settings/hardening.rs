@@ -96,11 +96,7 @@ impl Settings {
     /// The `dev-only-` placeholders of `settings.toml` are public: they are
     /// accepted only while logview listens on a loopback address.
     fn refuse_placeholders(&self) -> Result<(), SettingsError> {
-        let loopback = self
-            .server
-            .bind
-            .parse::<std::net::SocketAddr>()
-            .is_ok_and(|a| a.ip().is_loopback());
+        let loopback = self.server.bind.ip().is_loopback();
         if loopback {
             return Ok(());
         }

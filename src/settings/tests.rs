@@ -26,7 +26,7 @@ fn environment_overrides_win_over_the_file() {
     ];
     let s = Settings::load_with_env(&repo_settings(), env).expect("loads");
     assert_eq!(s.tail.max_lines, 777);
-    assert_eq!(s.server.bind, "127.0.0.1:9999");
+    assert_eq!(s.server.bind.to_string(), "127.0.0.1:9999");
 }
 
 #[test]
@@ -39,6 +39,31 @@ fn an_invalid_value_names_its_key() {
         .expect_err("must fail")
         .to_string();
     assert!(err.contains("tail.default_lines"), "{err}");
+}
+
+#[test]
+fn frame_ancestors_takes_space_separated_sources_and_names_itself_otherwise() {
+    let with = |value: &str| {
+        let env = [(
+            "LOGVIEW__SERVER__FRAME_ANCESTORS".to_owned(),
+            value.to_owned(),
+        )];
+        Settings::load_with_env(&repo_settings(), env)
+    };
+    let s = with("'self' http://127.0.0.1:8000 https://*.example.com").expect("loads");
+    assert_eq!(
+        s.server.frame_ancestors,
+        "'self' http://127.0.0.1:8000 https://*.example.com"
+    );
+    for bad in [
+        "'self', http://127.0.0.1:8000",
+        "'self'; script-src *",
+        "  ",
+    ] {
+        let err = with(bad).expect_err(bad).to_string();
+        assert!(err.contains("server.frame_ancestors"), "{bad:?}: {err}");
+        assert!(err.contains("'self' https://portal.example.com"), "{err}");
+    }
 }
 
 #[test]
@@ -77,6 +102,18 @@ fn control_plane_keys_are_checked_and_named() {
             "auth.trusted_user_header",
         ),
         ("LOGVIEW__SALT__USERNAME", " ", "salt.username"),
+        ("LOGVIEW__SERVER__BIND", "nowhere", "server.bind"),
+        (
+            "LOGVIEW__SERVER__PUBLIC_URL",
+            "ftp://x",
+            "server.public_url",
+        ),
+        (
+            "LOGVIEW__SERVER__PUBLIC_URL",
+            "https://x.example/?a=1",
+            "server.public_url",
+        ),
+        ("LOGVIEW__SALT__API_URL", "127.0.0.1:8000", "salt.api_url"),
     ] {
         let env = [(key.to_owned(), value.to_owned())];
         let err = Settings::load_with_env(&repo_settings(), env)
@@ -114,7 +151,7 @@ fn a_config_file_with_two_keys_is_an_overlay_on_the_built_in_defaults_from_any_c
 
     let s = loaded.expect("an overlay with two keys loads");
     let defaults = defaults.expect("the built-in defaults alone load");
-    assert_eq!(s.server.bind, "127.0.0.1:9090");
+    assert_eq!(s.server.bind.to_string(), "127.0.0.1:9090");
     // A list in the overlay replaces the default list, it is not merged into it.
     let tokens: Vec<&str> = s
         .auth

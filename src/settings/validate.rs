@@ -1,30 +1,42 @@
-//! The checks of `Settings` that the types cannot express: ranges, URLs,
-//! key lengths, command paths; every error names its key and what is allowed.
+//! The checks of `Settings` that the types cannot express: ranges, key
+//! lengths, command paths (addresses and URLs are typed: `SocketAddr`,
+//! `HttpUrl`); every error names its key and what is allowed.
 
 use secrecy::ExposeSecret;
 
 use super::{invalid, Settings, SettingsError};
 
+/// `server.frame_ancestors`: CSP sources separated by spaces, each made of the
+/// characters the page headers accept (`http/pages/security.rs`). Anything else
+/// (a comma, a `;`) is refused here, naming the key, instead of being replaced
+/// by `'self'` when the header is built, which would block a portal silently.
+fn check_frame_ancestors(value: &str) -> Result<(), SettingsError> {
+    let source_char = |c: char| {
+        c.is_ascii_alphanumeric() || matches!(c, '\'' | ':' | '/' | '.' | '-' | '*' | '_')
+    };
+    let example = "e.g. \"'self' https://portal.example.com\" (origins as scheme://host[:port], separated by spaces)";
+    if value.split_whitespace().next().is_none() {
+        return Err(invalid(
+            "server.frame_ancestors",
+            format!("is empty; name who may frame logview's pages, {example}, or 'none'"),
+        ));
+    }
+    if let Some(bad) = value
+        .split_whitespace()
+        .find(|t| !t.chars().all(source_char))
+    {
+        return Err(invalid(
+            "server.frame_ancestors",
+            format!("{bad:?} is not a CSP source; use {example}"),
+        ));
+    }
+    Ok(())
+}
+
 impl Settings {
-    /// Checks values the types cannot: ranges, URLs, key lengths, command paths.
+    /// Checks values the types cannot: ranges, key lengths, command paths.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid(
-                "server.bind",
-                format!(
-                    "{:?} is not an address like 127.0.0.1:8080",
-                    self.server.bind
-                ),
-            ));
-        }
-        if !(self.server.public_url.starts_with("http://")
-            || self.server.public_url.starts_with("https://"))
-        {
-            return Err(invalid(
-                "server.public_url",
-                "must start with http:// or https://",
-            ));
-        }
+        check_frame_ancestors(&self.server.frame_ancestors)?;
         if self
             .auth
             .api_tokens
@@ -55,13 +67,6 @@ impl Settings {
             return Err(invalid("redis.lease_ttl_secs", "must be at least 3"));
         }
         self.validate_gate()?;
-        if !(self.salt.api_url.starts_with("http://") || self.salt.api_url.starts_with("https://"))
-        {
-            return Err(invalid(
-                "salt.api_url",
-                "must start with http:// or https://",
-            ));
-        }
         for (key, value) in [
             ("salt.logtail_bin", &self.salt.logtail_bin),
             ("salt.logtail_config", &self.salt.logtail_config),
@@ -204,7 +209,7 @@ impl Settings {
                 return Err(invalid("tail.suggestions", e.message));
             }
         }
-        if self.server.public_url.contains(['?', '#']) {
+        if self.server.public_url.has_query_or_fragment() {
             return Err(invalid(
                 "server.public_url",
                 "must not contain a query or a fragment",

@@ -12,6 +12,12 @@ use crate::wire::Entry;
 
 use super::entry_id::EntryId;
 
+/// A message serialised once per entry and shared by every viewer of the
+/// stream: cloning it is a reference count, and it is the WebSocket text
+/// frame's own type, so sending it copies nothing. The one place the data
+/// plane names an axum type.
+pub type SharedJson = axum::extract::ws::Utf8Bytes;
+
 /// One message to a viewer. Sending borrows from the decoded entry; a parsed
 /// message owns its data (`Message<'static>`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

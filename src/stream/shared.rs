@@ -5,7 +5,6 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use axum::extract::ws::Utf8Bytes;
 use redis::aio::ConnectionManager;
 use tokio::sync::{broadcast, watch, Notify};
 use tokio_util::sync::CancellationToken;
@@ -13,19 +12,20 @@ use tokio_util::sync::CancellationToken;
 use crate::metrics::Metrics;
 
 use super::entry_id::EntryId;
+use super::message::SharedJson;
 use super::redis_io::{self, RedisIoError};
 
 /// A broadcast entry's message text, until the stream's byte budget takes it back.
 #[derive(Debug)]
-pub(crate) struct LiveJson(RwLock<Option<Utf8Bytes>>);
+pub(crate) struct LiveJson(RwLock<Option<SharedJson>>);
 
 impl LiveJson {
-    pub fn new(json: Utf8Bytes) -> LiveJson {
+    pub fn new(json: SharedJson) -> LiveJson {
         LiveJson(RwLock::new(Some(json)))
     }
 
     /// The text, or `None` when the budget took it.
-    pub fn get(&self) -> Option<Utf8Bytes> {
+    pub fn get(&self) -> Option<SharedJson> {
         self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 

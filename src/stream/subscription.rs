@@ -10,13 +10,12 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
 use super::backoff::Backoff;
 use super::entry_id::EntryId;
 use super::ledger::{Ledger, Seam, Verdict};
-use super::message::{weight, Message};
+use super::message::{weight, Message, SharedJson};
 use super::redis_io;
 use super::shared::{Detach, LiveItem, StreamIo, StreamShared};
 
@@ -29,7 +28,7 @@ pub struct Outgoing {
     /// The entry id (the SSE `id:`), `None` for `dropped`.
     pub id: Option<EntryId>,
     /// The JSON message.
-    pub json: Utf8Bytes,
+    pub json: SharedJson,
     /// Lines carried (events: 1; `dropped`: 0), for metrics.
     pub lines: u64,
 }

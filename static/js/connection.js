@@ -3,6 +3,8 @@
 // with backoff, and resume after the last entry id it delivered, so the
 // consumer sees every entry once, in order.
 
+import { t } from "./i18n.js";
+
 /** True when Redis stream id `a` ("ms-seq") comes after `b`. */
 export function idAfter(a, b) {
   if (b === null || b === undefined) return true;
@@ -91,7 +93,7 @@ export class Connection {
     ws.onclose = () => {
       if (this.current !== attempt) return;
       this.current = null;
-      if (opened) this.retry("the connection closed");
+      if (opened) this.retry(t("js.retry.closed"));
       // Never opened: a proxy that does not pass WebSockets, or a refused
       // ticket (a WebSocket cannot see the HTTP status). SSE tells which.
       else this.openSse(true);
@@ -116,7 +118,7 @@ export class Connection {
         }
         if (!res.ok || !res.body) {
           this.current = null;
-          this.retry(`the server answered ${res.status}`);
+          this.retry(t("js.retry.status", { status: res.status }));
           return;
         }
         if (afterWsFailed) this.preferSse = true;
@@ -126,13 +128,13 @@ export class Connection {
         await this.readSse(res.body, attempt);
         if (this.current === attempt) {
           this.current = null;
-          this.retry("the stream ended");
+          this.retry(t("js.retry.ended"));
         }
       })
       .catch(() => {
         if (this.current !== attempt) return;
         this.current = null;
-        this.retry(opened ? "the connection was lost" : "the server cannot be reached");
+        this.retry(opened ? t("js.retry.lost") : t("js.retry.unreachable"));
       });
   }
 
@@ -186,7 +188,7 @@ export class Connection {
       if (!stale) return;
       this.current = null;
       stale.close();
-      this.retry("nothing received for a while");
+      this.retry(t("js.retry.silent"));
     }, this.silenceMs);
   }
 
@@ -218,6 +220,6 @@ async function refusal(res) {
   } catch {
     // not JSON: fall through to a generic sentence
   }
-  if (res.status === 403) return "this page may not open the stream (origin not allowed)";
-  return "the viewer link is no longer valid; start the tail again for a new one";
+  if (res.status === 403) return t("js.refused.origin");
+  return t("js.refused.link");
 }

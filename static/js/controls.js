@@ -3,6 +3,7 @@
 // PageUp/PageDown/Home/arrows scroll the log) to LogView.
 
 import { compilePattern, makeFilter } from "./filter.js";
+import { t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -83,7 +84,9 @@ export function wireControls(view, config) {
     const matcher = compilePattern(filter.value, regex.checked);
     const bad = matcher !== null && matcher.error;
     error.hidden = !bad;
-    error.textContent = bad ? `Filter: ${matcher.error}` : "";
+    error.textContent = bad ? t("js.filter.error", { detail: matcher.detail }) : "";
+    if (bad) error.dataset.from = "filter";
+    else delete error.dataset.from;
     filter.setAttribute("aria-invalid", String(Boolean(bad)));
     if (!bad) view.setFilter(makeFilter(matcher, mode.value));
   };
@@ -93,11 +96,14 @@ export function wireControls(view, config) {
     highlight.setAttribute("aria-invalid", String(Boolean(bad)));
     if (bad) {
       error.hidden = false;
-      error.textContent = `Highlight: ${matcher.error}`;
+      error.textContent = t("js.highlight.error", { detail: matcher.detail });
+      error.dataset.from = "highlight";
     } else {
-      if (error.textContent.startsWith("Highlight:")) {
+      // The error shown is the highlight's own: it goes with the bad pattern.
+      if (error.dataset.from === "highlight") {
         error.hidden = true;
         error.textContent = "";
+        delete error.dataset.from;
       }
       view.setHighlight(matcher);
     }

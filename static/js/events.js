@@ -3,22 +3,31 @@
 // and the viewer's own `dropped` notices into words: the marker line shown in
 // the log and the stream state shown in the header.
 
+import { t } from "./i18n.js";
 import { entryTime } from "./logview.js";
 import { clock } from "./render.js";
 
+// Each a function, so every key is a literal where it is looked up.
 const STOP_REASONS = {
-  idle: "nobody was watching",
-  "max-duration": "it reached its maximum duration",
-  signal: "it was stopped by a signal",
-  replaced: "another tailer took over this file",
-  "stop-command": "it was asked to stop",
-  finished: "the command finished",
-  timeout: "the command ran past its time limit and was killed",
-  error: "of an error",
+  idle: () => t("js.stop.idle"),
+  "max-duration": () => t("js.stop.max_duration"),
+  signal: () => t("js.stop.signal"),
+  replaced: () => t("js.stop.replaced"),
+  "stop-command": () => t("js.stop.stop_command"),
+  finished: () => t("js.stop.finished"),
+  timeout: () => t("js.stop.timeout"),
+  error: () => t("js.stop.error"),
 };
 
-/** "line" for one, "lines" otherwise ("1 line", "some lines"). */
-const lineWord = (n) => (String(n) === "1" ? "line" : "lines");
+const DROP_REASONS = {
+  "rate-limit": () => t("js.drop.rate_limit"),
+  "redis-outage": () => t("js.drop.redis_outage"),
+  "redis-full": () => t("js.drop.redis_full"),
+  "slow client": () => t("js.drop.slow_client"),
+};
+
+/** Exactly one (a count of 1 takes the `…_one` words: "1 line", not "1 lines"). */
+const isOne = (n) => String(n) === "1";
 
 function field(msg, name) {
   const f = msg.fields;
@@ -26,96 +35,120 @@ function field(msg, name) {
   return "";
 }
 
-/** `label: what the tailer said`, without repeating the label when it already starts with it. */
-function words(label, said) {
-  if (!said) return label;
-  return said.toLowerCase().startsWith(label.toLowerCase()) ? said : `${label}: ${said}`;
-}
-
 function stopReason(msg) {
   const reason = field(msg, "reason");
-  return STOP_REASONS[reason] || (reason ? reason : "of an unknown reason");
+  if (Object.hasOwn(STOP_REASONS, reason)) return STOP_REASONS[reason]();
+  return reason ? reason : t("js.stop.unknown");
 }
 
-/** "tailer started: following PATH on MINION" / "command started: NAME on MINION". */
-function startedWords(config) {
-  const on = config && config.minion ? ` on ${config.minion}` : "";
-  if (config && config.kind === "command") return `command started: ${config.command || "command"}${on}`;
-  return `tailer started: following ${(config && config.path) || "the file"}${on}`;
+function dropReason(reason) {
+  return Object.hasOwn(DROP_REASONS, reason) ? DROP_REASONS[reason]() : reason;
 }
 
 /**
- * Words for one `event` message (`config`: the viewer's config, for the
- * minion id and the target: logtail's own message names its host, not the minion):
- * { marker: "text of the marker line", cls: marker class (default: the event name),
- *   state: { key, text } | null }.
+ * The started marker: it names the minion (logtail's own message names its
+ * host, not the minion id) and the file or command, from the event's fields
+ * and the viewer's config.
+ */
+function startedWords(msg, config) {
+  const minion = (config && config.minion) || "?";
+  if (config && config.kind === "command") {
+    const command = config.command || field(msg, "program") || "?";
+    return t("js.event.started_command", { command, minion });
+  }
+  const path = field(msg, "path") || (config && config.path) || "?";
+  const size = field(msg, "size");
+  if (size) return t("js.event.started_file_size", { path, minion, size });
+  return t("js.event.started_file", { path, minion });
+}
+
+/**
+ * Words for one `event` message, from its kind and fields in the page's
+ * language (`config`: the viewer's config, for the minion id and the target;
+ * logtail's English `message` is kept as the marker's tooltip):
+ * { marker: "text of the marker line", title: tooltip, cls: marker class
+ *   (default: the event name), state: { key, text } | null }.
  * `state` is the new stream state for the header (null = unchanged).
  */
 export function describeEvent(msg, config) {
   const name = typeof msg.event === "string" ? msg.event : "event";
-  const said = typeof msg.message === "string" ? msg.message : "";
+  const title = typeof msg.message === "string" ? msg.message : "";
+  // When the tailer read it: the ms part of the stream entry id.
   const at = clock(entryTime(msg.id));
-  switch (name) {
-    case "started": {
-      const running = config && config.kind === "command";
-      return {
-        marker: startedWords(config),
-        state: running ? { key: "running", text: "running" } : { key: "following", text: "following" },
-      };
-    }
-    case "rotated":
-      return {
-        marker: words("file rotated", said),
-        state: { key: "rotated", text: `following (rotated at ${at})` },
-      };
-    case "truncated":
-      return {
-        marker: words("file truncated", said),
-        state: { key: "truncated", text: `following (truncated at ${at})` },
-      };
-    case "missing":
-      return {
-        marker: words("file missing", said || "file missing, waiting for it to come back"),
-        state: { key: "missing", text: "file missing (waiting)" },
-      };
-    case "reappeared":
-      return { marker: words("file is back", said), state: { key: "following", text: "following" } };
-    case "dropped": {
-      const count = field(msg, "count") || "some";
-      const reason = field(msg, "reason");
-      return { marker: words(`${count} ${lineWord(count)} lost at the source${reason ? ` (${reason})` : ""}`, said), state: null };
-    }
-    case "stopped": {
-      const reason = field(msg, "reason");
-      if (reason === "finished") {
-        // The normal end of a command run, after its `exit` event: not an
-        // alarm, and the header keeps saying how it exited.
-        return { marker: "the command finished", cls: "exit", state: null };
+  const words = (() => {
+    switch (name) {
+      case "started": {
+        const running = config && config.kind === "command";
+        return {
+          marker: startedWords(msg, config),
+          state: running
+            ? { key: "running", text: t("js.stream.running") }
+            : { key: "following", text: t("js.stream.following") },
+        };
       }
-      const known = Object.hasOwn(STOP_REASONS, reason) && reason !== "error";
-      return {
-        marker: known ? `tailer stopped because ${stopReason(msg)}` : words("tailer stopped", said),
-        state: { key: "stopped", text: `tailer stopped: ${stopReason(msg)}` },
-      };
+      case "rotated":
+        return {
+          marker: field(msg, "inode") ? t("js.event.rotated_inode", { inode: field(msg, "inode") }) : t("js.event.rotated"),
+          state: { key: "rotated", text: t("js.stream.rotated", { at }) },
+        };
+      case "truncated":
+        return {
+          marker: t("js.event.truncated"),
+          state: { key: "truncated", text: t("js.stream.truncated", { at }) },
+        };
+      case "missing": {
+        const reason = field(msg, "reason");
+        return {
+          marker: reason ? t("js.event.refused", { reason }) : t("js.event.missing"),
+          state: { key: "missing", text: t("js.stream.missing") },
+        };
+      }
+      case "reappeared":
+        return { marker: t("js.event.reappeared"), state: { key: "following", text: t("js.stream.following") } };
+      case "dropped": {
+        const count = field(msg, "count") || t("js.some");
+        const reason = field(msg, "reason");
+        let marker;
+        if (reason) {
+          const why = dropReason(reason);
+          marker = isOne(count)
+            ? t("js.event.dropped_one_reason", { count, reason: why })
+            : t("js.event.dropped_reason", { count, reason: why });
+        } else marker = isOne(count) ? t("js.event.dropped_one", { count }) : t("js.event.dropped", { count });
+        return { marker, state: null };
+      }
+      case "stopped": {
+        const reason = field(msg, "reason");
+        if (reason === "finished") {
+          // The normal end of a command run, after its `exit` event: not an
+          // alarm, and the header keeps saying how it exited.
+          return { marker: t("js.event.finished"), cls: "exit", state: null };
+        }
+        return {
+          marker: t("js.event.stopped", { reason: stopReason(msg) }),
+          state: { key: "stopped", text: t("js.stream.stopped", { reason: stopReason(msg) }) },
+        };
+      }
+      case "exit": {
+        const status = field(msg, "status") || t("js.unknown");
+        // Anything but status 0 is a failure, and looks like one.
+        const failed = status !== "0";
+        return {
+          marker: t("js.event.exit", { status }),
+          cls: failed ? "exit-failed" : "exit",
+          state: { key: failed ? "failed" : "exited", text: t("js.stream.exited", { status }) },
+        };
+      }
+      default:
+        return { marker: t("js.event.other", { name }), state: null };
     }
-    case "exit": {
-      const status = field(msg, "status") || "unknown";
-      // Anything but status 0 is a failure, and looks like one.
-      const failed = status !== "0";
-      return {
-        marker: `command exited with status ${status}`,
-        cls: failed ? "exit-failed" : "exit",
-        state: { key: failed ? "failed" : "exited", text: `command exited (status ${status})` },
-      };
-    }
-    default:
-      return { marker: words(name, said), state: null };
-  }
+  })();
+  return { ...words, title };
 }
 
 /** Words for a `dropped` message: this viewer fell behind and missed lines. */
 export function describeDropped(msg) {
-  const count = Number.isFinite(msg.count) ? msg.count : "some";
-  const reason = typeof msg.reason === "string" && msg.reason ? msg.reason : "slow client";
-  return `${count} ${lineWord(count)} skipped for this viewer (${reason}); reload to see the retained backlog`;
+  const count = Number.isFinite(msg.count) ? msg.count : t("js.some");
+  const reason = typeof msg.reason === "string" && msg.reason ? dropReason(msg.reason) : t("js.drop.slow_client");
+  return isOne(count) ? t("js.viewer_dropped_one", { count, reason }) : t("js.viewer_dropped", { count, reason });
 }

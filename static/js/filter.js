@@ -7,7 +7,9 @@
  * plain substring. Both ignore case unless the pattern has an upper-case letter
  * ("smart case", like less and ripgrep).
  * Returns { test(text) -> bool, ranges(text) -> [[start, end]...] } or
- * { error: "..." } for an invalid regular expression; null for an empty pattern.
+ * { error: "...", detail: "..." } for an invalid regular expression (`detail`:
+ * the engine's own words, for a message in the page's language); null for an
+ * empty pattern.
  */
 export function compilePattern(pattern, regex) {
   if (pattern === "") return null;
@@ -16,7 +18,8 @@ export function compilePattern(pattern, regex) {
   try {
     re = new RegExp(regex ? pattern : escapeRegExp(pattern), flags);
   } catch (e) {
-    return { error: `not a valid regular expression: ${e.message.replace(/^Invalid regular expression: /, "")}` };
+    const detail = e.message.replace(/^Invalid regular expression: /, "");
+    return { error: `not a valid regular expression: ${detail}`, detail };
   }
   return {
     test(text) {

@@ -55,10 +55,10 @@ export class LogView {
     this.schedule();
   }
 
-  /** Queues one marker line (an event or a notice from the viewer itself). */
-  addMarker(event, text, id) {
+  /** Queues one marker line (an event or a notice from the viewer itself); `title` is its tooltip, `id` its stream entry id. */
+  addMarker(event, text, title = "", id = undefined) {
     const safe = String(event).replace(/[^a-z0-9-]/g, "") || "notice";
-    this.pending.push({ kind: "marker", event: safe, text, at: entryTime(id), node: null });
+    this.pending.push({ kind: "marker", event: safe, text, title, at: entryTime(id), node: null });
     this.capPending();
     this.schedule();
   }

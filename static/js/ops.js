@@ -5,6 +5,7 @@
 // JavaScript the same forms post normally and the server redirects to the
 // page with the viewer (post/redirect/get).
 
+import { t } from "./i18n.js";
 import { remember } from "./recent.js";
 
 const frame = document.getElementById("viewer-frame");
@@ -56,7 +57,7 @@ function busy(form, on) {
   if (!button) return;
   if (on) {
     button.dataset.idle = button.textContent;
-    button.textContent = form.id === "tail-form" ? "Starting…" : "Running…";
+    button.textContent = form.id === "tail-form" ? t("js.ops.starting") : t("js.ops.running");
   } else if (button.dataset.idle) button.textContent = button.dataset.idle;
 }
 
@@ -79,9 +80,9 @@ async function submit(form) {
     }
     if (body && body.success === true && typeof body.url === "string") openViewer(body.url);
     else if (body && typeof body.message === "string") showError(form, body.message, body.field);
-    else showError(form, `the server could not handle the request (HTTP ${res.status}); try again`, null);
+    else showError(form, t("js.ops.http_error", { status: res.status }), null);
   } catch {
-    showError(form, "logview cannot be reached; check your connection and try again", null);
+    showError(form, t("js.ops.unreachable"), null);
   } finally {
     busy(form, false);
   }

@@ -102,6 +102,7 @@ export function markerNode(rec) {
   const div = document.createElement("div");
   div.className = `marker marker-${rec.event}`;
   div.dataset.event = rec.event;
+  if (rec.title) div.title = rec.title;
   const ts = document.createElement("span");
   ts.className = "ts";
   ts.textContent = clock(rec.at);

@@ -2,12 +2,15 @@
 // state in its header and footer: connection state (with the reconnect
 // countdown), stream state, line counts, trimmed note and link expiry.
 
-const $ = (id) => document.getElementById(id);
-const fmt = new Intl.NumberFormat("en");
+import { lang, t } from "./i18n.js";
 
-/** "1 line", "1,234 lines". */
+const $ = (id) => document.getElementById(id);
+const fmt = new Intl.NumberFormat(lang);
+
+/** "1 line", "1,234 lines" (in the page's language). */
 export function linesText(n) {
-  return `${fmt.format(n)} ${n === 1 ? "line" : "lines"}`;
+  const count = fmt.format(n);
+  return n === 1 ? t("js.counts.lines_one", { count }) : t("js.counts.lines", { count });
 }
 
 export class StatusBar {
@@ -24,7 +27,7 @@ export class StatusBar {
     const expiry = $("expiry");
     if (expiry && Number.isFinite(config.expires_at)) {
       const when = new Date(config.expires_at * 1000);
-      expiry.textContent = `link valid until ${when.toLocaleString()}`;
+      expiry.textContent = t("js.expiry", { when: when.toLocaleString(lang) });
     }
   }
 
@@ -32,20 +35,20 @@ export class StatusBar {
   connection(s) {
     clearInterval(this.countdown);
     this.conn.dataset.state = s.state;
-    if (s.state === "connecting") this.conn.textContent = "connecting…";
+    if (s.state === "connecting") this.conn.textContent = t("js.conn.connecting");
     else if (s.state === "live") {
-      this.conn.textContent = "live";
-      this.conn.title = s.transport === "sse" ? "live (Server-Sent Events)" : "live (WebSocket)";
+      this.conn.textContent = t("js.conn.live");
+      this.conn.title = s.transport === "sse" ? t("js.conn.live_sse") : t("js.conn.live_ws");
     } else if (s.state === "reconnecting") {
       const tick = () => {
         const secs = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000));
-        this.conn.textContent = `reconnecting in ${secs} s`;
+        this.conn.textContent = t("js.conn.reconnecting", { secs });
       };
       this.conn.title = s.reason;
       tick();
       this.countdown = setInterval(tick, 250);
     } else if (s.state === "refused") {
-      this.conn.textContent = /expired/i.test(s.message) ? "ticket expired" : "link refused";
+      this.conn.textContent = /expired|过期/i.test(s.message) ? t("js.conn.expired") : t("js.conn.refused");
       this.conn.title = s.message;
     }
   }
@@ -59,16 +62,17 @@ export class StatusBar {
   /** Shows the counts reported by LogView. */
   counts(c) {
     const parts = [linesText(c.lines)];
-    if (c.shown !== c.lines) parts.push(`${fmt.format(c.shown)} match the filter`);
+    if (c.shown !== c.lines) parts.push(t("js.counts.shown", { count: fmt.format(c.shown) }));
     this.countsEl.textContent = parts.join(" · ");
     this.pendingEl.hidden = !c.paused;
-    this.pendingEl.textContent = `${fmt.format(c.pending)} new`;
-    this.pauseBtn.textContent = c.paused ? "Resume" : "Pause";
+    this.pendingEl.textContent = t("js.pending", { count: fmt.format(c.pending) });
+    this.pauseBtn.textContent = c.paused ? t("js.resume") : t("js.pause");
     this.pauseBtn.setAttribute("aria-pressed", String(c.paused));
     document.body.classList.toggle("paused", c.paused);
     this.trimmedEl.hidden = c.trimmed === 0;
     // Download holds only what this page holds: a reload replays what the stream retains.
-    this.trimmedEl.textContent = `${fmt.format(c.trimmed)} earlier ${c.trimmed === 1 ? "line was" : "lines were"} trimmed (this page keeps the last ${fmt.format(this.maxLines)}; Download saves only those); reload the page to see the retained backlog again`;
+    const trimmed = { count: fmt.format(c.trimmed), max: fmt.format(this.maxLines) };
+    this.trimmedEl.textContent = c.trimmed === 1 ? t("js.trimmed_one", trimmed) : t("js.trimmed", trimmed);
     this.jump.hidden = c.atBottom && !c.paused;
   }
 }

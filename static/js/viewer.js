@@ -5,6 +5,7 @@
 import { Connection } from "./connection.js";
 import { wireControls } from "./controls.js";
 import { describeDropped, describeEvent } from "./events.js";
+import { t } from "./i18n.js";
 import { LogView } from "./logview.js";
 import { StatusBar } from "./status.js";
 
@@ -25,9 +26,9 @@ function onState(s) {
   status.connection(s);
   if (s.state === "reconnecting" && !outage && everLive) {
     outage = true;
-    view.addMarker("disconnected", `connection lost (${s.reason}); reconnecting…`);
+    view.addMarker("disconnected", t("js.marker.disconnected", { reason: s.reason }));
   } else if (s.state === "live") {
-    if (outage) view.addMarker("reconnected", "reconnected; continuing after the last line received");
+    if (outage) view.addMarker("reconnected", t("js.marker.reconnected"));
     everLive = true;
     outage = false;
   } else if (s.state === "refused") {
@@ -40,7 +41,7 @@ function onMessage(msg) {
     view.addLines(msg.lines, msg.fd === 2 ? 2 : msg.fd === 1 ? 1 : 0, msg.id);
   } else if (msg.type === "event") {
     const words = describeEvent(msg, config);
-    view.addMarker(words.cls || msg.event, words.marker, msg.id);
+    view.addMarker(words.cls || msg.event, words.marker, words.title, msg.id);
     if (words.state) status.streamState(words.state);
   } else if (msg.type === "dropped") {
     view.addMarker("dropped", describeDropped(msg));

@@ -56,8 +56,8 @@ describe("live viewer", () => {
       svg: document.querySelectorAll("#log svg").length,
       pre: document.querySelectorAll("#log pre").length,
     }));
-    // The page's own two scripts (config JSON, viewer module) and nothing else.
-    assert.deepEqual(injected, { img: 0, script: 2, svg: 0, pre: 0 });
+    // The page's own three scripts (config JSON, viewer module, words JSON) and nothing else.
+    assert.deepEqual(injected, { img: 0, script: 3, svg: 0, pre: 0 });
     // Levels come from the text, through classes.
     const levels = await page.evaluate(() =>
       [...document.querySelectorAll("#log .line")].map((n) => [...n.classList].filter((c) => c.startsWith("lvl-"))),

@@ -59,7 +59,9 @@ async function stopLogview() {
   const pidFile = path.join(env.STACK_DIR, "run", "logview.pid");
   const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
   assert.ok(pid > 1 && alive(pid), `logview pid ${pid} from ${pidFile} is running`);
-  const binary = fs.readlinkSync(`/proc/${pid}/exe`);
+  // A binary rebuilt since logview started reads as "PATH (deleted)": the
+  // file now at PATH is the current build, which is the one to restart.
+  const binary = fs.readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, "");
   process.kill(pid, "SIGTERM");
   await until(`logview pid ${pid} to exit after SIGTERM`, () => !alive(pid), 30_000);
   return binary;

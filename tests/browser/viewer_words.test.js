@@ -1,15 +1,39 @@
 // viewer_words.test.js — the viewer's pure modules under node (no browser,
 // no stack), for what issue 10 found wrong: ANSI inverse swaps the colours,
 // a failed command is an error, "started" names the minion (not the host),
-// one line is "1 line", times come from the stream entry id.
+// one line is "1 line", times come from the stream entry id. The words are
+// the English catalogue's (locales/en.toml), embedded the way a page embeds
+// them for static/js/i18n.js.
 
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import { test } from "node:test";
 
-import { parseAnsi } from "../../static/js/ansi.js";
-import { describeDropped, describeEvent } from "../../static/js/events.js";
-import { entryTime } from "../../static/js/logview.js";
-import { linesText } from "../../static/js/status.js";
+/** The `js.*` words of a catalogue (flat `key = "text"` lines under `[table]` headers). */
+function scriptWords(file) {
+  const words = {};
+  let table = "";
+  for (const line of fs.readFileSync(new URL(file, import.meta.url), "utf8").split("\n")) {
+    const header = /^\[([A-Za-z0-9_.-]+)\]\s*$/.exec(line);
+    if (header) table = header[1];
+    const pair = /^([A-Za-z0-9_]+) = (".*"|'.*')\s*$/.exec(line);
+    if (pair && (table === "js" || table.startsWith("js."))) {
+      words[`${table}.${pair[1]}`] = pair[2].startsWith('"') ? JSON.parse(pair[2]) : pair[2].slice(1, -1);
+    }
+  }
+  return words;
+}
+
+// i18n.js reads its words from the page once, when it is first imported.
+const embedded = JSON.stringify(scriptWords("../../locales/en.toml"));
+globalThis.document = {
+  documentElement: { lang: "en" },
+  getElementById: (id) => (id === "i18n" ? { textContent: embedded } : null),
+};
+const { parseAnsi } = await import("../../static/js/ansi.js");
+const { describeDropped, describeEvent } = await import("../../static/js/events.js");
+const { entryTime } = await import("../../static/js/logview.js");
+const { linesText } = await import("../../static/js/status.js");
 
 test("inverse swaps foreground and background, defaults included", () => {
   const [plain, coloured, rgb] = [

@@ -1,5 +1,5 @@
-//! Helpers of the `api_*` tests: logview started in-process on 127.0.0.1:0
-//! with the stack's settings (`settings.toml` + `LOGVIEW_SETTINGS`), HTTP
+//! Helpers of the `api_*` tests: logview started in-process by
+//! `support::app::serve_app` with the stack's settings (`settings.toml` + `LOGVIEW_SETTINGS`), HTTP
 //! calls, Redis reads as the admin user, and counting the tailers that follow
 //! a path by reading `/proc/*/cmdline` (no `ps | grep`).
 #![allow(dead_code)]
@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 
 use redis::streams::StreamRangeReply;
 use redis::AsyncCommands;
-use salt_logview::http::{self, AppState};
+use salt_logview::http::AppState;
 use salt_logview::settings::Settings;
 use salt_logview::tickets::{Ticket, TicketSigner};
 use salt_logview::wire::{self, Entry};
 use serde_json::Value;
-use tokio::sync::oneshot;
 
+use crate::support::app::{serve_app, RunningApp};
 use crate::support::stack::stack;
 
 /// The token of /metrics (auth.metrics_tokens) in these tests.
@@ -30,35 +30,20 @@ pub struct TestApp {
     pub settings: Arc<Settings>,
     /// Its state (the orchestrator's salt-api client, …).
     pub state: AppState,
-    http: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
+    pub http: reqwest::Client,
+    _app: RunningApp,
 }
 
 /// Starts logview with the stack's settings plus `overrides`
 /// (`LOGVIEW__SECTION__KEY` names, as in the environment).
 pub async fn spawn_app(overrides: &[(&str, &str)]) -> TestApp {
     let s = stack();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local addr");
-    let base = format!("http://{addr}/");
     // Tailers of these tests exit 5 s after their last viewer (or start)
     // unless a test says otherwise, so none outlive the run for long. The
     // machine is shared and often loaded: a healthy minion can need several
     // seconds to answer, so the Salt timeouts are generous here (the test of
     // a stopped minion sets the production defaults back).
     let mut env: Vec<(String, String)> = vec![
-        ("LOGVIEW__SERVER__BIND".into(), addr.to_string()),
-        ("LOGVIEW__SERVER__PUBLIC_URL".into(), base.clone()),
         ("LOGVIEW__TAIL__IDLE_EXIT_SECS".into(), "5".into()),
         ("LOGVIEW__SALT__MINION_TIMEOUT_SECS".into(), "10".into()),
         ("LOGVIEW__SALT__GATHER_JOB_TIMEOUT_SECS".into(), "10".into()),
@@ -75,26 +60,16 @@ pub async fn spawn_app(overrides: &[(&str, &str)]) -> TestApp {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("settings.toml"),
         s.path("LOGVIEW_SETTINGS"),
     ];
-    let settings =
-        Arc::new(Settings::load_with_env(&files, env).expect("the stack's settings load"));
-    let state = AppState::new(settings.clone()).expect("app state builds");
-    let (stop, stopped) = oneshot::channel::<()>();
-    let served = state.clone();
-    tokio::spawn(async move {
-        let _ = http::serve(listener, served, async {
-            let _ = stopped.await;
-        })
-        .await;
-    });
+    let app = serve_app(&files, env).await;
     TestApp {
-        base,
-        settings,
-        state,
+        base: app.base.clone(),
+        settings: app.settings.clone(),
+        state: app.state.clone(),
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
             .expect("reqwest client"),
-        stop: Some(stop),
+        _app: app,
     }
 }
 

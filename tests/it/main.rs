@@ -17,6 +17,8 @@ mod api_support;
 /// POST /api/tail: the Django flow, WebSocket order, one tailer, idle exit, local mode.
 mod api_tail;
 
+/// 中文 and English: API errors and pages in the asked language.
+mod api_i18n;
 /// Every bad input answered clearly with nothing started.
 mod api_input;
 
@@ -48,6 +50,7 @@ mod redis_acl;
 mod gate_refusals;
 
 /// The audit trail (who asked) and logview's settings without a Salt password.
+mod gate_acl_disagree;
 mod gate_audit;
 
 /// The logview eauth user's Salt ACL: the calls of docs/salt-acl.md pass, nothing near them.

@@ -1,21 +1,15 @@
-//! Shared fixtures of the `stream_*` tests: a logview router (WS, SSE,
-//! health) served on a free port with a test state, the stack's Redis as the
+//! Shared fixtures of the `stream_*` tests: logview (started by
+//! `support::app::serve_app`, like every other test) on a free port, the stack's Redis as the
 //! tailer writes it, unique stream keys, and WebSocket/SSE viewers.
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::FromRef;
 use futures_util::{SinkExt, StreamExt};
 use redis::aio::MultiplexedConnection;
-use salt_logview::http::health::ReadyCache;
-use salt_logview::http::{health, sse, ws};
-use salt_logview::metrics::Metrics;
-use salt_logview::settings::Settings;
-use salt_logview::stream::Hub;
-use salt_logview::tickets::{TicketKind, TicketSigner};
+use salt_logview::http::AppState;
+use salt_logview::tickets::TicketKind;
 use salt_logview::wire::Entry;
 use serde_json::Value;
 use tokio::net::TcpStream;
@@ -23,6 +17,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use crate::support::app::{serve_app, RunningApp};
 use crate::support::stack::stack;
 
 /// Guard against hanging forever when something is broken (not a timing assertion).
@@ -34,79 +29,19 @@ pub const TEST_TOKEN: &str = "stream-tests-api-token-0123456789";
 /// The token the test services accept on /metrics (auth.metrics_tokens).
 pub const TEST_METRICS_TOKEN: &str = "stream-tests-metrics-token-0123";
 
-/// The state the stream routers need, as the control plane's AppState provides it.
-#[derive(Clone)]
-pub struct TestState {
-    pub hub: Hub,
-    pub signer: TicketSigner,
-    pub settings: Arc<Settings>,
-    pub metrics: Arc<Metrics>,
-    pub ready: ReadyCache,
-}
-
-/// The stream tests keep no audit trail (the gate_audit tests check it).
-impl FromRef<TestState> for Arc<salt_logview::audit::AuditLog> {
-    fn from_ref(_: &TestState) -> Self {
-        Arc::new(salt_logview::audit::AuditLog::disabled())
-    }
-}
-
-impl FromRef<TestState> for ReadyCache {
-    fn from_ref(s: &TestState) -> ReadyCache {
-        s.ready.clone()
-    }
-}
-
-impl FromRef<TestState> for Hub {
-    fn from_ref(s: &TestState) -> Hub {
-        s.hub.clone()
-    }
-}
-impl FromRef<TestState> for TicketSigner {
-    fn from_ref(s: &TestState) -> TicketSigner {
-        s.signer.clone()
-    }
-}
-impl FromRef<TestState> for Arc<Settings> {
-    fn from_ref(s: &TestState) -> Arc<Settings> {
-        s.settings.clone()
-    }
-}
-impl FromRef<TestState> for Arc<Metrics> {
-    fn from_ref(s: &TestState) -> Arc<Metrics> {
-        s.metrics.clone()
-    }
-}
-
-/// A running logview (stream routes only) on 127.0.0.1.
+/// A running logview for the stream tests (every route; the stream tests
+/// use `/ws`, `/sse`, `/healthz`, `/readyz` and `/metrics`).
 pub struct Service {
-    pub state: TestState,
+    pub app: RunningApp,
+    pub state: AppState,
     pub base: String,
     pub port: u16,
-    task: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for Service {
-    fn drop(&mut self) {
-        self.state.hub.shutdown();
-        self.task.abort();
-    }
-}
-
-/// Starts a service with the repo's settings.toml, the stack's Redis (as the
+/// Starts logview with the repo's settings.toml, the stack's Redis (as the
 /// `logview` user) and `overrides` (`("LIMITS__VIEWER_QUEUE", "8")` …).
 pub async fn start_service(overrides: &[(&str, &str)]) -> Service {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a free port");
-    let port = listener.local_addr().expect("local addr").port();
-    let base = format!("http://127.0.0.1:{port}/");
     let mut env = vec![
-        (
-            "LOGVIEW__SERVER__BIND".to_owned(),
-            format!("127.0.0.1:{port}"),
-        ),
-        ("LOGVIEW__SERVER__PUBLIC_URL".to_owned(), base.clone()),
         (
             "LOGVIEW__REDIS__URL".to_owned(),
             stack().get("REDIS_URL_LOGVIEW").to_owned(),
@@ -127,31 +62,12 @@ pub async fn start_service(overrides: &[(&str, &str)]) -> Service {
             .map(|(k, v)| (format!("LOGVIEW__{k}"), (*v).to_owned())),
     );
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
-    let settings = Arc::new(Settings::load_with_env(&[file], env).expect("test settings load"));
-    let metrics = Arc::new(Metrics::new());
-    let signer = TicketSigner::new(
-        settings.auth.ticket_key.clone(),
-        settings.auth.ticket_ttl_secs,
-    );
-    let state = TestState {
-        hub: Hub::new(settings.clone(), metrics.clone()),
-        signer,
-        settings,
-        metrics,
-        ready: ReadyCache::default(),
-    };
-    let app = ws::router::<TestState>()
-        .merge(sse::router::<TestState>())
-        .merge(health::router::<TestState>())
-        .with_state(state.clone());
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let app = serve_app(&[file], env).await;
     Service {
-        state,
-        base,
-        port,
-        task,
+        state: app.state.clone(),
+        base: app.base.clone(),
+        port: app.port,
+        app,
     }
 }
 

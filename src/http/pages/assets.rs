@@ -41,6 +41,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/controls.js", JS),
     asset!("js/events.js", JS),
     asset!("js/filter.js", JS),
+    asset!("js/i18n.js", JS),
     asset!("js/index.js", JS),
     asset!("js/logview.js", JS),
     asset!("js/ops.js", JS),

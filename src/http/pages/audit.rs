@@ -2,6 +2,7 @@
 //! `GET /audit.json` (the same records as JSON), both behind the ops-page
 //! sign-in. Reads the Redis stream both saltgate and logview append to.
 
+use crate::i18n::{Lang, Text};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -32,7 +33,7 @@ async fn records(app: &AppState, q: &AuditQuery) -> Result<Vec<AuditRecord>, Api
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(ApiError::BadRequest {
-            message: format!("limit must be from 1 to {MAX_LIMIT}"),
+            message: crate::i18n::Text::new("api.audit.limit").arg("max", MAX_LIMIT),
             field: Some("limit"),
         });
     }
@@ -47,11 +48,12 @@ async fn records(app: &AppState, q: &AuditQuery) -> Result<Vec<AuditRecord>, Api
 pub async fn page(
     State(app): State<AppState>,
     operator: Result<Operator, ApiError>,
+    lang: Lang,
     Query(q): Query<AuditQuery>,
 ) -> Response {
     let op = match operator {
         Ok(op) => op,
-        Err(e) => return auth_error_page(&app, e),
+        Err(e) => return auth_error_page(&app, e, lang),
     };
     match records(&app, &q).await {
         Ok(records) => render(
@@ -60,15 +62,17 @@ pub async fn page(
             "audit.html",
             context! { user => op.name, records => records, stream => app.settings.audit.stream },
             PageKind::Plain,
+            lang,
         ),
         Err(e) => error_page(
             &app,
             e.status(),
             ErrorText {
-                title: "The audit trail cannot be shown",
-                message: e.to_string(),
-                hint: "The trail is read from Redis (settings: [audit] stream).",
+                title: Text::new("page.audit.error_title"),
+                message: e.text(),
+                hint: Text::new("page.audit.error_hint"),
             },
+            lang,
         ),
     }
 }

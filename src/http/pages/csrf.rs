@@ -99,7 +99,7 @@ pub fn issue(settings: &Settings, headers: &HeaderMap, user: &str) -> Issued {
             let mut bytes = [0u8; NONCE_BYTES];
             rand::thread_rng().fill_bytes(&mut bytes);
             let n = URL_SAFE_NO_PAD.encode(bytes);
-            let secure = if settings.server.public_url.starts_with("https://") {
+            let secure = if settings.server.public_url.is_https() {
                 "; Secure"
             } else {
                 ""
@@ -141,7 +141,7 @@ fn check_origin(settings: &Settings, headers: &HeaderMap) -> Result<(), CsrfErro
         .and_then(|v| v.to_str().ok())
         .filter(|o| *o != "null");
     if let Some(origin) = origin {
-        let ours = origin_of(&settings.server.public_url);
+        let ours = origin_of(settings.server.public_url.as_str());
         let allowed = ours.as_deref() == Some(origin.to_ascii_lowercase().as_str())
             || settings
                 .server
@@ -172,7 +172,7 @@ mod tests {
     fn settings() -> Settings {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
         let mut s = Settings::load(&[path]).expect("shipped settings load");
-        s.server.public_url = "https://ops.example.com/logview/".to_owned();
+        s.server.public_url = "https://ops.example.com/logview/".parse().expect("a URL");
         s
     }
 
@@ -252,7 +252,9 @@ mod tests {
 
         // Configured origins are compared in the form browsers send.
         let mut s_ports = s.clone();
-        s_ports.server.public_url = "https://ops.example.com:443/logview/".to_owned();
+        s_ports.server.public_url = "https://ops.example.com:443/logview/"
+            .parse()
+            .expect("a URL");
         s_ports.server.allowed_origins = vec!["https://Portal.example.com:443/".to_owned()];
         let fresh = issue(&s_ports, &HeaderMap::new(), "ops");
         let cookie = fresh.set_cookie.expect("cookie");

@@ -16,6 +16,7 @@ use super::{auth_error_page, render};
 use crate::http::auth::Operator;
 use crate::http::error::ApiError;
 use crate::http::AppState;
+use crate::i18n::Lang;
 use crate::settings::Settings;
 use crate::target::MinionId;
 
@@ -46,11 +47,12 @@ pub(super) fn minion_suggestions(settings: &Settings) -> Vec<String> {
 pub async fn page(
     State(app): State<AppState>,
     operator: Result<Operator, ApiError>,
+    lang: Lang,
     open: Result<Query<Open>, QueryRejection>,
 ) -> Response {
     let typed = open.ok().and_then(|Query(o)| o.minion);
     if let Some(raw) = typed.filter(|m| !m.trim().is_empty()) {
-        return match operator_and_minion(&app, operator, raw.trim()) {
+        return match operator_and_minion(&app, operator, raw.trim(), lang) {
             Ok((_, minion)) => {
                 let to = format!("{}minions/{}", app.settings.public_base(), minion.as_str());
                 security::with_headers(Redirect::to(&to).into_response(), None)
@@ -60,7 +62,7 @@ pub async fn page(
     }
     let op = match operator {
         Ok(op) => op,
-        Err(e) => return auth_error_page(&app, e),
+        Err(e) => return auth_error_page(&app, e, lang),
     };
     let ctx = context! { user => op.name, suggestions => minion_suggestions(&app.settings) };
     render(
@@ -69,6 +71,7 @@ pub async fn page(
         "index.html",
         ctx,
         PageKind::Plain,
+        lang,
     )
 }
 

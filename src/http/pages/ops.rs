@@ -16,8 +16,10 @@ use super::{auth_error_page, csrf, error_page, render, ErrorText};
 use crate::audit::Principal;
 use crate::http::auth::Operator;
 use crate::http::error::ApiError;
+use crate::http::error_text;
 use crate::http::templates::url_value;
 use crate::http::AppState;
+use crate::i18n::{Lang, Text};
 use crate::session::{MinionStatus, Reachability};
 use crate::settings::Settings;
 use crate::target::MinionId;
@@ -80,13 +82,13 @@ pub(super) struct Outcome {
 }
 
 /// The minion status badge: state key (CSS), short text, full sentence.
-fn badge(status: &MinionStatus) -> (&'static str, &'static str) {
+fn badge(status: &MinionStatus) -> (&'static str, Text) {
     match status.reachability {
-        Reachability::Answers => ("answers", "answers"),
-        Reachability::NoAnswer => ("silent", "does not answer"),
-        Reachability::Unknown => ("silent", "not known to the master"),
-        Reachability::SaltUnavailable => ("unknown", "salt-api unreachable"),
-        Reachability::NotChecked => ("unknown", "not checked"),
+        Reachability::Answers => ("answers", Text::new("page.ops.status.answers")),
+        Reachability::NoAnswer => ("silent", Text::new("page.ops.status.no_answer")),
+        Reachability::Unknown => ("silent", Text::new("page.ops.status.unknown")),
+        Reachability::SaltUnavailable => ("unknown", Text::new("page.ops.status.salt_unavailable")),
+        Reachability::NotChecked => ("unknown", Text::new("page.ops.status.not_checked")),
     }
 }
 
@@ -104,19 +106,31 @@ pub(super) async fn ops_page(
     minion: &MinionId,
     user: &str,
     outcome: Outcome,
+    lang: Lang,
 ) -> Response {
     let who = Principal::operator(user);
     let status = match app.orchestrator.minion_status(minion.as_str(), &who).await {
         Ok(s) => {
             let (key, text) = badge(&s);
-            context! { key => key, text => text, detail => s.message }
+            context! { key => key, text => text.render(lang), detail => s.message }
         }
-        Err(e) => context! { key => "unknown", text => "not checked", detail => e.to_string() },
+        Err(e) => context! {
+            key => "unknown",
+            text => Text::new("page.ops.status.not_checked").render(lang),
+            detail => error_text::session(&e).render(lang),
+        },
     };
     let issued = csrf::issue(&app.settings, headers, user);
     let status_code = outcome.status;
     let ctx = page_context(&app.settings, minion, user, status, &issued.token, outcome);
-    let mut response = render(app, status_code, "minion.html", ctx, PageKind::EmbedsViewer);
+    let mut response = render(
+        app,
+        status_code,
+        "minion.html",
+        ctx,
+        PageKind::EmbedsViewer,
+        lang,
+    );
     if let Some(cookie) = issued
         .set_cookie
         .and_then(|c| HeaderValue::from_str(&c).ok())
@@ -159,6 +173,7 @@ fn page_context(
         )
     };
     context! {
+        lang_path => url_value(format!("{}minions/{}", settings.public_base(), minion.as_str())),
         minion => minion.as_str(),
         user => user,
         status => status,
@@ -175,16 +190,17 @@ fn page_context(
 }
 
 /// The page for a minion id that is not one.
-fn bad_minion(app: &AppState, e: crate::target::InputError) -> Response {
+fn bad_minion(app: &AppState, e: crate::target::InputError, lang: Lang) -> Response {
     let status = ApiError::from(e.clone()).status();
     error_page(
         app,
         status,
         ErrorText {
-            title: "Not a minion id",
-            message: e.message,
-            hint: "Open /minions/<minion id>, e.g. /minions/web-01.",
+            title: Text::new("page.error.minion_title"),
+            message: e.text,
+            hint: Text::new("page.error.minion_hint"),
         },
+        lang,
     )
 }
 
@@ -193,9 +209,10 @@ pub(super) fn operator_and_minion(
     app: &AppState,
     operator: Result<Operator, ApiError>,
     minion: &str,
+    lang: Lang,
 ) -> Result<(Operator, MinionId), Box<Response>> {
-    let op = operator.map_err(|e| Box::new(auth_error_page(app, e)))?;
-    let minion = MinionId::parse(minion).map_err(|e| Box::new(bad_minion(app, e)))?;
+    let op = operator.map_err(|e| Box::new(auth_error_page(app, e, lang)))?;
+    let minion = MinionId::parse(minion).map_err(|e| Box::new(bad_minion(app, e, lang)))?;
     Ok((op, minion))
 }
 
@@ -203,11 +220,12 @@ pub(super) fn operator_and_minion(
 pub async fn page(
     State(app): State<AppState>,
     operator: Result<Operator, ApiError>,
+    lang: Lang,
     Path(minion): Path<String>,
     prefill: Result<Query<Prefill>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let (op, minion) = match operator_and_minion(&app, operator, &minion) {
+    let (op, minion) = match operator_and_minion(&app, operator, &minion, lang) {
         Ok(pair) => pair,
         Err(page) => return *page,
     };
@@ -232,7 +250,7 @@ pub async fn page(
         error: None,
         viewer_url,
     };
-    ops_page(&app, &headers, &minion, &op.name, outcome).await
+    ops_page(&app, &headers, &minion, &op.name, outcome, lang).await
 }
 
 #[cfg(test)]
@@ -281,6 +299,8 @@ mod tests {
         assert!(html.contains("<option value=\"&#x2f;var&#x2f;log&#x2f;syslog\">"));
         assert!(html.contains("name=\"command\" value=\"disk\""));
         assert!(html.contains("id=\"viewer-frame\" title=\"live view\" hidden"));
+        // The language switch reloads the page itself, not the form's POST URL.
+        assert!(html.contains("href=\"http://127.0.0.1:8080/minions/web-01?lang=zh-CN\""));
     }
 
     #[test]

@@ -18,10 +18,12 @@ use super::{csrf, ops_limits, security};
 use crate::http::auth::Operator;
 use crate::http::error::ApiError;
 use crate::http::AppState;
+use crate::i18n::Lang;
 use crate::session::TailRequest;
 use crate::target::MinionId;
 
 /// Answers a form post: the API's JSON for `ops.js`, the page otherwise.
+#[allow(clippy::too_many_arguments)] // the post's parts, each used once
 async fn answer(
     app: &AppState,
     headers: &HeaderMap,
@@ -30,6 +32,7 @@ async fn answer(
     form_name: &'static str,
     form: FormValues,
     result: Result<String, ApiError>,
+    lang: Lang,
 ) -> Response {
     if wants_json(headers) {
         let response = match result {
@@ -56,12 +59,12 @@ async fn answer(
             error: Some(FormError {
                 form: form_name,
                 field: e.field(),
-                message: e.to_string(),
+                message: e.text().render(lang),
             }),
             viewer_url: None,
         },
     };
-    ops_page(app, headers, minion, user, outcome).await
+    ops_page(app, headers, minion, user, outcome, lang).await
 }
 
 /// The form of a post, read only now that the operator is signed in
@@ -77,7 +80,7 @@ async fn read_form<T: serde::de::DeserializeOwned>(
             e.status(),
             e.body_text(),
             limit,
-            "the form could not be read (reload the page and try again)",
+            crate::i18n::Text::new("api.body.ops_form"),
         )),
     }
 }
@@ -86,11 +89,12 @@ async fn read_form<T: serde::de::DeserializeOwned>(
 pub async fn start_tail(
     State(app): State<AppState>,
     operator: Result<Operator, ApiError>,
+    lang: Lang,
     Path(minion): Path<String>,
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    let (op, minion) = match operator_and_minion(&app, operator, &minion) {
+    let (op, minion) = match operator_and_minion(&app, operator, &minion, lang) {
         Ok(pair) => pair,
         Err(page) => return *page,
     };
@@ -105,7 +109,10 @@ pub async fn start_tail(
         log_path: form.log_path,
         line_count: form.line_count,
     };
-    answer(&app, &headers, &minion, &op.name, "tail", values, result).await
+    answer(
+        &app, &headers, &minion, &op.name, "tail", values, result, lang,
+    )
+    .await
 }
 
 async fn tail(
@@ -116,7 +123,7 @@ async fn tail(
     form: &TailForm,
 ) -> Result<String, ApiError> {
     csrf::verify(&app.settings, headers, &op.name, &form.csrf)
-        .map_err(|e| ApiError::Forbidden(e.to_string()))?;
+        .map_err(|e| ApiError::Forbidden(crate::http::error_text::csrf(&e)))?;
     let _slot = ops_limits::admit(app, &op.name)?;
     let request = TailRequest::from_raw(
         &app.settings,
@@ -136,11 +143,12 @@ async fn tail(
 pub async fn run_command(
     State(app): State<AppState>,
     operator: Result<Operator, ApiError>,
+    lang: Lang,
     Path(minion): Path<String>,
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    let (op, minion) = match operator_and_minion(&app, operator, &minion) {
+    let (op, minion) = match operator_and_minion(&app, operator, &minion, lang) {
         Ok(pair) => pair,
         Err(page) => return *page,
     };
@@ -152,7 +160,10 @@ pub async fn run_command(
         log_path: String::new(),
         line_count: app.settings.tail.default_lines.to_string(),
     };
-    answer(&app, &headers, &minion, &op.name, "run", values, result).await
+    answer(
+        &app, &headers, &minion, &op.name, "run", values, result, lang,
+    )
+    .await
 }
 
 async fn run(
@@ -163,7 +174,7 @@ async fn run(
     form: &RunForm,
 ) -> Result<String, ApiError> {
     csrf::verify(&app.settings, headers, &op.name, &form.csrf)
-        .map_err(|e| ApiError::Forbidden(e.to_string()))?;
+        .map_err(|e| ApiError::Forbidden(crate::http::error_text::csrf(&e)))?;
     let _slot = ops_limits::admit(app, &op.name)?;
     tracing::info!(user = %op.name, minion = %minion.as_str(), command = ?form.command, "ops page: run command");
     let started = app

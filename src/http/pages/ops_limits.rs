@@ -30,9 +30,9 @@ impl OperatorSlots {
             )
         };
         sem.try_acquire_owned().map_err(|_| {
-            ApiError::LimitReached(format!(
-                "you already have {limit} starts in progress (limits.max_sessions_per_token); retry when one has finished"
-            ))
+            ApiError::LimitReached(
+                crate::i18n::Text::new("api.limit.operator_starts").arg("limit", limit),
+            )
         })
     }
 }

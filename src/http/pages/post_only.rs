@@ -15,30 +15,39 @@ use crate::http::auth::Operator;
 use crate::http::error::{self, ApiError};
 use crate::http::templates::url_value;
 use crate::http::AppState;
+use crate::i18n::{Lang, Text};
 
 /// `GET /minions/{minion_id}/tail` and `GET /minions/{minion_id}/run`.
 pub async fn explain(
     State(app): State<AppState>,
     operator: Result<Operator, ApiError>,
+    lang: Lang,
     Path(minion): Path<String>,
 ) -> Response {
-    let (_, minion) = match operator_and_minion(&app, operator, &minion) {
+    let (_, minion) = match operator_and_minion(&app, operator, &minion, lang) {
         Ok(pair) => pair,
         Err(page) => return *page,
     };
     let back = format!("{}minions/{}", app.settings.public_base(), minion.as_str());
     let ctx = context! {
-        title => "This address only takes the ops page's form",
-        message => format!(
-            "Start and Run send their form here; opening the address (a bookmark, a reload, \
-             a typed URL) starts nothing. Open the ops page of {} to start a tail or run a command.",
-            minion.as_str()
-        ),
+        title => Text::new("page.post_only.title").render(lang),
+        message => Text::new("page.post_only.message")
+            .arg("minion", minion.as_str())
+            .render(lang),
         hint => "",
         back => url_value(back),
-        back_text => format!("ops page of {}", minion.as_str()),
+        back_text => Text::new("page.post_only.back")
+            .arg("minion", minion.as_str())
+            .render(lang),
     };
-    let mut response = render(&app, error::post_only(), "error.html", ctx, PageKind::Plain);
+    let mut response = render(
+        &app,
+        error::post_only(),
+        "error.html",
+        ctx,
+        PageKind::Plain,
+        lang,
+    );
     response
         .headers_mut()
         .insert(ALLOW, HeaderValue::from_static("POST"));

@@ -56,7 +56,7 @@ fn frame_ancestors(setting: &str) -> String {
 
 /// The Content-Security-Policy of a page.
 pub fn content_security_policy(settings: &Settings, kind: PageKind) -> String {
-    let ws = ws_origin(&settings.server.public_url)
+    let ws = ws_origin(settings.server.public_url.as_str())
         .map(|o| format!(" {o}"))
         .unwrap_or_default();
     let frames = match kind {
@@ -97,7 +97,7 @@ mod tests {
     fn settings(public_url: &str, ancestors: &str) -> Settings {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
         let mut s = Settings::load(&[path]).expect("shipped settings load");
-        s.server.public_url = public_url.to_owned();
+        s.server.public_url = public_url.parse().expect("a URL");
         s.server.frame_ancestors = ancestors.to_owned();
         s
     }

@@ -11,9 +11,11 @@ use serde::Serialize;
 use super::security::PageKind;
 use super::{error_page, render, ErrorText};
 use crate::http::error::{ApiError, Challenge};
+use crate::http::error_text;
 use crate::http::AppState;
+use crate::i18n::{Lang, Text};
 use crate::settings::Settings;
-use crate::stream::access;
+use crate::stream::access::{self, AccessError};
 use crate::tickets::{Ticket, TicketKind};
 
 /// What `viewer.js` reads from `<script id="viewer-config">` (the browser
@@ -74,16 +76,16 @@ impl ViewerConfig {
 /// `GET /view/{ticket}`.
 /// The ticket is checked as `/ws` and `/sse` check it (signature, expiry,
 /// and that it names the stream of its minion and target).
-pub async fn page(State(app): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn page(State(app): State<AppState>, lang: Lang, Path(token): Path<String>) -> Response {
     let settings = &app.settings;
     let checked = access::grant_for_ticket(settings, &app.signer, &token)
-        .map_err(|e| e.to_string())
-        .and_then(|_| app.signer.verify(&token).map_err(|e| e.to_string()));
+        .and_then(|_| app.signer.verify(&token).map_err(AccessError::from));
     let ticket = match checked {
         Ok(t) => t,
         Err(e) => {
+            let message = error_text::access(&e);
             let status = ApiError::Unauthorized {
-                message: e.clone(),
+                message: message.clone(),
                 challenge: Challenge::Bearer,
             }
             .status();
@@ -91,11 +93,11 @@ pub async fn page(State(app): State<AppState>, Path(token): Path<String>) -> Res
                 &app,
                 status,
                 ErrorText {
-                    title: "This viewer link cannot be used",
-                    message: e.to_string(),
-                    hint: "Viewer links are issued when a tail or command is started \
-                           (ops page or API) and are valid for a limited time.",
+                    title: Text::new("page.error.viewer_title"),
+                    message,
+                    hint: Text::new("page.error.viewer_hint"),
                 },
+                lang,
             );
         }
     };
@@ -112,6 +114,7 @@ pub async fn page(State(app): State<AppState>, Path(token): Path<String>) -> Res
             config => config,
         },
         PageKind::Plain,
+        lang,
     )
 }
 
@@ -124,7 +127,7 @@ mod tests {
     fn stream_urls_follow_the_public_url_and_its_scheme() {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
         let mut s = Settings::load(&[path]).expect("shipped settings load");
-        s.server.public_url = "https://ops.example.com/logview".to_owned();
+        s.server.public_url = "https://ops.example.com/logview".parse().expect("a URL");
         let ticket = Ticket {
             kind: TicketKind::Command,
             minion: "web-01".into(),
