@@ -156,6 +156,11 @@ pub struct TailSettings {
     pub default_lines: u32,
     /// Largest backlog a request may ask for.
     pub max_lines: u32,
+    /// Backlog lines a newly started tailer writes to the stream whatever the
+    /// first viewer asked for (at least that), so later viewers sharing the
+    /// tailer get their own N from the stream (docs/sharing.md). Capped at
+    /// `max_lines`.
+    pub shared_backlog_lines: u32,
     /// Globs of paths that may be tailed on minions (`*` one segment, `**` any depth).
     pub allowed_paths: Vec<String>,
     /// Paths suggested on the ops page.

@@ -43,11 +43,21 @@ pub struct Ticket {
     /// start of what the stream retains.
     #[serde(default)]
     pub start_after: String,
+    /// Lines after `start_after` this viewer does not get (events are not
+    /// counted): a viewer sharing a running tailer gets exactly its own
+    /// `line_count` of backlog, line-exact within a stream entry of many
+    /// lines (docs/sharing.md). 0 = every line after `start_after`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skip_lines: u64,
     /// Who the session was started for (an audit principal in words, e.g.
     /// `api_token token-3f2a9c1b for alice`), so viewer attach and detach can
     /// be audited. Names only, never a credential. Empty = unknown.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub by: String,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Why a ticket was refused. Messages are safe to show to the viewer.
@@ -134,8 +144,15 @@ impl TicketSigner {
             stream: stream.to_owned(),
             exp: now_unix() + self.ttl_secs,
             start_after: start_after.to_owned(),
+            skip_lines: 0,
             by: by.to_owned(),
         };
+        self.sign(&ticket)
+    }
+
+    /// Signs `ticket` with its expiry set to `ttl_secs` from now.
+    pub fn issue_ticket(&self, mut ticket: Ticket) -> String {
+        ticket.exp = now_unix() + self.ttl_secs;
         self.sign(&ticket)
     }
 
@@ -232,6 +249,7 @@ mod tests {
             stream: "logs:m:/var/log/x".into(),
             exp: now_unix() - 1,
             start_after: String::new(),
+            skip_lines: 0,
             by: String::new(),
         };
         assert_eq!(s.verify(&s.sign(&expired)), Err(TicketError::Expired));

@@ -6,7 +6,8 @@
 //! `<prefix>:<minion_id>:cmd:<name>:<run_id>` for a command run. Beside it live
 //! `<stream>:lease` (kept alive by logview while viewers watch; the tailer
 //! exits once it has been gone for `idle_exit`) and `<stream>:owner` (who
-//! follows: host, pid, start time).
+//! follows: host, pid, start time, logtail version; a heartbeat with a short
+//! TTL, see [`OwnerValue`]).
 //!
 //! Every entry has a `kind` field: `lines` or `event`.
 //! * `lines`: `lines` = one or more lines joined by `\n` (no trailing newline),
@@ -19,6 +20,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+
+mod owner;
+pub use owner::{OwnerValue, OWNER_REFRESH_SECS, OWNER_TTL_SECS, VERSION};
 
 /// Default stream key prefix (`logs`), the seeds' `LOG_KEY`.
 pub const DEFAULT_PREFIX: &str = "logs";
@@ -41,6 +45,8 @@ pub mod field {
     pub const EVENT: &str = "event";
     /// A human sentence describing the event.
     pub const MESSAGE: &str = "message";
+    /// `started`: how many lines the tailer's backlog holds (they follow it).
+    pub const BACKLOG: &str = "backlog";
 }
 
 /// Value of the `kind` field for line entries.
@@ -71,7 +77,8 @@ pub fn owner_key(stream: &str) -> String {
 /// Every event a tailer can write, with the extra fields each carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
-    /// The tailer started. Fields: `host`, `pid`, `inode`, `size` (`exec`: `host`, `pid`, `program`).
+    /// The tailer started. Fields: `host`, `pid`, `inode`, `size`, `backlog`
+    /// (the line count of the backlog that follows it; `exec`: `host`, `pid`, `program`).
     Started,
     /// The file was renamed away and a new file took its name; the old one was drained first.
     Rotated,
@@ -339,73 +346,4 @@ impl Entry {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn roundtrip(e: &Entry) -> Entry {
-        let fields = e.to_fields();
-        Entry::from_fields(fields.iter().map(|(k, v)| (k.as_str(), v.as_bytes()))).expect("decodes")
-    }
-
-    #[test]
-    fn keys_follow_the_documented_layout() {
-        let s = stream_key("logs", "web-01", "/var/log/app.log");
-        assert_eq!(s, "logs:web-01:/var/log/app.log");
-        assert_eq!(lease_key(&s), "logs:web-01:/var/log/app.log:lease");
-        assert_eq!(owner_key(&s), "logs:web-01:/var/log/app.log:owner");
-        assert_eq!(
-            command_stream_key("logs", "web-01", "disk", "ab12"),
-            "logs:web-01:cmd:disk:ab12"
-        );
-    }
-
-    #[test]
-    fn lines_entries_round_trip_with_fd_and_cut() {
-        let e = Entry::Lines {
-            lines: vec!["a".into(), "".into(), "c d".into()],
-            fd: Some(2),
-            cut: 1,
-        };
-        assert_eq!(roundtrip(&e), e);
-        let plain = Entry::Lines {
-            lines: vec!["only".into()],
-            fd: None,
-            cut: 0,
-        };
-        assert_eq!(plain.to_fields().len(), 2, "no fd/cut fields when unused");
-        assert_eq!(roundtrip(&plain), plain);
-    }
-
-    #[test]
-    fn every_event_kind_round_trips() {
-        for kind in EventKind::ALL {
-            let e = Entry::Event(Event::new(kind, "msg").with("count", 3).with("reason", "x"));
-            assert_eq!(roundtrip(&e), e, "{kind}");
-        }
-    }
-
-    #[test]
-    fn malformed_entries_are_errors_not_panics() {
-        let none: [(&str, &[u8]); 0] = [];
-        assert_eq!(
-            Entry::from_fields(none),
-            Err(WireError::MissingField("kind"))
-        );
-        assert!(matches!(
-            Entry::from_fields([("kind", b"zzz".as_slice())]),
-            Err(WireError::UnknownKind(_))
-        ));
-        assert!(matches!(
-            Entry::from_fields([("kind", b"event".as_slice()), ("event", b"boom".as_slice())]),
-            Err(WireError::UnknownEvent(_))
-        ));
-        assert!(matches!(
-            Entry::from_fields([
-                ("kind", b"lines".as_slice()),
-                ("lines", b"x".as_slice()),
-                ("fd", b"x".as_slice())
-            ]),
-            Err(WireError::BadNumber { field: "fd", .. })
-        ));
-    }
-}
+mod tests;

@@ -27,7 +27,9 @@ redis_prefix() {
 #     EXPIRE on its streams, EXISTS + PTTL (+ GET) on their :lease keys (read
 #     only: logview sets them), SET/GET/DEL only on their :owner keys. It cannot SET over a stream, store values under other
 #     names, read streams, or touch another minion's keys (per-minion users).
-#   logview (src/session, src/stream): read streams, write only :lease keys.
+#   logview (src/session, src/stream): read streams and (GET) the :owner
+#     heartbeats of running tailers (src/session/stream_control.rs), write
+#     only :lease keys.
 
 # redis_tailer_acl USER PASSWORD KEYBASE: a tailer user whose keys all start
 # with KEYBASE ("logs:web-01:" per minion in production; "logs:" for the
@@ -38,12 +40,12 @@ redis_tailer_acl() {
         "$user" "$pass" "$base" "$base" "$base"
 }
 
-# redis_logview_acl PASSWORD PREFIX AUDIT_KEY: logview reads streams, writes
-# only leases, and (a selector) appends to and reads the audit stream.
+# redis_logview_acl PASSWORD PREFIX AUDIT_KEY: logview reads streams and
+# owner keys (GET is a read: %R~), writes only leases, and (a selector) appends to and reads the audit stream.
 # %R~/%W~ split read and write key patterns, so it cannot overwrite a stream
 # with SET, nor read a lease with SET ... GET.
 redis_logview_acl() {
-    printf 'user logview on >%s resetchannels -@all +xread +xrange +xrevrange +set %%R~%s:* %%W~%s:*:lease (+xadd +xrevrange ~%s)\n' \
+    printf 'user logview on >%s resetchannels -@all +xread +xrange +xrevrange +get +set %%R~%s:* %%W~%s:*:lease (+xadd +xrevrange ~%s)\n' \
         "$1" "$2" "$2" "$3"
 }
 

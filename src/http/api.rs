@@ -79,12 +79,16 @@ async fn tail(
 ) -> Result<Response, ApiError> {
     stream_capacity(&state)?;
     let who = principal(&state, &client, &fields)?;
-    let req = TailRequest::from_raw(
-        &state.settings,
-        &fields.text("minion_id")?.unwrap_or_default(),
-        &fields.text("log_path")?.unwrap_or_default(),
-        fields.text("line_count")?.as_deref(),
-    )?;
+    let minion = fields.text("minion_id")?.unwrap_or_default();
+    let path = fields.text("log_path")?.unwrap_or_default();
+    let lines = fields.text("line_count")?;
+    let req = match TailRequest::from_raw(&state.settings, &minion, &path, lines.as_deref()) {
+        Ok(req) => req,
+        Err(e) => {
+            let raw = (minion.as_str(), path.as_str());
+            return Err(state.orchestrator.tail_refused(raw, &who, e).await.into());
+        }
+    };
     let started = state.orchestrator.start_tail(req, &who).await?;
     Ok(success(&started))
 }

@@ -119,6 +119,7 @@ async fn the_viewer_page_refuses_a_ticket_for_a_foreign_stream() {
         stream: "logs:web-02:/var/log/secret.log".into(),
         exp: u64::MAX / 2,
         start_after: String::new(),
+        skip_lines: 0,
         by: String::new(),
     };
     let token = app.signer.sign(&ticket);

@@ -16,7 +16,7 @@ use super::error::ApiError;
 use super::origin::origin_of;
 use crate::settings::Settings;
 use crate::stream::access::{self, AccessError, Grant, ResumeQuery};
-use crate::stream::EntryId;
+use crate::stream::ViewStart;
 use crate::tickets::TicketSigner;
 
 /// How a transport differs in the checks.
@@ -49,9 +49,9 @@ impl Transport for SseRequest {
 pub struct StreamRequest<T> {
     /// What the ticket grants.
     pub grant: Grant,
-    /// Where the viewer starts: strictly after this id (the later of its
-    /// resume id and the session's floor).
-    pub after: Option<EntryId>,
+    /// Where the viewer starts: strictly after the later of its resume id
+    /// and the session's floor, less the lines its ticket skips.
+    pub after: ViewStart,
     transport: PhantomData<T>,
 }
 
@@ -88,7 +88,7 @@ where
                 access::resume_id(query.as_ref().and_then(|q| q.after.as_deref()))?
             }
         };
-        let after = grant.start_after(resume);
+        let after = grant.view_start(resume);
         Ok(StreamRequest {
             grant,
             after,

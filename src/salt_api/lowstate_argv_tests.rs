@@ -12,7 +12,7 @@ use clap::Parser;
 
 use super::{exec_argv, follow_argv, stop_argv};
 use crate::salt_api::shape::SaltCall;
-use crate::session::TailRequest;
+use crate::session::{backlog_depth, TailRequest};
 use crate::settings::Settings;
 use crate::tail::cli::{Cli, Command, ExecArgs, FollowArgs, StopArgs, MAX_LINES, MAX_SECS};
 use crate::target::{LogPath, MinionId};
@@ -111,18 +111,26 @@ fn settings() -> Settings {
 }
 
 /// The backlog rule end to end: `line_count=0` at the API becomes a request
-/// of 0 lines, the follow call carries `--lines 0`, and logtail reads 0.
+/// of 0 lines; without a shared backlog (`tail.shared_backlog_lines = 0`)
+/// the follow call carries `--lines 0`, and logtail reads 0. With the
+/// default, the tailer writes `shared_backlog_lines` and the ticket skips them.
 #[test]
 fn line_count_zero_from_the_api_reaches_logtail_as_lines_zero() {
-    let s = settings();
+    let mut s = settings();
     let req = TailRequest::from_raw(&s, "web-01", "/var/log/app/x.log", Some("0"))
         .expect("0 is a valid line_count");
     let lines = req.line_count;
     assert_eq!(lines.get(), 0);
+    assert_eq!(
+        backlog_depth(&s, lines),
+        s.tail.max_lines,
+        "the default depth"
+    );
+    s.tail.shared_backlog_lines = 0;
     let call = SaltCall::Follow {
-        minion: MinionId::parse(&req.minion_id).expect("id"),
-        path: LogPath::parse(&req.log_path, &s.tail.allowed_paths).expect("path"),
-        lines: lines.get(),
+        minion: req.minion.clone(),
+        path: req.path.clone(),
+        lines: backlog_depth(&s, lines),
         max_duration_secs: s.tail.max_duration_secs,
         idle_exit_secs: s.tail.idle_exit_secs,
     };

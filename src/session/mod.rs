@@ -1,11 +1,19 @@
 //! The session orchestrator: turns a validated request into a running tailer
 //! (or command run) and a viewer URL. For a file: validate → `file.file_exists`
-//! → set the lease → `logtail stop` → note the stream's last id →
-//! `cmd.run_bg logtail follow …` → wait for its `started` event → ticket. A
-//! failure after the launch stops the tailer again: nothing half-started.
+//! → set the lease → a healthy tailer of this logtail version already follows
+//! the file (its owner heartbeat is in Redis)? Share it: the ticket starts at
+//! the viewer's last N lines of its stream (`share.rs`), no Salt call more.
+//! Otherwise → `logtail stop` → note the stream's last id → `cmd.run_bg
+//! logtail follow …` (a backlog of at least `tail.shared_backlog_lines`) →
+//! wait for its `started` event → ticket. A failure after the launch stops
+//! the tailer again: nothing half-started. Where the tailer runs (Salt or
+//! local mode) is `launch.rs`.
 
 mod error;
+mod launch;
 mod request;
+mod share;
+mod start_locks;
 pub(crate) mod status;
 mod status_probe;
 pub mod stream_control;
@@ -19,11 +27,15 @@ use crate::local::LocalTailer;
 use crate::salt_api::{SaltApi, SaltCall, SaltError};
 use crate::settings::Settings;
 use crate::stream::EntryId;
-use crate::target::{LogPath, MinionId};
-use crate::tickets::{TicketKind, TicketSigner};
+use crate::target::MinionId;
+use crate::tickets::{Ticket, TicketKind, TicketSigner};
 use crate::wire;
 
+use launch::{FollowSpec, Launcher};
+use share::Window;
+
 pub use error::SessionError;
+pub use launch::backlog_depth;
 pub use request::{Started, TailRequest};
 pub use status::{MinionStatus, Reachability};
 pub use stream_control::{Confirmation, StreamControl};
@@ -42,6 +54,7 @@ struct Inner {
     local: LocalTailer,
     status: status::StatusCache,
     audit: Arc<AuditLog>,
+    starts: start_locks::StartLocks,
 }
 
 impl Orchestrator {
@@ -64,6 +77,7 @@ impl Orchestrator {
                 local,
                 status: status::StatusCache::default(),
                 audit,
+                starts: start_locks::StartLocks::default(),
             }),
         }
     }
@@ -100,8 +114,24 @@ impl Orchestrator {
     }
 
     fn is_local(&self, minion: &MinionId) -> bool {
-        let l = &self.inner.settings.local;
-        l.enabled && minion.as_str() == l.host_id
+        Launcher::for_minion(&self.inner.settings, minion) == Launcher::Local
+    }
+
+    /// A tail request refused at input validation ([`TailRequest::from_raw`]):
+    /// logged (fields escaped) and audited like a failed tail, as before the
+    /// request was validated ahead of the orchestrator. Returns `err`.
+    pub async fn tail_refused(
+        &self,
+        raw: (&str, &str),
+        who: &Principal,
+        err: crate::target::InputError,
+    ) -> crate::target::InputError {
+        let (minion, path) = raw;
+        tracing::info!(minion = ?minion, path = ?path, who = ?who.describe(), error = %err, "tail refused");
+        let result: Result<(), SessionError> = Err(SessionError::Input(err.clone()));
+        self.audit_outcome("tail", who, (Some(minion), Some(path), None), &result)
+            .await;
+        err
     }
 
     /// Follows a file for `who`; see the module doc for the steps. Leaves
@@ -112,44 +142,26 @@ impl Orchestrator {
         who: &Principal,
     ) -> Result<Started, SessionError> {
         let result = self.start_tail_steps(&req, who).await;
-        let on = (
-            Some(req.minion_id.as_str()),
-            Some(req.log_path.as_str()),
-            None,
-        );
+        let on = (Some(req.minion.as_str()), Some(req.path.as_str()), None);
         self.audit_outcome("tail", who, on, &result).await;
         result
     }
 
-    #[tracing::instrument(skip_all, fields(minion = ?req.minion_id, path = ?req.log_path, who = ?who.describe()), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(minion = ?req.minion.as_str(), path = ?req.path.as_str(), who = ?who.describe()), err(level = "info"))]
     async fn start_tail_steps(
         &self,
         req: &TailRequest,
         who: &Principal,
     ) -> Result<Started, SessionError> {
         let s = &self.inner.settings;
-        let minion = MinionId::parse(&req.minion_id)?;
-        let local = self.is_local(&minion);
-        let allowed = if local {
-            &s.local.allowed_paths
-        } else {
-            &s.tail.allowed_paths
-        };
-        let path = LogPath::parse(&req.log_path, allowed)?;
-        let lines = req.line_count;
+        let (minion, path) = (&req.minion, &req.path);
+        let launcher = Launcher::for_minion(s, minion);
+        let want = req.line_count.get();
         let (m, p) = (minion.as_str(), path.as_str());
 
-        let exists = if local {
-            LocalTailer::file_exists(p).await
-        } else {
-            let call = SaltCall::FileExists {
-                minion: minion.clone(),
-                path: path.clone(),
-            };
-            self.salt_step(m, self.inner.salt.file_exists(&call, who))
-                .await?
-        };
-        if !exists {
+        // Asked even when a tailer already runs: a deleted file is reported
+        // the same way to every viewer (docs/sharing.md).
+        if !self.file_exists(launcher, minion, path, who).await? {
             return Err(SessionError::FileMissing {
                 minion: m.to_owned(),
                 path: p.to_owned(),
@@ -157,44 +169,51 @@ impl Orchestrator {
         }
 
         let stream = wire::stream_key(&s.redis.prefix, m, p);
+        // A concurrent request for this file waits, then shares what this one starts.
+        let _start = self.inner.starts.lock(&stream).await;
+        // The lease first: a shared tailer must not go idle meanwhile.
         self.inner.streams.set_lease(&stream).await?;
-        self.stop_tailer(&minion, &path, local, who).await?;
+        if let Some(owner) = self.inner.streams.owner(&stream).await? {
+            if owner.is_current_version() {
+                let window = self
+                    .inner
+                    .streams
+                    .share_window(&stream, u64::from(want), &owner)
+                    .await?;
+                if window.short_by > 0 {
+                    tracing::info!(%stream, short_by = window.short_by, "retention trimmed part of the requested backlog");
+                }
+                tracing::info!(pid = owner.pid, %stream, "sharing the running tailer");
+                let what = (TicketKind::File, m, p);
+                return Ok(self.started(what, stream, window, (owner.pid, true), who));
+            }
+            tracing::info!(%stream, version = ?owner.version, "replacing a tailer of another logtail version");
+        }
+
+        self.stop_tailer(launcher, minion, path, who).await?;
         let after = self.inner.streams.last_id(&stream).await?;
-
-        let pid = if local {
-            self.inner
-                .local
-                .follow(
-                    &stream,
-                    lines.get(),
-                    s.tail.max_duration_secs,
-                    s.tail.idle_exit_secs,
-                    p,
-                )
-                .map_err(|e| SessionError::Local(e.to_string()))?
-        } else {
-            let call = SaltCall::Follow {
-                minion: minion.clone(),
-                path: path.clone(),
-                lines: lines.get(),
-                max_duration_secs: s.tail.max_duration_secs,
-                idle_exit_secs: s.tail.idle_exit_secs,
-            };
-            self.salt_step(m, self.inner.salt.run_bg(&call, who))
-                .await?
+        // Deeper than this viewer's N, so later viewers find theirs in the stream.
+        let depth = launch::backlog_depth(s, req.line_count);
+        let spec = FollowSpec {
+            minion,
+            path,
+            stream: &stream,
+            lines: depth,
         };
+        let pid = self.follow(launcher, spec, who).await?;
 
-        let started_id = match self.confirm(&stream, &after, m, p).await {
-            Ok(id) => id,
+        let (started_id, backlog) = match self.confirm(&stream, &after, m, p).await {
+            Ok(started) => started,
             Err(e) => {
-                if let Err(stop) = self.stop_tailer(&minion, &path, local, who).await {
+                if let Err(stop) = self.stop_tailer(launcher, minion, path, who).await {
                     tracing::warn!(error = %stop, "cleanup: logtail stop after a failed start also failed");
                 }
                 return Err(e);
             }
         };
         tracing::info!(pid, %stream, "tailer started");
-        Ok(self.started((TicketKind::File, m, p), stream, started_id, pid, who))
+        let window = share::fresh(started_id, backlog, u64::from(want));
+        Ok(self.started((TicketKind::File, m, p), stream, window, (pid, false), who))
     }
 
     /// Runs the allow-listed command `command_name` on `minion_id` through
@@ -233,13 +252,13 @@ impl Orchestrator {
         let pid = self
             .salt_step(m, self.inner.salt.run_bg(&call, who))
             .await?;
-        let started_id = self.confirm(&stream, "0-0", m, command_name).await?;
+        let (started_id, _) = self.confirm(&stream, "0-0", m, command_name).await?;
         tracing::info!(pid, %stream, "command started");
         Ok(self.started(
             (TicketKind::Command, m, command_name),
             stream,
-            started_id,
-            pid,
+            share::fresh(started_id, 0, 0),
+            (pid, false),
             who,
         ))
     }
@@ -264,56 +283,14 @@ impl Orchestrator {
         }
     }
 
-    /// `logtail stop PATH` on the minion (or here).
-    async fn stop_tailer(
-        &self,
-        minion: &MinionId,
-        path: &LogPath,
-        local: bool,
-        who: &Principal,
-    ) -> Result<(), SessionError> {
-        let (m, p) = (minion.as_str(), path.as_str());
-        let prepare = |reason: String| SessionError::Prepare {
-            minion: m.to_owned(),
-            path: p.to_owned(),
-            reason,
-        };
-        if local {
-            return self
-                .inner
-                .local
-                .stop(p)
-                .await
-                .map_err(|e| prepare(e.to_string()));
-        }
-        let call = SaltCall::Stop {
-            minion: minion.clone(),
-            path: path.clone(),
-        };
-        let out = self
-            .salt_step(m, self.inner.salt.run_all(&call, who))
-            .await?;
-        if out.retcode == 0 {
-            return Ok(());
-        }
-        let said = if out.stderr.trim().is_empty() {
-            out.stdout.trim()
-        } else {
-            out.stderr.trim()
-        };
-        // logtail's words (resolved paths, allow-list) go to our log only, escaped.
-        tracing::warn!(minion = ?m, path = ?p, status = out.retcode, said = ?said, "logtail stop failed");
-        Err(prepare(crate::tail::error::stop_failed(out.retcode)))
-    }
-
-    /// Waits for the `started` event after `after`.
+    /// Waits for the `started` event after `after`: its id and backlog line count.
     async fn confirm(
         &self,
         stream: &str,
         after: &str,
         m: &str,
         what: &str,
-    ) -> Result<String, SessionError> {
+    ) -> Result<(EntryId, u64), SessionError> {
         let secs = self.inner.settings.salt.start_confirm_secs;
         let not_started = |reason: String| SessionError::NotStarted {
             minion: m.to_owned(),
@@ -321,7 +298,10 @@ impl Orchestrator {
             reason,
         };
         match self.inner.streams.wait_started(stream, after, Duration::from_secs(secs)).await? {
-            Confirmation::Started { id } => Ok(id),
+            Confirmation::Started { id, backlog } => id
+                .parse::<EntryId>()
+                .map(|id| (id, backlog))
+                .map_err(|e| not_started(format!("its `started` event has a bad id: {e}"))),
             Confirmation::Stopped { reason, message } => Err(not_started(format!("it stopped at once ({reason}): {message}"))),
             Confirmation::Silent => Err(not_started(format!(
                 "no `started` event within {secs} s (is logtail installed at salt.logtail_bin and can it reach Redis?)"
@@ -329,32 +309,30 @@ impl Orchestrator {
         }
     }
 
-    /// The viewer URL and ticket of a confirmed session of `what` = (kind, minion, target).
+    /// The viewer URL and ticket of a session of `what` = (kind, minion,
+    /// target) whose viewer starts at `window`, run by `tailer` = (pid, shared).
     fn started(
         &self,
         what: (TicketKind, &str, &str),
         stream: String,
-        started_id: String,
-        pid: u32,
+        window: Window,
+        tailer: (u32, bool),
         who: &Principal,
     ) -> Started {
         let (kind, minion, target) = what;
-        // The viewer starts at this session's `started` event, not at an
-        // earlier session's lines still retained in the same stream.
-        let start_after = started_id
-            .parse::<EntryId>()
-            .ok()
-            .and_then(EntryId::predecessor)
-            .map(|id| id.to_string())
-            .unwrap_or_default();
-        let ticket = self.inner.signer.issue_for(
+        // The viewer starts at this session's `started` event (or inside the
+        // session, for a viewer sharing it), not at an earlier session's
+        // lines still retained in the same stream.
+        let ticket = self.inner.signer.issue_ticket(Ticket {
             kind,
-            minion,
-            target,
-            &stream,
-            &start_after,
-            &who.describe(),
-        );
+            minion: minion.to_owned(),
+            target: target.to_owned(),
+            stream: stream.clone(),
+            exp: 0,
+            start_after: window.floor.map(|id| id.to_string()).unwrap_or_default(),
+            skip_lines: window.skip_lines,
+            by: who.describe(),
+        });
         Started {
             viewer_url: format!("{}view/{ticket}", self.inner.settings.public_base()),
             ticket,
@@ -362,8 +340,9 @@ impl Orchestrator {
             kind,
             minion: minion.to_owned(),
             target: target.to_owned(),
-            started_id,
-            pid,
+            started_id: window.started.map(|id| id.to_string()).unwrap_or_default(),
+            pid: tailer.0,
+            shared: tailer.1,
         }
     }
 }

@@ -1,17 +1,20 @@
 //! What goes into and comes out of the orchestrator: a [`TailRequest`] and
 //! a [`Started`] session.
 
+use super::launch::Launcher;
 use crate::settings::Settings;
-use crate::target::{InputError, LineCount};
+use crate::target::{InputError, LineCount, LogPath, MinionId};
 use crate::tickets::TicketKind;
 
-/// A request to follow a file (the Django `POST /api/tail`, the ops page form).
+/// A validated request to follow a file (the Django `POST /api/tail`, the
+/// ops page form): nothing downstream parses a string again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TailRequest {
-    /// Raw minion id (validated by [`Orchestrator::start_tail`]).
-    pub minion_id: String,
-    /// Raw absolute log path.
-    pub log_path: String,
+    /// The minion (or local mode's host id).
+    pub minion: MinionId,
+    /// The path, inside the allow-list of where the tailer runs
+    /// (`local.allowed_paths` for local mode, else `tail.allowed_paths`).
+    pub path: LogPath,
     /// Backlog lines, validated once here (`0..=tail.max_lines`, absent =
     /// `tail.default_lines`) and passed on as is to `logtail --lines`.
     pub line_count: LineCount,
@@ -19,7 +22,9 @@ pub struct TailRequest {
 
 impl TailRequest {
     /// From raw form/JSON strings: `line_count` must be a whole number
-    /// (`abc` and `-1` are refused here with the allowed range).
+    /// (`abc` and `-1` are refused here with the allowed range), then the
+    /// minion id, then the path against the allow-list of where its tailer
+    /// would run. The error names the field.
     pub fn from_raw(
         settings: &Settings,
         minion_id: &str,
@@ -31,9 +36,12 @@ impl TailRequest {
             settings.tail.default_lines,
             settings.tail.max_lines,
         )?;
+        let minion = MinionId::parse(minion_id)?;
+        let allowed = Launcher::for_minion(settings, &minion).allowed_paths(settings);
+        let path = LogPath::parse(log_path, allowed)?;
         Ok(TailRequest {
-            minion_id: minion_id.to_owned(),
-            log_path: log_path.to_owned(),
+            minion,
+            path,
             line_count,
         })
     }
@@ -54,9 +62,11 @@ pub struct Started {
     pub minion: String,
     /// The path or the command name.
     pub target: String,
-    /// Entry id of the tailer's `started` event: this session's entries are
-    /// this one and everything after it.
+    /// Entry id of the tailer's `started` event (empty when a sharing
+    /// viewer's window did not reach back to it).
     pub started_id: String,
-    /// pid of the launched logtail (on the minion, or here in local mode).
+    /// pid of the logtail (on the minion, or here in local mode).
     pub pid: u32,
+    /// Whether this viewer shares a tailer that was already running.
+    pub shared: bool,
 }

@@ -1,6 +1,7 @@
 //! The Redis side of starting a session, as the `logview` ACL user (may only
-//! SET lease keys and read streams): set the lease, note a stream's last id,
-//! and wait for the launched tailer's `started` event on a dedicated
+//! SET lease keys and read streams and owner keys): set the lease, note a
+//! stream's last id, read the owner heartbeat, find a sharing viewer's
+//! window (`share.rs`), and wait for the launched tailer's `started` event on a dedicated
 //! connection (blocking reads must not share a connection or run under the
 //! crate's 500 ms response timeout, docs/redis-acl.md §2).
 
@@ -12,9 +13,10 @@ use redis::{AsyncCommands, AsyncConnectionConfig, Client, RedisError, Value};
 use secrecy::ExposeSecret;
 use tokio::time::Instant;
 
+use super::share::{self, Found, Scan, Window};
 use crate::settings::Settings;
-use crate::stream::idempotent;
-use crate::wire::{self, Entry, EventKind, StopReason};
+use crate::stream::{idempotent, EntryId};
+use crate::wire::{self, Entry, EventKind, OwnerValue, StopReason};
 
 /// How a launched tailer announced itself (or did not).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +25,8 @@ pub enum Confirmation {
     Started {
         /// Entry id of the `started` event.
         id: String,
+        /// Its `backlog` field: the lines of backlog that follow it.
+        backlog: u64,
     },
     /// The tailer wrote `stopped` before `started`: it gave up at once.
     Stopped {
@@ -103,6 +107,72 @@ impl StreamControl {
             .unwrap_or_else(|| "0-0".to_owned()))
     }
 
+    /// The value of the stream's owner key (the running tailer's heartbeat),
+    /// `None` when there is none: no tailer, or one whose heartbeat lapsed.
+    pub async fn owner(&self, stream: &str) -> Result<Option<OwnerValue>, RedisError> {
+        let key = wire::owner_key(stream);
+        let value: Option<String> = idempotent("GET owner", || {
+            let mut c = self.manager.clone();
+            let key = key.clone();
+            async move { c.get(key).await }
+        })
+        .await?;
+        Ok(value.as_deref().and_then(OwnerValue::parse))
+    }
+
+    /// Where a viewer asking for the last `want` lines of the running
+    /// session of `stream` starts (XREVRANGE pages, newest first, down to
+    /// the session's `started` event at most); `live`: the tailer's owner
+    /// key says its whole backlog is in the stream.
+    pub async fn share_window(
+        &self,
+        stream: &str,
+        want: u64,
+        owner: &OwnerValue,
+    ) -> Result<Window, RedisError> {
+        const PAGE: usize = 500;
+        let mut scan = Scan::new(want, owner.live, Some(owner.pid));
+        let mut end = "+".to_owned();
+        loop {
+            let reply: StreamRangeReply = idempotent("XREVRANGE", || {
+                let mut c = self.manager.clone();
+                let end = end.clone();
+                async move { c.xrevrange_count(stream, end, "-", PAGE).await }
+            })
+            .await?;
+            let count = reply.ids.len();
+            for entry in reply.ids {
+                end = format!("({}", entry.id);
+                let (Ok(id), Some(decoded)) = (entry.id.parse::<EntryId>(), decode(&entry.map))
+                else {
+                    continue;
+                };
+                match scan.push(id, &decoded) {
+                    Some(Found::Window(window)) => return Ok(window),
+                    Some(Found::EarlierTailer(earlier)) => {
+                        // The owner set its heartbeat and its `started` is on
+                        // its way: the viewer's N are the last of its backlog.
+                        let wait = Duration::from_secs(5);
+                        return match self
+                            .wait_started(stream, &earlier.to_string(), wait)
+                            .await?
+                        {
+                            Confirmation::Started { id, backlog } => Ok(id
+                                .parse::<EntryId>()
+                                .map(|id| share::fresh(id, backlog, want))
+                                .unwrap_or_else(|_| scan.exhausted())),
+                            _ => Ok(scan.exhausted()),
+                        };
+                    }
+                    None => {}
+                }
+            }
+            if count < PAGE {
+                return Ok(scan.exhausted());
+            }
+        }
+    }
+
     /// Waits up to `wait` for a `started` (or an early `stopped`) event after
     /// `after` on `stream`, reading on its own connection.
     pub async fn wait_started(
@@ -138,7 +208,14 @@ impl StreamControl {
                     cursor = entry.id.clone();
                     match decode(&entry.map) {
                         Some(Entry::Event(ev)) if ev.kind == EventKind::Started => {
-                            return Ok(Confirmation::Started { id: entry.id });
+                            let backlog = ev
+                                .get(wire::field::BACKLOG)
+                                .and_then(|b| b.parse().ok())
+                                .unwrap_or(0);
+                            return Ok(Confirmation::Started {
+                                id: entry.id,
+                                backlog,
+                            });
                         }
                         // `replaced` / `stop-command` are the previous tailer
                         // saying goodbye (its `stop` may land after `after`).

@@ -7,6 +7,7 @@ use crate::wire;
 
 use super::entry_id::{BadEntryId, EntryId};
 use super::hub::HubError;
+use super::ledger::ViewStart;
 
 /// Why a stream request is refused. `Display` is shown to the viewer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +46,9 @@ pub struct Grant {
     /// The session's first entry comes strictly after this id (`None`: the
     /// whole retained stream).
     pub floor: Option<EntryId>,
+    /// Lines after `floor` this viewer does not get: its share of a running
+    /// tailer begins inside the stream (docs/sharing.md).
+    pub skip_lines: u64,
 }
 
 impl Grant {
@@ -65,6 +69,16 @@ impl Grant {
     /// and the session's floor.
     pub fn start_after(&self, resume: Option<EntryId>) -> Option<EntryId> {
         resume.max(self.floor)
+    }
+
+    /// Where a viewer starts: [`Grant::start_after`], skipping the
+    /// session's first `skip_lines` lines after the floor.
+    pub fn view_start(&self, resume: Option<EntryId>) -> ViewStart {
+        ViewStart {
+            after: self.start_after(resume),
+            floor: self.floor,
+            skip_lines: self.skip_lines,
+        }
     }
 }
 
@@ -107,6 +121,7 @@ pub fn grant_for_ticket(
         target: t.target,
         by: t.by,
         floor,
+        skip_lines: t.skip_lines,
     })
 }
 
@@ -142,6 +157,7 @@ mod tests {
             target: "/var/log/x".into(),
             by: String::new(),
             floor: Some(floor),
+            skip_lines: 0,
         };
         assert_eq!(
             g.start_after(None),
@@ -210,6 +226,7 @@ mod tests {
                 stream: stream.into(),
                 exp: u64::MAX / 2,
                 start_after: String::new(),
+                skip_lines: 0,
                 by: String::new(),
             };
             assert_eq!(

@@ -66,9 +66,13 @@ mod tests {
 
     fn item(seq: u64, text: &str) -> Arc<LiveItem> {
         Arc::new(LiveItem {
-            id: EntryId { ms: 1, seq },
-            weight_before: seq,
-            weight: 1,
+            mark: crate::stream::shared::LiveMark {
+                id: EntryId { ms: 1, seq },
+                prev: EntryId::ZERO,
+                weight_before: seq,
+                weight: 1,
+                is_lines: true,
+            },
             json: LiveJson::new(text.into()),
         })
     }

@@ -13,7 +13,7 @@ use tokio_util::task::TaskTracker;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 
-use super::entry_id::EntryId;
+use super::ledger::ViewStart;
 use super::redis_io::{self, RedisIoError};
 use super::shared::{Detach, StreamIo, StreamShared, StreamState};
 use super::subscription::Subscription;
@@ -100,13 +100,15 @@ impl Hub {
     }
 
     /// Attaches a viewer to `stream`. It will get the retained backlog
-    /// strictly after `after` (everything if `None`), then live entries, in
-    /// id order, none twice. Starts the stream's reader if needed.
+    /// strictly after `start.after` (everything if `None`), less the lines
+    /// `start` skips, then live entries, in id order, none twice. Starts the
+    /// stream's reader if needed.
     pub fn subscribe(
         &self,
         stream: &str,
-        after: Option<EntryId>,
+        start: impl Into<ViewStart>,
     ) -> Result<Subscription, HubError> {
+        let start = start.into();
         let inner = &self.inner;
         if inner.cancel.is_cancelled() {
             return Err(HubError::ShuttingDown);
@@ -185,7 +187,7 @@ impl Hub {
             Arc::clone(&inner.io),
             detach,
             shared,
-            after,
+            start,
         ))
     }
 

@@ -23,5 +23,6 @@ mod subscription;
 
 pub use entry_id::{BadEntryId, EntryId};
 pub use hub::{Hub, HubError, READER_GRACE};
+pub use ledger::ViewStart;
 pub use redis_io::{connection_broke, idempotent, RedisIoError};
 pub use subscription::{Outgoing, Subscription};

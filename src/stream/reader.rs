@@ -5,11 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::wire::Entry;
+
 use super::backoff::Backoff;
 use super::budget::Budget;
 use super::message::{weight, Message};
 use super::redis_io::{self, RawEntry};
-use super::shared::{LiveItem, LiveJson, Position, StreamIo, StreamShared};
+use super::shared::{LiveItem, LiveJson, LiveMark, Position, StreamIo, StreamShared};
 
 /// How long one XREAD blocks before it is re-issued.
 const BLOCK: Duration = Duration::from_secs(10);
@@ -115,7 +117,12 @@ fn publish(
     let encoded: Vec<_> = entries
         .into_iter()
         .filter_map(|(id, entry)| match entry {
-            Ok(entry) => Some((id, weight(&entry), Message::from_entry(id, &entry).to_json())),
+            Ok(entry) => Some((
+                id,
+                weight(&entry),
+                matches!(entry, Entry::Lines { .. }),
+                Message::from_entry(id, &entry).to_json(),
+            )),
             Err(e) => {
                 io.metrics.redis_error("decode", "entry");
                 tracing::warn!(stream = %shared.key, id = %id, error = %e, "skipping an entry logview cannot decode");
@@ -127,14 +134,20 @@ fn publish(
     let Some(pos) = state.position.as_mut() else {
         return Some(newest);
     };
-    for (id, weight, json) in encoded {
+    let mut prev = pos.last_id;
+    for (id, weight, is_lines, json) in encoded {
         let len = json.len();
         let item = Arc::new(LiveItem {
-            id,
-            weight_before: pos.published_weight,
-            weight,
+            mark: LiveMark {
+                id,
+                prev,
+                weight_before: pos.published_weight,
+                weight,
+                is_lines,
+            },
             json: LiveJson::new(json.into()),
         });
+        prev = id;
         pos.published_weight += weight;
         // No receiver right now is fine: nobody is waiting for it.
         let _ = shared.tx.send(Arc::clone(&item));

@@ -35,15 +35,28 @@ impl LiveJson {
     }
 }
 
+/// One live entry as a viewer's ledger accounts for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LiveMark {
+    /// The entry id.
+    pub id: EntryId,
+    /// The id of the entry the reader published just before (its start
+    /// position for the first one).
+    pub prev: EntryId,
+    /// Reader weight (lines; events: 1) published before it.
+    pub weight_before: u64,
+    /// Its weight.
+    pub weight: u64,
+    /// Whether it is a `lines` entry (only lines are skipped).
+    pub is_lines: bool,
+}
+
 /// One entry as broadcast by a stream's reader to every subscription.
 #[derive(Debug)]
 pub(crate) struct LiveItem {
-    /// The entry id.
-    pub id: EntryId,
-    /// Lines (events: 1) the reader had published before this entry.
-    pub weight_before: u64,
-    /// Lines in this entry (events: 1).
-    pub weight: u64,
+    /// Its id, the id before it, the weight (lines; events: 1) the reader
+    /// had published before it and its own.
+    pub mark: LiveMark,
     /// The browser message, serialised once for all viewers (until the
     /// stream's byte budget takes it back).
     pub json: LiveJson,

@@ -14,10 +14,11 @@ use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
 use super::backoff::Backoff;
 use super::entry_id::EntryId;
-use super::ledger::{Ledger, Seam, Verdict};
+use super::ledger::{Ledger, Seam, Take, Verdict, ViewStart};
 use super::message::{weight, Message, SharedJson};
 use super::redis_io;
 use super::shared::{Detach, LiveItem, StreamIo, StreamShared};
+use crate::wire::Entry;
 
 /// Entries fetched per backlog page.
 const BACKLOG_PAGE: usize = 200;
@@ -69,12 +70,50 @@ fn outgoing(id: EntryId, entry: &crate::wire::Entry) -> Outgoing {
     }
 }
 
+/// The line count of a `lines` entry, `None` for an event.
+fn lines_of(entry: &Entry) -> Option<u64> {
+    match entry {
+        Entry::Lines { lines, .. } => Some(lines.len() as u64),
+        Entry::Event(_) => None,
+    }
+}
+
+/// `entry` without its first `n` lines.
+fn trimmed(entry: &Entry, n: u64) -> Entry {
+    match entry {
+        Entry::Lines { lines, fd, cut } => {
+            let kept: Vec<String> = lines.iter().skip(n as usize).cloned().collect();
+            // Which lines were cut is not recorded per line (each cut line
+            // still ends with the marker): at most the lines kept.
+            let cut = (*cut).min(kept.len() as u32);
+            Entry::Lines {
+                lines: kept,
+                fd: *fd,
+                cut,
+            }
+        }
+        Entry::Event(_) => entry.clone(),
+    }
+}
+
+/// The entry a broadcast `lines` message carries (it was built from one).
+fn entry_of(json: &str) -> Option<Entry> {
+    match Message::parse(json).ok()? {
+        Message::Lines { lines, fd, cut, .. } => Some(Entry::Lines {
+            lines: lines.into_owned(),
+            fd,
+            cut,
+        }),
+        _ => None,
+    }
+}
+
 impl Subscription {
     pub(crate) fn new(
         io: Arc<StreamIo>,
         detach: Arc<dyn Detach>,
         shared: Arc<StreamShared>,
-        after: Option<EntryId>,
+        start: ViewStart,
     ) -> Self {
         Subscription {
             io,
@@ -82,7 +121,7 @@ impl Subscription {
             shared,
             phase: Phase::Starting,
             rx: None,
-            ledger: Ledger::new(after),
+            ledger: Ledger::new(start),
             queued: VecDeque::new(),
             backoff: Backoff::new(),
         }
@@ -147,7 +186,11 @@ impl Subscription {
         let last = entries.last().map(|(id, _)| *id);
         for (id, entry) in &entries {
             match entry {
-                Ok(entry) => self.queued.push_back(outgoing(*id, entry)),
+                Ok(entry) => match self.ledger.take(*id, lines_of(entry)) {
+                    Take::Nothing => {}
+                    Take::All => self.queued.push_back(outgoing(*id, entry)),
+                    Take::From(n) => self.queued.push_back(outgoing(*id, &trimmed(entry, n))),
+                },
                 Err(e) => {
                     tracing::warn!(stream = %key, id = %id, error = %e, "skipping an entry logview cannot decode")
                 }
@@ -210,16 +253,22 @@ impl Subscription {
     /// otherwise its message, preceded by a `dropped` message if items were missed.
     fn accept(&mut self, item: &LiveItem) -> Option<Outgoing> {
         let json = item.json.get();
-        let verdict = self
-            .ledger
-            .accept(item.id, item.weight_before, item.weight, json.is_some());
-        let (Verdict::Send { missed }, Some(json)) = (verdict, json) else {
+        let verdict = self.ledger.accept(item.mark, json.is_some());
+        let (Verdict::Send { missed, trim }, Some(json)) = (verdict, json) else {
             return None;
         };
-        let out = Outgoing {
-            id: Some(item.id),
-            json,
-            lines: item.weight,
+        let id = item.mark.id;
+        let out = if trim == 0 {
+            Outgoing {
+                id: Some(id),
+                json,
+                lines: item.mark.weight,
+            }
+        } else {
+            // The one entry where this viewer's share begins: re-encoded
+            // without the lines before it.
+            let entry = entry_of(&json)?;
+            outgoing(id, &trimmed(&entry, trim))
         };
         if missed == 0 {
             return Some(out);

@@ -11,6 +11,14 @@ const BLOCK: usize = 64 * 1024;
 /// first `size` bytes of `file` (a trailing partial line is not counted; it
 /// is read too and held until its newline arrives).
 pub fn start_of_last_lines(file: &File, size: u64, n: u64) -> io::Result<u64> {
+    last_lines(file, size, n).map(|(start, _)| start)
+}
+
+/// Like [`start_of_last_lines`], with the number of complete lines from that
+/// offset to `size` (`n`, or fewer when the file has fewer): the `backlog`
+/// of the `started` event, from which logview computes which lines a viewer
+/// asking for fewer skips.
+pub fn last_lines(file: &File, size: u64, n: u64) -> io::Result<(u64, u64)> {
     let mut buf = vec![0u8; BLOCK];
     let mut end = size;
     // Newlines still to pass: the one ending the last complete line does not
@@ -23,8 +31,9 @@ pub fn start_of_last_lines(file: &File, size: u64, n: u64) -> io::Result<u64> {
         let block = &mut buf[..len];
         if let Err(e) = file.read_exact_at(block, start) {
             // Truncated while we looked: the whole (new) content is the backlog.
+            // Its lines are not counted: logview then shows them all.
             return if e.kind() == io::ErrorKind::UnexpectedEof {
-                Ok(0)
+                Ok((0, 0))
             } else {
                 Err(e)
             };
@@ -34,12 +43,12 @@ pub fn start_of_last_lines(file: &File, size: u64, n: u64) -> io::Result<u64> {
             if skip_first {
                 skip_first = false;
                 if n == 0 {
-                    return Ok(start + i as u64 + 1);
+                    return Ok((start + i as u64 + 1, 0));
                 }
             } else {
                 remaining -= 1;
                 if remaining == 0 {
-                    return Ok(start + i as u64 + 1);
+                    return Ok((start + i as u64 + 1, n));
                 }
             }
             upto = i;
@@ -48,8 +57,9 @@ pub fn start_of_last_lines(file: &File, size: u64, n: u64) -> io::Result<u64> {
     }
     // No newline at all: either nothing complete yet (n == 0 means "from the
     // end", but the partial must still be held, so start at 0), or fewer than
-    // n lines: everything.
-    Ok(0)
+    // n lines: everything (its newlines: the last one plus those passed).
+    let complete = if skip_first { 0 } else { 1 + (n - remaining) };
+    Ok((0, complete))
 }
 
 #[cfg(test)]
@@ -70,6 +80,32 @@ mod tests {
         assert_eq!(&c[start(c, 4)..], b"a\nb\nc\nd\n");
         assert_eq!(&c[start(c, 10)..], b"a\nb\nc\nd\n");
         assert_eq!(&c[start(c, 0)..], b"");
+    }
+
+    fn count(content: &[u8], n: u64) -> u64 {
+        let mut f = tempfile::tempfile().expect("tempfile");
+        f.write_all(content).expect("write");
+        last_lines(&f, content.len() as u64, n).expect("scan").1
+    }
+
+    #[test]
+    fn the_backlog_count_is_the_number_of_complete_lines_sent() {
+        let c = b"a\nb\nc\nd\n";
+        for n in 0..=4 {
+            assert_eq!(count(c, n), n);
+        }
+        assert_eq!(count(c, 10), 4, "fewer lines than asked for");
+        assert_eq!(count(b"a\nb\npart", 5), 2, "a partial line is not counted");
+        assert_eq!(count(b"a\nb\npart", 1), 1);
+        assert_eq!(count(b"no newline", 3), 0);
+        assert_eq!(count(b"", 3), 0);
+        assert_eq!(count(b"\n", 3), 1);
+        let mut big = Vec::new();
+        for i in 0..50_000 {
+            big.extend_from_slice(format!("line {i}\n").as_bytes());
+        }
+        assert_eq!(count(&big, 20_000), 20_000);
+        assert_eq!(count(&big, 60_000), 50_000);
     }
 
     #[test]

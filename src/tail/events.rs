@@ -7,8 +7,9 @@ use super::open::Refusal;
 use super::owner::Owner;
 use crate::wire::{Event, EventKind, StopReason};
 
-/// `started` for a file: host, pid, path, inode, size.
-pub fn started_file(owner: &Owner, path: &Path, inode: u64, size: u64) -> Event {
+/// `started` for a file: host, pid, path, inode, size, and `backlog`: how
+/// many lines of backlog follow it (logview counts a viewer's share from it).
+pub fn started_file(owner: &Owner, path: &Path, inode: u64, size: u64, backlog: u64) -> Event {
     Event::new(
         EventKind::Started,
         format!(
@@ -22,6 +23,7 @@ pub fn started_file(owner: &Owner, path: &Path, inode: u64, size: u64) -> Event 
     .with("path", path.display())
     .with("inode", inode)
     .with("size", size)
+    .with(crate::wire::field::BACKLOG, backlog)
 }
 
 /// `started` for a command: host, pid (logtail's), program, child pid.

@@ -180,7 +180,7 @@ pub fn run(cfg: &Config, opts: &ExecOptions) -> Result<()> {
     tracing::info!(program = %program_name, pid = child.id(), stream = %opts.stream, "running");
     publisher.push_event(events::started_exec(&owner, &program_name, child.id()))?;
     publisher.flush()?;
-    publisher.expire(cfg.stream_expire_secs + 120, Some(&owner.value()))?;
+    publisher.expire(cfg.stream_expire_secs + 120, Some(&owner.value(false)))?;
 
     let mut run = Run {
         cfg,
@@ -199,7 +199,7 @@ pub fn run(cfg: &Config, opts: &ExecOptions) -> Result<()> {
             .push_event(events::stopped(StopReason::Error, e.to_string()));
         let _ = run.publisher.drain_until(Instant::now() + STOP_DRAIN);
         let _ = run.publisher.expire(cfg.stream_expire_secs, None);
-        let _ = run.publisher.release_owner(&run.owner.value());
+        let _ = run.publisher.release_owner(&run.owner.value(false));
     }
     result
 }
@@ -306,7 +306,7 @@ impl Run<'_> {
             .push_event(events::stopped(reason, message))?;
         let unsent = self.publisher.drain_until(Instant::now() + STOP_DRAIN)?;
         self.publisher.expire(self.cfg.stream_expire_secs, None)?;
-        self.publisher.release_owner(&self.owner.value())?;
+        self.publisher.release_owner(&self.owner.value(false))?;
         if unsent > 0 {
             tracing::warn!(unsent, "redis unreachable at exit: lines not delivered");
         }

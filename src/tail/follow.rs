@@ -11,6 +11,7 @@ use super::backlog;
 use super::batch::Batcher;
 use super::config::Config;
 use super::error::{Error, Result};
+use super::heartbeat::Heartbeat;
 use super::lease::LeaseClock;
 use super::lines::Splitter;
 use super::lock::{self, PathLock};
@@ -31,8 +32,6 @@ const READ_BUF: usize = 256 * 1024;
 const ROUND_BUDGET: usize = 16 << 20;
 /// Queued bytes that trigger a pipelined flush in the middle of a read burst.
 const FLUSH_AT: usize = 1 << 20;
-/// How often the running stream's expiry is pushed back.
-const EXPIRE_REFRESH: Duration = Duration::from_secs(60);
 
 /// What to follow, from the command line.
 #[derive(Debug, Clone)]
@@ -89,11 +88,10 @@ pub fn run(cfg: &Config, opts: &FollowOptions) -> Result<()> {
         signals,
         lock,
         lease: LeaseClock::new(opts.idle_exit, now),
-        owner: Owner::current(),
+        heartbeat: Heartbeat::new(Owner::current(), cfg.stream_expire_secs, now),
         buf: vec![0u8; READ_BUF],
         in_backlog: true,
         started_at: now,
-        next_expire: now,
     };
     let size = meta.len();
     let result = f.start(size).and_then(|()| f.follow());
@@ -116,12 +114,11 @@ struct Follower<'a> {
     signals: Signals,
     lock: PathLock,
     lease: LeaseClock,
-    owner: Owner,
     buf: Vec<u8>,
     /// The first drain sends the backlog, which the rate limit does not count.
     in_backlog: bool,
     started_at: Instant,
-    next_expire: Instant,
+    heartbeat: Heartbeat,
 }
 
 impl Follower<'_> {
@@ -146,17 +143,23 @@ impl Follower<'_> {
             .watch_name(&paths.dir, &paths.request_name, true)
             .map_err(|e| Error::os(format!("cannot watch {}", paths.dir.display()), e))?;
 
+        let mut lines = 0;
+        if let Some(file) = self.file.file() {
+            let (start, count) = backlog::last_lines(file, size, self.opts.lines)
+                .map_err(|e| Error::os(format!("cannot read {}", given.display()), e))?;
+            self.file.seek(start);
+            lines = count;
+        }
+        // The owner key (the heartbeat logview shares this tailer by) exists
+        // before `started` does: whoever sees `started` finds it.
+        self.heartbeat.tick(&mut self.publisher, Instant::now())?;
         self.publisher.push_event(events::started_file(
-            &self.owner,
+            self.heartbeat.owner(),
             &given,
             self.file.inode(),
             size,
+            lines,
         ))?;
-        if let Some(file) = self.file.file() {
-            let start = backlog::start_of_last_lines(file, size, self.opts.lines)
-                .map_err(|e| Error::os(format!("cannot read {}", given.display()), e))?;
-            self.file.seek(start);
-        }
         tracing::info!(path = %given.display(), stream = %self.opts.stream, lines = self.opts.lines, "following");
         Ok(())
     }
@@ -229,7 +232,8 @@ impl Follower<'_> {
     }
 
     /// Housekeeping once per `poll_interval_ms`: stop requests missed by
-    /// inotify, rate-limit reports, the lease, the stream's expiry.
+    /// inotify, rate-limit reports, the lease, the owner heartbeat and the
+    /// stream's expiry.
     fn tick(&mut self, now: Instant) -> Result<Option<StopReason>> {
         if let Some(reason) = self.lock.pending_request() {
             return Ok(Some(reason));
@@ -240,15 +244,7 @@ impl Follower<'_> {
             let state = self.publisher.lease_state()?;
             self.lease.observe(state, now);
         }
-        if now >= self.next_expire || self.publisher.reconnected {
-            let running_ttl = self.cfg.stream_expire_secs + 2 * EXPIRE_REFRESH.as_secs();
-            if self.publisher.is_connected() {
-                self.publisher
-                    .expire(running_ttl, Some(&self.owner.value()))?;
-                self.publisher.reconnected = false;
-                self.next_expire = now + EXPIRE_REFRESH;
-            }
-        }
+        self.heartbeat.tick(&mut self.publisher, now)?;
         Ok(None)
     }
 
@@ -271,8 +267,10 @@ impl Follower<'_> {
                     return Ok(true);
                 }
             }
-            self.in_backlog = false;
             self.push_batch()?;
+            if std::mem::replace(&mut self.in_backlog, false) {
+                self.heartbeat.backlog_read(&mut self.publisher)?;
+            }
             let change = self.file.check().map_err(|e| {
                 Error::os(format!("cannot stat {}", self.target.given.display()), e)
             })?;
@@ -388,7 +386,7 @@ impl Follower<'_> {
             .push_event(events::stopped(reason, message.clone()))?;
         let unsent = self.publisher.drain_until(Instant::now() + STOP_DRAIN)?;
         self.publisher.expire(self.cfg.stream_expire_secs, None)?;
-        self.publisher.release_owner(&self.owner.value())?;
+        self.publisher.release_owner(&self.heartbeat.value())?;
         if unsent > 0 {
             tracing::warn!(unsent, "redis unreachable at exit: lines not delivered");
         }

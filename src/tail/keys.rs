@@ -36,6 +36,19 @@ impl Publisher {
         Ok(())
     }
 
+    /// The owner key's heartbeat: `SET <stream>:owner VALUE EX OWNER_TTL_SECS`.
+    pub fn refresh_owner(&mut self, value: &str) -> Result<()> {
+        let key = wire::owner_key(self.stream());
+        self.command(
+            redis::cmd("SET")
+                .arg(&key)
+                .arg(value)
+                .arg("EX")
+                .arg(wire::OWNER_TTL_SECS),
+        )?;
+        Ok(())
+    }
+
     /// Deletes the owner key if it still names us.
     pub fn release_owner(&mut self, ours: &str) -> Result<()> {
         let key = wire::owner_key(self.stream());

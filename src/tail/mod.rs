@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod exec;
 pub mod follow;
+pub mod heartbeat;
 pub mod item;
 pub mod keys;
 pub mod lease;

@@ -1,5 +1,5 @@
-//! Who follows a stream: the value of the owner key (`host pid start_unix`)
-//! and the host name put into `started` events.
+//! Who follows a stream: the value of the owner key (`host pid start_unix
+//! version`, [`crate::wire::OwnerValue`]) and the host name put into `started` events.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -27,9 +27,16 @@ impl Owner {
         }
     }
 
-    /// The owner key's value.
-    pub fn value(&self) -> String {
-        format!("{} {} {}", self.host, self.pid, self.start_unix)
+    /// The owner key's value (`live`: the whole backlog is in the stream).
+    pub fn value(&self, live: bool) -> String {
+        crate::wire::OwnerValue {
+            host: self.host.clone(),
+            pid: self.pid,
+            start_unix: self.start_unix,
+            version: Some(crate::wire::VERSION.to_owned()),
+            live,
+        }
+        .to_value()
     }
 }
 
@@ -51,12 +58,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_owner_value_is_host_pid_start() {
+    fn the_owner_value_is_host_pid_start_version() {
         let o = Owner::current();
-        let value = o.value();
+        let value = o.value(false);
         let parts: Vec<&str> = value.split(' ').collect();
-        assert_eq!(parts.len(), 3);
+        assert_eq!(parts.len(), 4);
         assert_eq!(parts[1], std::process::id().to_string());
+        assert_eq!(parts[3], crate::wire::VERSION);
         assert!(!o.host.is_empty());
     }
 }

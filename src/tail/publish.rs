@@ -186,6 +186,11 @@ impl Publisher {
         }
     }
 
+    /// Whether every queued entry was sent and acknowledged.
+    pub fn all_sent(&self) -> bool {
+        self.queue.is_empty()
+    }
+
     /// Sends everything and waits for every reply.
     pub fn sync(&mut self) -> Result<()> {
         self.flush()?;

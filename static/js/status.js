@@ -59,6 +59,16 @@ export class StatusBar {
     this.stream.textContent = state.text;
   }
 
+  /**
+   * Lines arrived: a viewer sharing a tailer that started before it never
+   * gets that `started` event, so the first lines say it is following.
+   */
+  linesArrived() {
+    if (this.stream.dataset.state === "waiting") {
+      this.streamState({ key: "following", text: t("js.stream.following") });
+    }
+  }
+
   /** Shows the counts reported by LogView. */
   counts(c) {
     const parts = [linesText(c.lines)];

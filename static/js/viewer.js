@@ -39,6 +39,7 @@ function onState(s) {
 function onMessage(msg) {
   if (msg.type === "lines" && Array.isArray(msg.lines)) {
     view.addLines(msg.lines, msg.fd === 2 ? 2 : msg.fd === 1 ? 1 : 0, msg.id);
+    status.linesArrived();
   } else if (msg.type === "event") {
     const words = describeEvent(msg, config);
     view.addMarker(words.cls || msg.event, words.marker, words.title, msg.id);

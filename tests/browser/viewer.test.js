@@ -91,6 +91,28 @@ describe("live viewer", () => {
     await page.close();
   });
 
+  test("a second viewer of the same file shares its tailer: its own backlog, the first sees nothing new", async () => {
+    const file = newLogFile(env, "shared", numbered("shared", 0, 30));
+    const first = await watchedPage(browser.context);
+    await openViewer(first.page, await startTail(env, file, 10));
+    await waitForLastLine(first.page, "shared 00029");
+    const second = await watchedPage(browser.context);
+    await openViewer(second.page, await startTail(env, file, 3));
+    await waitForLastLine(second.page, "shared 00029");
+    assert.deepEqual(await lineTexts(second.page), numbered("shared", 27, 30));
+    // It never saw the tailer start, yet it says it is following.
+    assert.equal(await second.page.getAttribute("#stream-state", "data-state"), "following");
+    append(file, ["both see this"]);
+    for (const { page } of [first, second]) await waitForLastLine(page, "both see this");
+    assert.deepEqual(await lineTexts(first.page), [...numbered("shared", 20, 30), "both see this"]);
+    assert.equal(await first.page.locator("#log .marker-stopped").count(), 0, "no restart");
+    assert.equal(await first.page.locator("#log .marker-started").count(), 1);
+    assert.deepEqual(first.incidents, []);
+    assert.deepEqual(second.incidents, []);
+    await first.page.close();
+    await second.page.close();
+  });
+
   test("a 50,000-line burst keeps the DOM at the cap and the page answering", async () => {
     const file = newLogFile(env, "flood", ["start"]);
     const { page, incidents } = await watchedPage(browser.context);

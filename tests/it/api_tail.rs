@@ -1,8 +1,9 @@
 //! The Django flow against the real stack: `POST /api/tail` → a viewer URL
 //! whose ticket verifies → the tailer's `started` event and backlog in Redis →
 //! the WebSocket gets the backlog then appended lines, in order, none twice.
-//! Also: `line_count` 0 sends no backlog, one tailer per file, and a tailer
-//! without viewers exits after idle_exit.
+//! Also: `line_count` 0 sends no backlog, one tailer per file (a second POST
+//! shares it; more in `tail_sharing.rs`), and a tailer without viewers exits
+//! after idle_exit.
 
 use std::time::Duration;
 
@@ -36,9 +37,12 @@ async fn django_post_gives_a_url_whose_ticket_verifies_and_the_backlog_is_in_red
     assert!(!url.contains(&app.token()), "no credential in the URL");
 
     let stream = ticket.stream.clone();
+    // The tailer writes tail.shared_backlog_lines (here: all 50), so later
+    // viewers find theirs; this viewer's ticket skips all but its last 10.
+    assert_eq!(ticket.skip_lines, 40, "the viewer gets exactly 10");
     let got = eventually(WAIT, async || {
         let e = entries(&stream).await;
-        (lines_of(&e).len() >= 10).then_some(e)
+        (lines_of(&e).len() >= 50).then_some(e)
     })
     .await
     .expect("the backlog reaches Redis");
@@ -47,8 +51,8 @@ async fn django_post_gives_a_url_whose_ticket_verifies_and_the_backlog_is_in_red
         "the first entry is `started`: {:?}",
         got[0]
     );
-    let want: Vec<String> = (41..=50).map(|i| format!("django-{i}")).collect();
-    assert_eq!(lines_of(&got), want, "exactly the last 10 lines, in order");
+    let want: Vec<String> = (1..=50).map(|i| format!("django-{i}")).collect();
+    assert_eq!(lines_of(&got), want, "the shared backlog, in order");
     assert_eq!(tailers_following(&file).len(), 1);
 
     let (status, page) = app.get_text(&url, false).await;
@@ -78,6 +82,8 @@ async fn local_mode_tails_a_file_on_logviews_own_host_without_salt() {
         ("LOGVIEW__LOCAL__LOGTAIL_CONFIG", s.get("LOGTAIL_CONFIG")),
         // salt-api is not consulted: an address where nothing listens
         ("LOGVIEW__SALT__API_URL", "http://127.0.0.1:9/"),
+        // Only the request's own backlog, to check `--lines` in the stream.
+        ("LOGVIEW__TAIL__SHARED_BACKLOG_LINES", "0"),
     ])
     .await;
     let file = log_file("local", 8);
@@ -111,7 +117,8 @@ async fn local_mode_tails_a_file_on_logviews_own_host_without_salt() {
 /// the tailer starts, sends no backlog, and only lines written afterwards.
 #[tokio::test]
 async fn line_count_zero_sends_no_backlog_only_new_lines() {
-    let app = spawn_app(&[]).await;
+    // Without a shared backlog, so that `--lines 0` is what reaches logtail.
+    let app = spawn_app(&[("LOGVIEW__TAIL__SHARED_BACKLOG_LINES", "0")]).await;
     let minion = stack().get("MINION_ID");
     let file = log_file("zero", 5);
     let path = file.to_string_lossy().into_owned();
@@ -212,7 +219,7 @@ async fn the_websocket_gets_the_backlog_then_appended_lines_in_order_none_twice(
 }
 
 #[tokio::test]
-async fn a_second_post_for_the_same_file_leaves_exactly_one_tailer() {
+async fn a_second_post_for_the_same_file_shares_the_one_tailer() {
     let app = spawn_app(&[]).await;
     let minion = stack().get("MINION_ID");
     let file = log_file("twice", 5);
@@ -227,7 +234,7 @@ async fn a_second_post_for_the_same_file_leaves_exactly_one_tailer() {
     })
     .await
     .expect("exactly one tailer remains");
-    assert_ne!(one, first, "the second POST's tailer replaced the first");
+    assert_eq!(one, first, "the second POST shares the first POST's tailer");
 }
 
 #[tokio::test]

@@ -19,6 +19,9 @@ mod api_tail;
 
 /// 中文 and English: API errors and pages in the asked language.
 mod api_i18n;
+/// A second and third POST share the running tailer; stale tailers are replaced.
+mod tail_sharing;
+
 /// Every bad input answered clearly with nothing started.
 mod api_input;
 

@@ -97,6 +97,22 @@ fn the_tailer_appends_to_streams_and_touches_only_its_own_lease_and_owner_keys()
 }
 
 #[test]
+fn logview_reads_owner_heartbeats_but_writes_only_leases() {
+    let redis = RedisServer::start();
+    let mut v = connect(&redis.logview_url());
+    let owner: &[u8] = b"logs:m:/var/log/a.log:owner";
+    // Whether a running tailer can be shared is read from its heartbeat.
+    allowed(&mut v, &[b"GET", owner]);
+    refused(&mut v, &[b"SET", owner, b"forged"]);
+    refused(&mut v, &[b"DEL", owner]);
+    allowed(
+        &mut v,
+        &[b"SET", b"logs:m:/var/log/a.log:lease", b"x", b"EX", b"5"],
+    );
+    refused(&mut v, &[b"GET", b"other:key"]);
+}
+
+#[test]
 fn a_production_minion_user_cannot_touch_another_minions_keys() {
     // The example exactly as shipped (an aclfile takes `user` lines only),
     // plus the admin user the fixture awaits the server with.

@@ -206,6 +206,7 @@ async fn tampered_expired_and_foreign_tickets_are_refused_before_the_upgrade() {
         stream: s.key.clone(),
         exp: 1,
         start_after: String::new(),
+        skip_lines: 0,
         by: String::new(),
     });
     let other_key = TicketSigner::new("another-key-that-is-32-chars-long!!".to_owned().into(), 60)
@@ -217,6 +218,7 @@ async fn tampered_expired_and_foreign_tickets_are_refused_before_the_upgrade() {
         stream: "logs:other-minion:/var/log/secret.log".into(),
         exp: u64::MAX / 4,
         start_after: String::new(),
+        skip_lines: 0,
         by: String::new(),
     });
     for (ticket, expect) in [

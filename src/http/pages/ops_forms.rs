@@ -125,17 +125,18 @@ async fn tail(
     csrf::verify(&app.settings, headers, &op.name, &form.csrf)
         .map_err(|e| ApiError::Forbidden(crate::http::error_text::csrf(&e)))?;
     let _slot = ops_limits::admit(app, &op.name)?;
-    let request = TailRequest::from_raw(
-        &app.settings,
-        minion.as_str(),
-        form.log_path.trim(),
-        Some(form.line_count.as_str()),
-    )?;
-    tracing::info!(user = %op.name, minion = %minion.as_str(), path = %request.log_path, "ops page: start tail");
-    let started = app
-        .orchestrator
-        .start_tail(request, &Principal::operator(&op.name))
-        .await?;
+    let who = Principal::operator(&op.name);
+    let path = form.log_path.trim();
+    let lines = Some(form.line_count.as_str());
+    let request = match TailRequest::from_raw(&app.settings, minion.as_str(), path, lines) {
+        Ok(request) => request,
+        Err(e) => {
+            let raw = (minion.as_str(), path);
+            return Err(app.orchestrator.tail_refused(raw, &who, e).await.into());
+        }
+    };
+    tracing::info!(user = %op.name, minion = %minion.as_str(), path = %request.path.as_str(), "ops page: start tail");
+    let started = app.orchestrator.start_tail(request, &who).await?;
     Ok(started.viewer_url)
 }
 

@@ -135,6 +135,7 @@ mod tests {
             stream: "logs:web-01:cmd:disk:0123456789abcdef".into(),
             exp: 42,
             start_after: String::new(),
+            skip_lines: 0,
             by: String::new(),
         };
         let c = ViewerConfig::new(&s, &ticket, "p.s");

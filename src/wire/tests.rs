@@ -1,0 +1,69 @@
+//! Round trips and malformed input of the wire format.
+use super::*;
+
+fn roundtrip(e: &Entry) -> Entry {
+    let fields = e.to_fields();
+    Entry::from_fields(fields.iter().map(|(k, v)| (k.as_str(), v.as_bytes()))).expect("decodes")
+}
+
+#[test]
+fn keys_follow_the_documented_layout() {
+    let s = stream_key("logs", "web-01", "/var/log/app.log");
+    assert_eq!(s, "logs:web-01:/var/log/app.log");
+    assert_eq!(lease_key(&s), "logs:web-01:/var/log/app.log:lease");
+    assert_eq!(owner_key(&s), "logs:web-01:/var/log/app.log:owner");
+    assert_eq!(
+        command_stream_key("logs", "web-01", "disk", "ab12"),
+        "logs:web-01:cmd:disk:ab12"
+    );
+}
+
+#[test]
+fn lines_entries_round_trip_with_fd_and_cut() {
+    let e = Entry::Lines {
+        lines: vec!["a".into(), "".into(), "c d".into()],
+        fd: Some(2),
+        cut: 1,
+    };
+    assert_eq!(roundtrip(&e), e);
+    let plain = Entry::Lines {
+        lines: vec!["only".into()],
+        fd: None,
+        cut: 0,
+    };
+    assert_eq!(plain.to_fields().len(), 2, "no fd/cut fields when unused");
+    assert_eq!(roundtrip(&plain), plain);
+}
+
+#[test]
+fn every_event_kind_round_trips() {
+    for kind in EventKind::ALL {
+        let e = Entry::Event(Event::new(kind, "msg").with("count", 3).with("reason", "x"));
+        assert_eq!(roundtrip(&e), e, "{kind}");
+    }
+}
+
+#[test]
+fn malformed_entries_are_errors_not_panics() {
+    let none: [(&str, &[u8]); 0] = [];
+    assert_eq!(
+        Entry::from_fields(none),
+        Err(WireError::MissingField("kind"))
+    );
+    assert!(matches!(
+        Entry::from_fields([("kind", b"zzz".as_slice())]),
+        Err(WireError::UnknownKind(_))
+    ));
+    assert!(matches!(
+        Entry::from_fields([("kind", b"event".as_slice()), ("event", b"boom".as_slice())]),
+        Err(WireError::UnknownEvent(_))
+    ));
+    assert!(matches!(
+        Entry::from_fields([
+            ("kind", b"lines".as_slice()),
+            ("lines", b"x".as_slice()),
+            ("fd", b"x".as_slice())
+        ]),
+        Err(WireError::BadNumber { field: "fd", .. })
+    ));
+}
