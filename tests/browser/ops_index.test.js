@@ -97,6 +97,22 @@ describe("index page and ops forms", () => {
     assert.equal((await fetch(`${opsUrl}/tail`)).status, 401, "behind the sign-in too");
   });
 
+  test("the index page and the 405 page speak the page's language (zh-CN)", async () => {
+    const index = await fetch(`${env.LOGVIEW_URL}?lang=zh-CN`, { headers: { Authorization: basic } });
+    assert.equal(index.status, 200);
+    const html = await index.text();
+    assert.match(html, /<html lang="zh-CN">/);
+    for (const words of ["打开 minion", "最近查看", "此浏览器中还没有查看记录。"]) assert.ok(html.includes(words), words);
+    assert.doesNotMatch(html, /Recently viewed|Open a minion/);
+    const res = await fetch(`${opsUrl}/tail`, { headers: { Authorization: basic, "Accept-Language": "zh-CN" } });
+    assert.equal(res.status, 405);
+    const explained = await res.text();
+    assert.match(explained, /<html lang="zh-CN">/);
+    assert.ok(explained.includes("不会启动任何操作"), explained);
+    assert.ok(explained.includes(`${env.MINION_ID} 的运维页面</a>`), "the link back, in Chinese");
+    assert.doesNotMatch(explained, /starts nothing/);
+  });
+
   test("on a phone Start says Starting… while in flight, then shows the live view in sight", async () => {
     const file = newLogFile(env, "phone", ["phone line"]);
     const context = await signedIn({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });

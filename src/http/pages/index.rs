@@ -108,4 +108,26 @@ mod tests {
         assert!(html.contains("<option value=\"web-01\">"));
         assert!(html.contains("id=\"recent-list\""));
     }
+
+    #[test]
+    fn the_index_page_renders_in_chinese() {
+        let s = settings();
+        let ctx = super::super::with_lang(
+            context! { user => "ops", suggestions => minion_suggestions(&s) },
+            Lang::ZhCn,
+        );
+        let html = crate::http::templates::environment(&s)
+            .and_then(|env| env.get_template("index.html")?.render(ctx))
+            .expect("index.html renders");
+        assert!(html.contains("<html lang=\"zh-CN\">"), "{html}");
+        assert!(
+            html.contains("打开 minion") && html.contains("最近查看"),
+            "{html}"
+        );
+        assert!(html.contains("&lt;minion ID&gt;"), "{html}");
+        assert!(
+            !html.contains("Recently viewed") && !html.contains("page.index"),
+            "{html}"
+        );
+    }
 }
