@@ -4,7 +4,8 @@
 //! * `logtail` (minion side, static musl build, no `server` feature): follows a
 //!   file or runs a command and appends to a Redis stream. Modules: [`wire`], [`tail`].
 //! * `logview` (the web service, feature `server`): drives salt-api, reads the
-//!   streams and serves the pages, the JSON API, WebSocket and SSE.
+//!   streams and serves the pages, the JSON API, WebSocket and SSE; its
+//!   `tail` and `run` subcommands are the terminal client, [`client`].
 
 pub mod path_glob;
 pub mod tail;
@@ -12,6 +13,8 @@ pub mod wire;
 
 #[cfg(feature = "server")]
 pub mod audit;
+#[cfg(feature = "server")]
+pub mod client;
 #[cfg(feature = "server")]
 pub mod gate;
 #[cfg(feature = "server")]

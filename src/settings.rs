@@ -166,6 +166,9 @@ pub struct TailSettings {
     /// Paths suggested on the ops page.
     #[serde(default)]
     pub suggestions: Vec<String>,
+    /// Minion ids suggested on the index page (`/`).
+    #[serde(default)]
+    pub minion_suggestions: Vec<String>,
     /// Seconds a tailer lives on once no viewer is attached.
     pub idle_exit_secs: u64,
     /// Hard limit on a tailer's life, in seconds.
@@ -286,6 +289,7 @@ impl Settings {
                     .with_list_parse_key("server.allowed_origins")
                     .with_list_parse_key("tail.allowed_paths")
                     .with_list_parse_key("tail.suggestions")
+                    .with_list_parse_key("tail.minion_suggestions")
                     .with_list_parse_key("local.allowed_paths")
                     .try_parsing(true)
                     .source(Some(env)),

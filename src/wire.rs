@@ -23,8 +23,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+mod entry_id;
 mod owner;
 mod pos;
+pub use entry_id::{BadEntryId, EntryId};
 pub use owner::{OwnerValue, OWNER_REFRESH_SECS, OWNER_TTL_SECS, VERSION};
 pub use pos::{BadFilePos, FilePos};
 

@@ -172,6 +172,11 @@ pub fn no_such_asset() -> StatusCode {
     StatusCode::NOT_FOUND
 }
 
+/// The status of a `GET` on an address that only takes a form post.
+pub fn post_only() -> StatusCode {
+    StatusCode::METHOD_NOT_ALLOWED
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();

@@ -1,14 +1,16 @@
 //! The HTML surface of logview: the ops page of a minion (and its form
-//! posts), the live viewer page, and the static assets. Every response carries
+//! posts), the index page, the live viewer page, and the static assets. Every response carries
 //! the security headers of [`security`]; every error is a page in words (or the
 //! API's JSON shape when the ops page's script asks for JSON).
 
 mod assets;
 mod audit;
 pub(crate) mod csrf;
+mod index;
 mod ops;
 mod ops_forms;
 mod ops_limits;
+mod post_only;
 mod security;
 mod viewer;
 
@@ -35,8 +37,16 @@ pub fn router(settings: &Settings) -> Router<AppState> {
     let forms = Router::new()
         .route("/minions/{minion_id}/tail", post(ops_forms::start_tail))
         .route("/minions/{minion_id}/run", post(ops_forms::run_command));
+    // A GET of a form's address (bookmark, reload) gets a page that explains.
+    let explained = Router::new()
+        .route("/minions/{minion_id}/tail", get(post_only::explain))
+        .route("/minions/{minion_id}/run", get(post_only::explain));
     Router::new()
         .merge(crate::http::api::limit_bodies(forms, settings))
+        .merge(explained)
+        .route("/", get(index::page))
+        .route("/minions/", get(index::page))
+        .route("/minions", get(index::page))
         .route("/minions/{minion_id}", get(ops::page))
         .route("/view/{ticket}", get(viewer::page))
         .route("/audit", get(audit::page))

@@ -21,6 +21,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("audit.html", include_str!("../../templates/audit.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("index.html", include_str!("../../templates/index.html")),
     ("minion.html", include_str!("../../templates/minion.html")),
     ("viewer.html", include_str!("../../templates/viewer.html")),
 ];

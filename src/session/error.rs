@@ -25,8 +25,10 @@ pub enum SessionError {
         /// How long Salt waited.
         secs: u64,
     },
-    /// `file.file_exists` said false.
-    #[error("file {path} does not exist on {minion} (or is not a regular file)")]
+    /// `file.file_exists` said false: false for a missing path and for a
+    /// directory, FIFO or device alike (it is true for regular files only),
+    /// so the words name both.
+    #[error("{path} is not a regular file on minion {minion}: it does not exist, or it is a directory or some other non-file")]
     FileMissing {
         /// The minion (or local host id).
         minion: String,

@@ -5,9 +5,9 @@ use crate::settings::Settings;
 use crate::tickets::{TicketError, TicketKind, TicketSigner};
 use crate::wire;
 
-use super::entry_id::{BadEntryId, EntryId};
 use super::hub::HubError;
 use super::ledger::ViewStart;
+use crate::wire::{BadEntryId, EntryId};
 
 /// Why a stream request is refused. `Display` is shown to the viewer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -5,8 +5,8 @@
 //! made here, so the invariant (strictly increasing ids, none twice, every
 //! missed line counted) is unit-tested without Redis or sockets.
 
-use super::entry_id::EntryId;
 use super::shared::{LiveMark, Position};
+use crate::wire::EntryId;
 
 /// Where one viewer starts: after its resume id or its session's floor
 /// (whichever is later), skipping the session's first `skip_lines` lines.

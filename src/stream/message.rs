@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::wire::Entry;
 
-use super::entry_id::EntryId;
+use crate::wire::EntryId;
 
 /// A message serialised once per entry and shared by every viewer of the
 /// stream: cloning it is a reference count, and it is the WebSocket text

@@ -11,7 +11,6 @@
 pub mod access;
 mod backoff;
 mod budget;
-mod entry_id;
 mod hub;
 mod lease;
 mod ledger;
@@ -21,7 +20,7 @@ pub(crate) mod redis_io;
 mod shared;
 mod subscription;
 
-pub use entry_id::{BadEntryId, EntryId};
+pub use crate::wire::{BadEntryId, EntryId};
 pub use hub::{Hub, HubError, READER_GRACE};
 pub use ledger::ViewStart;
 pub use redis_io::{connection_broke, idempotent, RedisIoError};

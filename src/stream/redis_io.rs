@@ -9,7 +9,7 @@ use redis::{AsyncConnectionConfig, Client, RedisError, Value};
 
 use crate::wire::{Entry, WireError};
 
-use super::entry_id::EntryId;
+use crate::wire::EntryId;
 
 /// One decoded stream entry (or why it could not be decoded).
 pub type RawEntry = (EntryId, Result<Entry, WireError>);

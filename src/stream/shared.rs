@@ -11,9 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
 
-use super::entry_id::EntryId;
 use super::message::SharedJson;
 use super::redis_io::{self, RedisIoError};
+use crate::wire::EntryId;
 
 /// A broadcast entry's message text, until the stream's byte budget takes it back.
 #[derive(Debug)]

@@ -13,12 +13,12 @@ use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
 use super::backoff::Backoff;
-use super::entry_id::EntryId;
 use super::ledger::{Ledger, Seam, Take, Verdict, ViewStart};
 use super::message::{weight, Message, SharedJson};
 use super::redis_io;
 use super::shared::{Detach, LiveItem, StreamIo, StreamShared};
 use crate::wire::Entry;
+use crate::wire::EntryId;
 
 /// Entries fetched per backlog page.
 const BACKLOG_PAGE: usize = 200;

@@ -82,16 +82,31 @@ function applySgr(st, params) {
   }
 }
 
+/**
+ * The colours a state shows: with inverse (SGR 7) foreground and background
+ * swap, and an unset side takes the page's default colour of the other side
+ * (`fg-inverse` = the page background, `bg-inverse` = the page text colour).
+ */
+function colours(st) {
+  if (!st.inverse) return st;
+  return {
+    fg: st.bg || (st.bgRgb ? null : "inverse"),
+    bg: st.fg || (st.fgRgb ? null : "inverse"),
+    fgRgb: st.bgRgb,
+    bgRgb: st.fgRgb,
+  };
+}
+
 /** The CSS classes of a state (all from a fixed vocabulary). */
 function classesOf(st) {
   const out = [];
-  if (st.fg) out.push(`fg-${st.fg}`);
-  if (st.bg) out.push(`bg-${st.bg}`);
+  const c = colours(st);
+  if (c.fg) out.push(`fg-${c.fg}`);
+  if (c.bg) out.push(`bg-${c.bg}`);
   if (st.bold) out.push("sgr-bold");
   if (st.dim) out.push("sgr-dim");
   if (st.italic) out.push("sgr-italic");
   if (st.underline) out.push("sgr-underline");
-  if (st.inverse) out.push("sgr-inverse");
   return out;
 }
 
@@ -117,7 +132,8 @@ export function parseAnsi(line) {
   const push = (raw) => {
     const text = raw.replace(CONTROL, "");
     if (text === "") return;
-    segments.push({ text, classes: classesOf(st), fgRgb: st.fgRgb, bgRgb: st.bgRgb });
+    const c = colours(st);
+    segments.push({ text, classes: classesOf(st), fgRgb: c.fgRgb, bgRgb: c.bgRgb });
   };
   SEQUENCE.lastIndex = 0;
   for (let m = SEQUENCE.exec(line); m !== null; m = SEQUENCE.exec(line)) {

@@ -4,6 +4,7 @@
 // the log and the stream state shown in the header.
 
 import { t } from "./i18n.js";
+import { entryTime } from "./logview.js";
 import { clock } from "./render.js";
 
 // Each a function, so every key is a literal where it is looked up.
@@ -25,6 +26,9 @@ const DROP_REASONS = {
   "slow client": () => t("js.drop.slow_client"),
 };
 
+/** Exactly one (a count of 1 takes the `…_one` words: "1 line", not "1 lines"). */
+const isOne = (n) => String(n) === "1";
+
 function field(msg, name) {
   const f = msg.fields;
   if (f && typeof f === "object" && f[name] !== undefined && f[name] !== null) return String(f[name]);
@@ -42,32 +46,48 @@ function dropReason(reason) {
 }
 
 /**
+ * The started marker: it names the minion (logtail's own message names its
+ * host, not the minion id) and the file or command, from the event's fields
+ * and the viewer's config.
+ */
+function startedWords(msg, config) {
+  const minion = (config && config.minion) || "?";
+  if (config && config.kind === "command") {
+    const command = config.command || field(msg, "program") || "?";
+    return t("js.event.started_command", { command, minion });
+  }
+  const path = field(msg, "path") || (config && config.path) || "?";
+  const size = field(msg, "size");
+  if (size) return t("js.event.started_file_size", { path, minion, size });
+  return t("js.event.started_file", { path, minion });
+}
+
+/**
  * Words for one `event` message, from its kind and fields in the page's
- * language (logtail's English `message` is kept as the marker's tooltip):
+ * language (`config`: the viewer's config, for the minion id and the target;
+ * logtail's English `message` is kept as the marker's tooltip):
  * { marker: "text of the marker line" (null: no marker line), title: tooltip, cls: marker class
  *   (default: the event name), state: { key, text } | null }.
  * `state` is the new stream state for the header (null = unchanged).
  */
-export function describeEvent(msg) {
+export function describeEvent(msg, config) {
   const name = typeof msg.event === "string" ? msg.event : "event";
   const title = typeof msg.message === "string" ? msg.message : "";
-  const at = clock(Date.now());
+  // When the tailer read it: the ms part of the stream entry id.
+  const at = clock(entryTime(msg.id));
   const words = (() => {
     switch (name) {
       case "started": {
-        const following = { key: "following", text: t("js.stream.following") };
+        const running = config && config.kind === "command";
+        const state = running
+          ? { key: "running", text: t("js.stream.running") }
+          : { key: "following", text: t("js.stream.following") };
         // A tailer replacing a stale one: the one marker of the replacement.
-        if (field(msg, "resumed") === "1") return { marker: t("js.event.resumed"), state: following };
+        if (field(msg, "resumed") === "1") return { marker: t("js.event.resumed"), state };
         if (field(msg, "resumed") === "0") {
-          return { marker: t("js.event.resume_failed", { reason: field(msg, "resume") || t("js.unknown") }), state: following };
+          return { marker: t("js.event.resume_failed", { reason: field(msg, "resume") || t("js.unknown") }), state };
         }
-        if (field(msg, "path")) {
-          return { marker: t("js.event.started_file", { path: field(msg, "path"), size: field(msg, "size") || "?" }), state: following };
-        }
-        if (field(msg, "program")) {
-          return { marker: t("js.event.started_exec", { program: field(msg, "program") }), state: following };
-        }
-        return { marker: t("js.event.started"), state: following };
+        return { marker: startedWords(msg, config), state };
       }
       case "rotated":
         return {
@@ -91,16 +111,21 @@ export function describeEvent(msg) {
       case "dropped": {
         const count = field(msg, "count") || t("js.some");
         const reason = field(msg, "reason");
-        return {
-          marker: reason ? t("js.event.dropped_reason", { count, reason: dropReason(reason) }) : t("js.event.dropped", { count }),
-          state: null,
-        };
+        let marker;
+        if (reason) {
+          const why = dropReason(reason);
+          marker = isOne(count)
+            ? t("js.event.dropped_one_reason", { count, reason: why })
+            : t("js.event.dropped_reason", { count, reason: why });
+        } else marker = isOne(count) ? t("js.event.dropped_one", { count }) : t("js.event.dropped", { count });
+        return { marker, state: null };
       }
       case "stopped": {
         const reason = field(msg, "reason");
         if (reason === "finished") {
-          // The normal end of a command run, after its `exit` event: not an alarm.
-          return { marker: t("js.event.finished"), cls: "exit", state: { key: "finished", text: t("js.stream.finished") } };
+          // The normal end of a command run, after its `exit` event: not an
+          // alarm, and the header keeps saying how it exited.
+          return { marker: t("js.event.finished"), cls: "exit", state: null };
         }
         if (reason === "replaced") {
           // Its successor's `started` follows and is the one marker of the
@@ -114,9 +139,12 @@ export function describeEvent(msg) {
       }
       case "exit": {
         const status = field(msg, "status") || t("js.unknown");
+        // Anything but status 0 is a failure, and looks like one.
+        const failed = status !== "0";
         return {
           marker: t("js.event.exit", { status }),
-          state: { key: "exited", text: t("js.stream.exited", { status }) },
+          cls: failed ? "exit-failed" : "exit",
+          state: { key: failed ? "failed" : "exited", text: t("js.stream.exited", { status }) },
         };
       }
       default:
@@ -130,5 +158,5 @@ export function describeEvent(msg) {
 export function describeDropped(msg) {
   const count = Number.isFinite(msg.count) ? msg.count : t("js.some");
   const reason = typeof msg.reason === "string" && msg.reason ? dropReason(msg.reason) : t("js.drop.slow_client");
-  return t("js.viewer_dropped", { count, reason });
+  return isOne(count) ? t("js.viewer_dropped_one", { count, reason }) : t("js.viewer_dropped", { count, reason });
 }

@@ -11,6 +11,12 @@ const FRAME_BUDGET = 2000;
 /** Distance from the bottom (px) that still counts as "at the bottom". */
 const BOTTOM_SLACK = 8;
 
+/** The ms of a stream entry id `ms-seq`, or now when `id` is not one. */
+export function entryTime(id) {
+  const m = typeof id === "string" ? /^(\d{1,15})-\d+$/.exec(id) : null;
+  return m ? Number(m[1]) : Date.now();
+}
+
 export class LogView {
   /**
    * @param {HTMLElement} scroller the scrolling box
@@ -37,18 +43,22 @@ export class LogView {
     scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
   }
 
-  /** Queues the lines of one `lines` message. */
-  addLines(lines, fd) {
-    const at = Date.now();
+  /**
+   * Queues the lines of one `lines` message. Their time is when the tailer
+   * read them: the ms part of the stream entry id `id` (`ms-seq`, the time
+   * Redis stored the entry); the arrival time only when there is no id.
+   */
+  addLines(lines, fd, id) {
+    const at = entryTime(id);
     for (const raw of lines) this.pending.push({ kind: "line", raw: String(raw), fd, at, text: null, node: null });
     this.capPending();
     this.schedule();
   }
 
-  /** Queues one marker line (an event or a notice from the viewer itself); `title` is its tooltip. */
-  addMarker(event, text, title = "") {
+  /** Queues one marker line (an event or a notice from the viewer itself); `title` is its tooltip, `id` its stream entry id. */
+  addMarker(event, text, title = "", id = undefined) {
     const safe = String(event).replace(/[^a-z0-9-]/g, "") || "notice";
-    this.pending.push({ kind: "marker", event: safe, text, title, at: Date.now(), node: null });
+    this.pending.push({ kind: "marker", event: safe, text, title, at: entryTime(id), node: null });
     this.capPending();
     this.schedule();
   }
@@ -123,6 +133,13 @@ export class LogView {
     }
   }
 
+  /** Scrolls to the newest line now and keeps following (after a layout change). */
+  followNow() {
+    this.stick = true;
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.changed();
+  }
+
   /** Scrolls to the newest line and keeps following (also resumes). */
   jumpToLive() {
     this.stick = true;
@@ -170,11 +187,21 @@ export class LogView {
     }
   }
 
-  /** Everything held and pending, as the text of a log file. */
-  text() {
+  /**
+   * The text of a Download: `shown` = the lines the filter lets through, as
+   * plain text (no escape codes, no marker lines); `raw` = every line held and
+   * pending as the tailer sent it (SGR colours kept, other escapes removed),
+   * no marker lines.
+   */
+  text(mode) {
     const out = [];
     for (const rec of this.held.concat(this.pending)) {
-      out.push(rec.kind === "line" ? sgrOnly(rec.raw) : `### ${sgrOnly(rec.text)}`);
+      if (rec.kind !== "line") continue;
+      if (mode === "raw") out.push(sgrOnly(rec.raw));
+      else {
+        const text = rec.text === null ? stripAnsi(rec.raw) : rec.text;
+        if (this.visible(text)) out.push(text);
+      }
     }
     return out.length > 0 ? `${out.join("\n")}\n` : "";
   }

@@ -1,14 +1,22 @@
 // ops.js — the one responsibility of this module: let the ops page's forms
 // (start a tail, run a command) work without a page reload: post them with
 // fetch, show an error in words next to the form, or open the returned viewer
-// URL in the page's viewer frame. Without JavaScript the same forms post
-// normally and the server renders the same result.
+// URL in the page's viewer frame, saying "Starting…" meanwhile. Without
+// JavaScript the same forms post normally and the server redirects to the
+// page with the viewer (post/redirect/get).
 
 import { t } from "./i18n.js";
+import { remember } from "./recent.js";
 
 const frame = document.getElementById("viewer-frame");
 const empty = document.getElementById("viewer-empty");
 const link = document.getElementById("viewer-link");
+
+/** Puts this page's minion first in the "recently viewed" list of the index page (recent.js). */
+function rememberMinion() {
+  const id = document.getElementById("minion-id")?.textContent?.trim();
+  if (id) remember(id);
+}
 
 function errorBox(form) {
   const id = form.dataset.error;
@@ -37,11 +45,25 @@ function openViewer(url) {
   empty.hidden = true;
   link.href = url;
   link.parentElement.hidden = false;
+  // On a narrow screen the view sits below the forms: bring it into sight.
+  frame.scrollIntoView({ block: "start" });
+}
+
+/** Marks `form` busy (or not): its button says what is going on, `aria-busy` for screen readers. */
+function busy(form, on) {
+  form.classList.toggle("busy", on);
+  form.setAttribute("aria-busy", String(on));
+  const button = form.querySelector("button[type=submit]");
+  if (!button) return;
+  if (on) {
+    button.dataset.idle = button.textContent;
+    button.textContent = form.id === "tail-form" ? t("js.ops.starting") : t("js.ops.running");
+  } else if (button.dataset.idle) button.textContent = button.dataset.idle;
 }
 
 async function submit(form) {
   clearError(form);
-  form.classList.add("busy");
+  busy(form, true);
   try {
     const res = await fetch(form.action, {
       method: "POST",
@@ -62,9 +84,11 @@ async function submit(form) {
   } catch {
     showError(form, t("js.ops.unreachable"), null);
   } finally {
-    form.classList.remove("busy");
+    busy(form, false);
   }
 }
+
+rememberMinion();
 
 for (const form of document.querySelectorAll("form[data-enhance]")) {
   form.addEventListener("submit", (ev) => {

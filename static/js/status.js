@@ -7,6 +7,12 @@ import { lang, t } from "./i18n.js";
 const $ = (id) => document.getElementById(id);
 const fmt = new Intl.NumberFormat(lang);
 
+/** "1 line", "1,234 lines" (in the page's language). */
+export function linesText(n) {
+  const count = fmt.format(n);
+  return n === 1 ? t("js.counts.lines_one", { count }) : t("js.counts.lines", { count });
+}
+
 export class StatusBar {
   constructor(config) {
     this.conn = $("conn-state");
@@ -59,13 +65,13 @@ export class StatusBar {
    */
   linesArrived() {
     if (this.stream.dataset.state === "waiting") {
-      this.streamState({ key: "following", text: "following" });
+      this.streamState({ key: "following", text: t("js.stream.following") });
     }
   }
 
   /** Shows the counts reported by LogView. */
   counts(c) {
-    const parts = [t("js.counts.lines", { count: fmt.format(c.lines) })];
+    const parts = [linesText(c.lines)];
     if (c.shown !== c.lines) parts.push(t("js.counts.shown", { count: fmt.format(c.shown) }));
     this.countsEl.textContent = parts.join(" · ");
     this.pendingEl.hidden = !c.paused;
@@ -74,7 +80,9 @@ export class StatusBar {
     this.pauseBtn.setAttribute("aria-pressed", String(c.paused));
     document.body.classList.toggle("paused", c.paused);
     this.trimmedEl.hidden = c.trimmed === 0;
-    this.trimmedEl.textContent = t("js.trimmed", { count: fmt.format(c.trimmed), max: fmt.format(this.maxLines) });
+    // Download holds only what this page holds: a reload replays what the stream retains.
+    const trimmed = { count: fmt.format(c.trimmed), max: fmt.format(this.maxLines) };
+    this.trimmedEl.textContent = c.trimmed === 1 ? t("js.trimmed_one", trimmed) : t("js.trimmed", trimmed);
     this.jump.hidden = c.atBottom && !c.paused;
   }
 }

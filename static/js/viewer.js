@@ -38,11 +38,11 @@ function onState(s) {
 
 function onMessage(msg) {
   if (msg.type === "lines" && Array.isArray(msg.lines)) {
-    view.addLines(msg.lines, msg.fd === 2 ? 2 : msg.fd === 1 ? 1 : 0);
+    view.addLines(msg.lines, msg.fd === 2 ? 2 : msg.fd === 1 ? 1 : 0, msg.id);
     status.linesArrived();
   } else if (msg.type === "event") {
-    const words = describeEvent(msg);
-    if (words.marker !== null) view.addMarker(words.cls || msg.event, words.marker, words.title);
+    const words = describeEvent(msg, config);
+    if (words.marker !== null) view.addMarker(words.cls || msg.event, words.marker, words.title, msg.id);
     if (words.state) status.streamState(words.state);
   } else if (msg.type === "dropped") {
     view.addMarker("dropped", describeDropped(msg));

@@ -117,7 +117,7 @@ describe("Django portal", () => {
     assert.equal(response.status(), 404);
     assert.equal(await page.evaluate(() => document.doctype?.name), "html");
     const error = page.locator("#tail-error");
-    assert.match(await error.textContent(), /does not exist on/);
+    assert.match(await error.textContent(), /is not a regular file on minion .*: it does not exist/);
     assert.equal(await error.getAttribute("data-field"), "log_path");
     assert.equal(await page.locator("iframe").count(), 0);
     // The form keeps what was asked, to correct it.

@@ -78,7 +78,7 @@ test("a stale tailer's replacement is one marker line: the resumed start", () =>
     ev("stopped", { reason: "replaced" }),
     ev("started", { path: "/var/log/a.log", size: "10", backlog: "0", resumed: "1" }),
   ];
-  const words = replacement.map(describeEvent);
+  const words = replacement.map((m) => describeEvent(m, { kind: "file", minion: "web-01" }));
   assert.deepEqual(
     words.map((w) => w.marker),
     [null, "js.event.resumed"],
@@ -94,5 +94,5 @@ test("a stale tailer's replacement is one marker line: the resumed start", () =>
   for (const reason of ["stop-command", "idle", "max-duration", "error"]) {
     assert.equal(describeEvent(ev("stopped", { reason })).marker, "js.event.stopped", reason);
   }
-  assert.equal(describeEvent(ev("started", { path: "/x", size: "1" })).marker, "js.event.started_file");
+  assert.equal(describeEvent(ev("started", { path: "/x", size: "1" })).marker, "js.event.started_file_size");
 });

@@ -68,7 +68,7 @@ async fn a_missing_file_and_a_directory_are_404() {
         &a,
         404,
         Some("log_path"),
-        &format!("file {missing} does not exist on {minion}"),
+        &format!("{missing} is not a regular file on minion {minion}: it does not exist"),
         minion,
         &missing,
     )

@@ -29,6 +29,9 @@ mod api_input;
 /// POST /api/run: a named command's stdout, stderr and exit status.
 mod api_run;
 
+/// The terminal client (`logview tail`, `logview run`): the real binary, piped.
+mod cli;
+
 /// salt-api down/restarted and a stopped minion, on private processes.
 mod api_salt;
 

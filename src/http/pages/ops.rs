@@ -23,12 +23,18 @@ use crate::i18n::{Lang, Text};
 use crate::session::{MinionStatus, Reachability};
 use crate::settings::Settings;
 use crate::target::MinionId;
+use crate::tickets::TicketKind;
 
 /// `?log_path=` pre-fills the form (a link from elsewhere); it starts nothing.
+/// `?viewer=<ticket>` is where a form post without JavaScript redirects
+/// (post/redirect/get): the page shows that ticket's viewer, if the ticket is
+/// valid and names this minion.
 #[derive(Debug, Default, Deserialize)]
 pub struct Prefill {
     #[serde(default)]
     log_path: Option<String>,
+    #[serde(default)]
+    viewer: Option<String>,
 }
 
 /// The "tail a log file" form.
@@ -143,11 +149,29 @@ fn page_context(
     csrf_token: &str,
     outcome: Outcome,
 ) -> Value {
+    // Local mode (`local.host_id`): logview's own host, its own allow-list;
+    // commands are not run there.
+    let local = settings.local.enabled && minion.as_str() == settings.local.host_id;
     let commands: Vec<Value> = settings
         .commands
         .iter()
+        .filter(|_| !local)
         .map(|(name, c)| context! { name => name, description => c.description, argv => c.argv.join(" ") })
         .collect();
+    let (allowed_paths, suggestions) = if local {
+        // Every allow-list entry that names one file (no glob) is a suggestion.
+        let files = settings
+            .local
+            .allowed_paths
+            .iter()
+            .filter(|p| !p.contains('*'));
+        (&settings.local.allowed_paths, files.cloned().collect())
+    } else {
+        (
+            &settings.tail.allowed_paths,
+            settings.tail.suggestions.clone(),
+        )
+    };
     context! {
         lang_path => url_value(format!("{}minions/{}", settings.public_base(), minion.as_str())),
         minion => minion.as_str(),
@@ -157,8 +181,9 @@ fn page_context(
         form => outcome.form,
         error => outcome.error,
         viewer_url => outcome.viewer_url.map(url_value),
-        suggestions => settings.tail.suggestions,
-        allowed_paths => settings.tail.allowed_paths,
+        suggestions => suggestions,
+        allowed_paths => allowed_paths,
+        local => local,
         max_lines => settings.tail.max_lines,
         commands => commands,
     }
@@ -204,10 +229,18 @@ pub async fn page(
         Ok(pair) => pair,
         Err(page) => return *page,
     };
-    let log_path = prefill
-        .ok()
-        .and_then(|Query(p)| p.log_path)
-        .unwrap_or_default();
+    let prefill = prefill.map(|Query(p)| p).unwrap_or_default();
+    let shown = prefill
+        .viewer
+        .and_then(|token| app.signer.verify(&token).ok().map(|t| (token, t)))
+        .filter(|(_, t)| t.minion == minion.as_str());
+    let mut log_path = prefill.log_path.unwrap_or_default();
+    let viewer_url = shown.map(|(token, ticket)| {
+        if ticket.kind == TicketKind::File {
+            log_path = ticket.target;
+        }
+        format!("{}view/{token}", app.settings.public_base())
+    });
     let outcome = Outcome {
         status: StatusCode::OK,
         form: FormValues {
@@ -215,7 +248,7 @@ pub async fn page(
             line_count: app.settings.tail.default_lines.to_string(),
         },
         error: None,
-        viewer_url: None,
+        viewer_url,
     };
     ops_page(&app, &headers, &minion, &op.name, outcome, lang).await
 }
@@ -283,6 +316,28 @@ mod tests {
         assert!(html.contains("does not exist on web-01"));
         assert!(!html.contains("<b>"));
         assert!(html.contains("aria-invalid=\"true\""));
+    }
+
+    #[test]
+    fn the_local_host_shows_the_local_allow_list_and_no_commands() {
+        let mut s = settings();
+        s.local.enabled = true;
+        s.local.allowed_paths = vec!["/srv/app/app.log".into(), "/srv/app/*.log".into()];
+        let minion = MinionId::parse("local").expect("valid id");
+        let status = context! { key => "answers", text => "answers", detail => "" };
+        let ctx = page_context(&s, &minion, "ops", status, "T", fresh());
+        let html = environment(&s)
+            .and_then(|env| env.get_template("minion.html")?.render(ctx))
+            .expect("minion.html renders");
+        assert!(
+            html.contains(
+                "Allowed: &#x2f;srv&#x2f;app&#x2f;app.log, &#x2f;srv&#x2f;app&#x2f;*.log"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<option value=\"&#x2f;srv&#x2f;app&#x2f;app.log\">"));
+        assert!(!html.contains("&#x2f;var&#x2f;log&#x2f;syslog"));
+        assert!(!html.contains("name=\"command\""));
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The two form posts of the ops page, `POST /minions/{minion_id}/tail` and
 //! `…/run`: the operator is signed in before any byte of the body is read,
 //! the body is at most `http.max_body_bytes`, the API's limits apply
-//! (`ops_limits.rs`), then the same orchestration as the JSON API.
+//! (`ops_limits.rs`), then the same orchestration as the JSON API. Without
+//! JavaScript a started view is answered with a redirect to the ops page
+//! showing it (post/redirect/get); an error is the page with the error.
 
 use crate::audit::Principal;
 use axum::extract::{Form, FromRequest, Path, Request, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 
 use super::ops::{
@@ -40,12 +42,17 @@ async fn answer(
         return security::with_headers(response, None);
     }
     let outcome = match result {
-        Ok(url) => Outcome {
-            status: StatusCode::OK,
-            form,
-            error: None,
-            viewer_url: Some(url),
-        },
+        // Post/redirect/get: the browser lands on the ops page showing the
+        // viewer, so a reload or a bookmark does not post the form again.
+        Ok(url) => {
+            let token = url.rsplit_once("/view/").map_or("", |(_, t)| t);
+            let to = format!(
+                "{}minions/{}?viewer={token}",
+                app.settings.public_base(),
+                minion.as_str()
+            );
+            return security::with_headers(Redirect::to(&to).into_response(), None);
+        }
         Err(e) => Outcome {
             status: e.status(),
             form,

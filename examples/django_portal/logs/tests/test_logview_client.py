@@ -44,7 +44,7 @@ class LogviewClientTests(SimpleTestCase):
         self.assertNotIn("line_count", parse_qs(self.logview.requests[0]["body"].decode()))
 
     def test_an_input_error_keeps_logviews_status_message_and_field(self):
-        message = "file /var/log/app.log does not exist on web-01 (or is not a regular file)"
+        message = "/var/log/app.log is not a regular file on minion web-01: it does not exist, or it is a directory or some other non-file"
         self.logview.answer(404, json.dumps({"success": False, "message": message, "field": "log_path"}))
         e = self.error()
         self.assertEqual((e.status, e.message, e.field), (404, message, "log_path"))

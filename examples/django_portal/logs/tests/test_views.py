@@ -45,7 +45,7 @@ class PortalPageTests(TestCase):
         self.assertEqual(parse_qs(self.logview.requests[0]["body"].decode())["on_behalf_of"], ["alice"])
 
     def test_a_logview_error_is_a_page_with_the_message_field_and_status(self):
-        message = "file /var/log/app.log does not exist on web-01 (or is not a regular file)"
+        message = "/var/log/app.log is not a regular file on minion web-01: it does not exist, or it is a directory or some other non-file"
         self.logview.answer(404, json.dumps({"success": False, "message": message, "field": "log_path"}))
         self.client.force_login(self.alice)
         with self.assertLogs("logs.views", "INFO") as logged:
