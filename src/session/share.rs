@@ -44,6 +44,10 @@ pub enum Found {
     /// The newest `started` is another tailer's (this entry): the owner's
     /// own `started` is not in the stream yet; wait for it after this id.
     EarlierTailer(EntryId),
+    /// The owner resumed a replaced tailer (no backlog) and is not `live`
+    /// yet: its stream is contiguous all the same, so scan again as for a
+    /// `live` one (counting back from the end).
+    Resumed,
 }
 
 /// Reads a running session newest entry first until the viewer's N lines are found.
@@ -74,6 +78,16 @@ impl Scan {
 
     /// Looks at the next older entry; `Some` once the window is known.
     pub fn push(&mut self, id: EntryId, entry: &Entry) -> Option<Found> {
+        if let Entry::Event(ev) = entry {
+            let pid = ev.get("pid").and_then(|p| p.parse::<u32>().ok());
+            if !self.live
+                && ev.kind == EventKind::Started
+                && ev.get(field::RESUMED) == Some("1")
+                && (self.pid.is_none() || pid == self.pid)
+            {
+                return Some(Found::Resumed);
+            }
+        }
         self.push_entry(id, entry).map(|found| match found {
             Ok(window) => Found::Window(window),
             Err(earlier) => Found::EarlierTailer(earlier),
@@ -184,6 +198,7 @@ mod tests {
             match s.push(*i, e) {
                 Some(Found::Window(w)) => return w,
                 Some(Found::EarlierTailer(i)) => panic!("no pid given, yet {i:?}"),
+                Some(Found::Resumed) => panic!("no resumed start in these streams"),
                 None => {}
             }
         }
@@ -282,6 +297,26 @@ mod tests {
         fallback.push((id(8), lines(11, 2)));
         let w = scan(&fallback, 5);
         assert_eq!((w.started, got(&fallback, w).len()), (Some(id(7)), 2));
+    }
+
+    #[test]
+    fn a_resumed_owner_not_yet_live_is_scanned_again_as_live() {
+        let resumed = Event::new(EventKind::Started, "s")
+            .with(field::BACKLOG, 0)
+            .with(field::RESUMED, 1)
+            .with("pid", 42);
+        let mut s = Scan::new(4, false, Some(42));
+        assert_eq!(s.push(id(8), &lines(11, 2)), None);
+        assert_eq!(
+            s.push(id(7), &Entry::Event(resumed.clone())),
+            Some(Found::Resumed)
+        );
+        // Another pid's resumed start is an earlier tailer's, as before.
+        let mut s = Scan::new(4, false, Some(43));
+        assert_eq!(
+            s.push(id(7), &Entry::Event(resumed)),
+            Some(Found::EarlierTailer(id(7)))
+        );
     }
 
     #[test]

@@ -148,7 +148,7 @@ impl StreamControl {
         const PAGE: usize = 500;
         let mut scan = Scan::new(want, live, Some(pid));
         let mut end = "+".to_owned();
-        loop {
+        'pages: loop {
             let reply: StreamRangeReply = idempotent("XREVRANGE", || {
                 let mut c = self.manager.clone();
                 let end = end.clone();
@@ -164,6 +164,12 @@ impl StreamControl {
                 };
                 match scan.push(id, &decoded) {
                     Some(Found::Window(window)) => return Ok(window),
+                    Some(Found::Resumed) => {
+                        // Contiguous with the replaced tailer: from the end again.
+                        scan = Scan::new(want, true, Some(pid));
+                        end = "+".to_owned();
+                        continue 'pages;
+                    }
                     Some(Found::EarlierTailer(earlier)) => {
                         // The owner set its heartbeat and its `started` is on
                         // its way: the viewer's N are the last of its backlog.
