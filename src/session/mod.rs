@@ -192,10 +192,13 @@ impl Orchestrator {
             tracing::info!(%stream, version = ?owner.version, "replacing a tailer of another logtail version");
         }
 
-        // A tailer still running (another version, or a heartbeat lost to a
-        // Redis outage) says `replaced`, not `stop-command`: the viewers'
-        // one marker is the resumed `started` that follows.
-        self.stop_tailer(launcher, minion, path, true, who).await?;
+        // A tailer of another version still runs: it says `replaced`, not
+        // `stop-command` (the viewers' one marker is the resumed `started`
+        // that follows). Without an owner there is nobody to say goodbye,
+        // and an older logtail on the minion is not sent the new flag.
+        let replacing = owner.is_some();
+        self.stop_tailer(launcher, minion, path, replacing, who)
+            .await?;
         let after = self.inner.streams.last_id(&stream).await?;
         // A stale tailer's successor continues where it stopped (docs/sharing.md).
         let resume_at = self.inner.streams.resume_position(&stream).await?;
