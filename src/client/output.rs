@@ -82,6 +82,12 @@ impl<O: Write, E: Write> Renderer<O, E> {
                 self.marker(&text)?;
                 if event == "stopped" {
                     let reason = fields.get("reason").map(String::as_str).unwrap_or("");
+                    // A tailer replaced by a newer one (another logtail
+                    // version): its successor continues in the same stream,
+                    // so the client keeps reading (docs/sharing.md).
+                    if reason == "replaced" {
+                        return Ok(Flow::Continue);
+                    }
                     return Ok(Flow::Stop(self.end_code(reason)));
                 }
                 Ok(Flow::Continue)

@@ -123,3 +123,18 @@ fn a_command_exits_with_its_status_and_its_stderr_goes_to_stderr() {
     );
     assert_eq!(flows.last(), Some(&Flow::Stop(EXIT_STREAM_ERROR)));
 }
+
+#[test]
+fn a_replaced_tailer_is_not_the_end_the_successor_continues() {
+    let (out, _err, flows) = render(
+        OutputOptions::default(),
+        &[
+            lines(None, &["before"]),
+            event("stopped", &[("reason", "replaced")]),
+            event("started", &[("resumed", "1")]),
+            lines(None, &["after"]),
+        ],
+    );
+    assert_eq!(out, "before\nafter\n");
+    assert!(flows.iter().all(|f| *f == Flow::Continue), "{flows:?}");
+}
