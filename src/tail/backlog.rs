@@ -10,11 +10,13 @@ const BLOCK: usize = 64 * 1024;
 /// The offset from which reading yields the last `n` complete lines of the
 /// first `size` bytes of `file` (a trailing partial line is not counted; it
 /// is read too and held until its newline arrives).
+#[cfg(test)]
 pub fn start_of_last_lines(file: &File, size: u64, n: u64) -> io::Result<u64> {
     last_lines(file, size, n).map(|(start, _)| start)
 }
 
-/// Like [`start_of_last_lines`], with the number of complete lines from that
+/// The offset from which reading yields the last `n` complete lines, with
+/// the number of complete lines from that
 /// offset to `size` (`n`, or fewer when the file has fewer): the `backlog`
 /// of the `started` event, from which logview computes which lines a viewer
 /// asking for fewer skips.

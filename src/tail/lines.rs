@@ -60,6 +60,7 @@ impl Splitter {
     }
 
     /// Forgets the held partial line; returns how many bytes it had.
+    #[cfg(test)]
     pub fn clear(&mut self) -> u64 {
         let n = self.pending.len() as u64 + self.cut;
         self.pending.clear();
@@ -68,6 +69,7 @@ impl Splitter {
     }
 
     /// Whether a partial line is being held.
+    #[cfg(test)]
     pub fn has_partial(&self) -> bool {
         !self.pending.is_empty() || self.cut > 0
     }

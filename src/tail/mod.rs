@@ -8,36 +8,36 @@
 //! and [`wait`] are the event loop's parts; [`lease`], [`lock`] and
 //! [`owner`] its lifetime rules.
 
-pub mod allowlist;
-pub mod backlog;
-pub mod batch;
+pub(crate) mod allowlist;
+pub(crate) mod backlog;
+pub(crate) mod batch;
 pub mod cli;
-pub mod config;
-pub mod conn;
+pub(crate) mod config;
+pub(crate) mod conn;
 pub mod error;
-pub mod events;
-pub mod exec;
-pub mod follow;
-pub mod heartbeat;
-pub mod item;
-pub mod keys;
-pub mod lease;
-pub mod lines;
-pub mod lock;
-pub mod logsink;
-pub mod losses;
-pub mod open;
-pub mod owner;
-pub mod publish;
-pub mod ratelimit;
-pub mod refusal;
-pub mod retention;
-pub mod rotation;
-pub mod signals;
-pub mod sink;
-pub mod wait;
-pub mod watch;
-pub mod xadd;
+pub(crate) mod events;
+pub(crate) mod exec;
+pub(crate) mod follow;
+pub(crate) mod heartbeat;
+pub(crate) mod item;
+pub(crate) mod keys;
+pub(crate) mod lease;
+pub(crate) mod lines;
+pub(crate) mod lock;
+pub(crate) mod logsink;
+pub(crate) mod losses;
+pub(crate) mod open;
+pub(crate) mod owner;
+pub(crate) mod publish;
+pub(crate) mod ratelimit;
+pub(crate) mod refusal;
+pub(crate) mod retention;
+pub(crate) mod rotation;
+pub(crate) mod signals;
+pub(crate) mod sink;
+pub(crate) mod wait;
+pub(crate) mod watch;
+pub(crate) mod xadd;
 
 use std::time::Duration;
 

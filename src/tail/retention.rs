@@ -63,6 +63,7 @@ impl Retention {
     }
 
     /// Bytes of acknowledged entries believed in the stream.
+    #[cfg(test)]
     pub fn bytes(&self) -> u64 {
         self.bytes
     }

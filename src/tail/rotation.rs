@@ -94,11 +94,6 @@ impl FollowedFile {
             .map(|f| PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd())))
     }
 
-    /// The followed path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Inode of the open file.
     pub fn inode(&self) -> u64 {
         self.ino

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::os::fd::RawFd;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Waits until any of `fds` is readable (or hung up) or `deadline` passes;
 /// returns, per fd, whether it is ready. `EINTR` counts as "nothing ready".
@@ -43,11 +43,4 @@ pub fn wait_readable(fds: &[RawFd], deadline: Option<Instant>) -> io::Result<Vec
 /// The earliest of some optional deadlines.
 pub fn earliest(deadlines: &[Option<Instant>]) -> Option<Instant> {
     deadlines.iter().flatten().min().copied()
-}
-
-/// `now + d`, saturating far in the future instead of overflowing.
-pub fn after(d: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(d)
-        .unwrap_or(now + Duration::from_secs(86_400 * 365))
 }
