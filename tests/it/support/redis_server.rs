@@ -75,9 +75,22 @@ impl RedisServer {
     /// A fresh admin connection.
     pub fn admin(&self) -> redis::Connection {
         let client = redis::Client::open(self.admin_url()).expect("admin url");
-        let con = client
-            .get_connection_with_timeout(Duration::from_secs(5))
-            .expect("admin connection");
+        // A signal to this test process (tokio's SIGCHLD for the tailers
+        // other tests reap) can interrupt the connect's poll: try again then.
+        let mut attempts = 0;
+        let con = loop {
+            match client.get_connection_with_timeout(Duration::from_secs(5)) {
+                Ok(con) => break con,
+                Err(e)
+                    if e.kind() == redis::ErrorKind::Io
+                        && e.to_string().contains("Interrupted")
+                        && attempts < 3 =>
+                {
+                    attempts += 1;
+                }
+                Err(e) => panic!("admin connection: {e}"),
+            }
+        };
         con.set_read_timeout(Some(Duration::from_secs(30)))
             .expect("read timeout");
         con
