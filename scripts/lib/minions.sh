@@ -114,8 +114,13 @@ minion_pidfile_entries() {
 show_minions() {
     local id
     for id in "${MINION_IDS[@]}"; do
-        show "$(minion_pidfile "$id")" salt-minion "id $id, log dir $(minion_log_dir "$id")"
+        show "$(minion_pidfile "$id")" "minion $id" "salt-minion, log dir $(minion_log_dir "$id")"
     done
+}
+
+# minion_log_says_ready LOG OFFSET: the minion logged its ready line after OFFSET.
+minion_log_says_ready() {
+    tail -c "+$(($2 + 1))" "$1" 2>/dev/null | grep -qF "Minion is ready to receive requests"
 }
 
 # scripts/stack.sh minion stop|start ID: makes one minion unreachable (its
@@ -134,6 +139,16 @@ cmd_minion() {
         return 0
     fi
     salt_daemon_running "$MASTER_PID" || die "salt-master of stack '$PROFILE' is not running: scripts/stack.sh up --name $PROFILE"
-    if start_minion "$id"; then say "started salt-minion $id"; else say "salt-minion $id already running"; fi
+    local log size
+    log="$(minion_logfile "$id")"
+    size="$(stat -c %s "$log" 2>/dev/null || echo 0)"
+    if start_minion "$id"; then
+        say "started salt-minion $id"
+        # A test.ping published before the minion is connected waits out its
+        # whole timeout (~20 s): first wait for the minion to say it is ready.
+        wait_until 120 "minion $id ready to receive requests" "$log" minion_log_says_ready "$log" "$size"
+    else
+        say "salt-minion $id already running"
+    fi
     wait_until 180 "minion $id answering test.ping through salt-api" "$(minion_logfile "$id")" minion_answers "$id"
 }
