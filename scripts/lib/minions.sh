@@ -71,14 +71,15 @@ seed_minion_logs() {
 minion_running() { salt_daemon_running "$(minion_pidfile "$1")" "$(minion_etc "$1")"; }
 
 # start_minion ID: starts salt-minion ID (daemonized) unless it runs; returns
-# at once (the caller waits). Extra minions get their mount namespace here.
+# at once (the caller waits): 0 started, 1 already running, 2 failed to start.
+# Extra minions get their mount namespace here.
 start_minion() {
     local id="$1" etc log
     etc="$(minion_etc "$id")"
     log="$(minion_logfile "$id")"
     minion_running "$id" && return 1
     if [[ "$id" == "$MINION_ID" ]]; then
-        "$VENV/bin/salt-minion" -c "$etc" -d >>"${log%.log}.out" 2>&1
+        "$VENV/bin/salt-minion" -c "$etc" -d >>"${log%.log}.out" 2>&1 || return 2
         return 0
     fi
     local dir
@@ -88,20 +89,24 @@ start_minion() {
     unshare --mount --propagation private -- /bin/sh -c \
         'mount --bind "$1" "$2" && mount --bind "$3" "$4" && exec "$5" -c "$6" -d' \
         sh "$dir/root" "$MINION_ROOT" "$dir/logs" "$LOG_DIR" "$VENV/bin/salt-minion" "$etc" \
-        >>"${log%.log}.out" 2>&1
+        >>"${log%.log}.out" 2>&1 || return 2
 }
 
 # start_minions: every minion not running yet, in parallel (each -d imports
 # Salt for ~1.5 s before it forks). Prints the ids it started.
 start_minions() {
-    local id started=()
+    local id started=() pids=() i
     for id in "${MINION_IDS[@]}"; do
         minion_running "$id" && continue
-        started+=("salt-minion $id")
+        started+=("$id")
         start_minion "$id" &
+        pids+=("$!")
     done
-    wait
-    echo "${started[*]}"
+    for i in "${!pids[@]}"; do
+        # e.g. no CAP_SYS_ADMIN for unshare/mount: say so now, not after a 180 s wait.
+        wait "${pids[$i]}" || die "starting salt-minion ${started[$i]} failed. Read $(minion_logfile "${started[$i]}" | sed 's/\.log$/.out/')"
+    done
+    ((${#started[@]} == 0)) || echo "salt-minion ${started[*]}"
 }
 
 # Pid-file entries (FILE|NAME) of every minion, for stop_pidfiles.
@@ -123,6 +128,28 @@ minion_log_says_ready() {
     tail -c "+$(($2 + 1))" "$1" 2>/dev/null | grep -qF "Minion is ready to receive requests"
 }
 
+# note_minion_log_offsets: for each minion about to be started, where its log
+# ends now (wait_minions_say_ready looks for its ready line after that).
+declare -A MINION_LOG_OFFSET=()
+note_minion_log_offsets() {
+    local id log
+    for id in "${MINION_IDS[@]}"; do
+        minion_running "$id" && continue
+        log="$(minion_logfile "$id")"
+        MINION_LOG_OFFSET[$id]="$(stat -c %s "$log" 2>/dev/null || echo 0)"
+    done
+}
+
+# A test.ping published before a minion is connected waits out its whole
+# timeout (~20 s): first wait for the minions just started to say they are ready.
+wait_minions_say_ready() {
+    local id log
+    for id in "${!MINION_LOG_OFFSET[@]}"; do
+        log="$(minion_logfile "$id")"
+        wait_until 120 "minion $id ready to receive requests" "$log" minion_log_says_ready "$log" "${MINION_LOG_OFFSET[$id]}"
+    done
+}
+
 # scripts/stack.sh minion stop|start ID: makes one minion unreachable (its
 # salt-minion process stops: Salt then gets no return from it) and back.
 cmd_minion() {
@@ -134,6 +161,10 @@ cmd_minion() {
     [[ -f "$PROFILE_DIR/ports.env" ]] || die "stack '$PROFILE' was never started: scripts/stack.sh up --name $PROFILE"
     load_profile
     if [[ "$verb" == "stop" ]]; then
+        if ! minion_running "$id"; then
+            say "salt-minion $id is not running (no live pid in $(minion_pidfile "$id"))"
+            return 0
+        fi
         stop_pidfiles 30 "$(minion_pidfile "$id")|salt-minion $id"
         say "minion $id stopped: Salt gets no return from it until scripts/stack.sh minion start $id --name $PROFILE"
         return 0
@@ -142,7 +173,10 @@ cmd_minion() {
     local log size
     log="$(minion_logfile "$id")"
     size="$(stat -c %s "$log" 2>/dev/null || echo 0)"
-    if start_minion "$id"; then
+    local rc=0
+    start_minion "$id" || rc=$?
+    ((rc != 2)) || die "starting salt-minion $id failed. Read ${log%.log}.out"
+    if ((rc == 0)); then
         say "started salt-minion $id"
         # A test.ping published before the minion is connected waits out its
         # whole timeout (~20 s): first wait for the minion to say it is ready.

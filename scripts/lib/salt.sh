@@ -175,7 +175,8 @@ start_salt() {
     fi
     # The -d calls import Salt (~1.5 s each) before they fork: run them at once.
     local minions
-    minions="$(start_minions)"
+    note_minion_log_offsets
+    minions="$(start_minions)" || exit 1
     [[ -z "$minions" ]] || started+=("$minions")
     wait
     echo "$fp" >"$SALT_RUN/salt.fingerprint"
@@ -252,6 +253,7 @@ salt_api_listens() { port_in_use "$SALT_API_PORT"; }
 wait_salt_ready() {
     wait_until 60 "salt-master start (pid file $MASTER_PID)" "$SALT_LOGS/master.log and $SALT_LOGS/master.out" salt_daemon_running "$MASTER_PID"
     wait_until 60 "salt-api listening on 127.0.0.1:$SALT_API_PORT" "$SALT_LOGS/api.log and $SALT_LOGS/api.out" salt_api_listens
+    wait_minions_say_ready
     wait_until 180 "minions ${MINION_IDS[*]} answering test.ping through salt-api" "$SALT_LOGS/minion.log, $PROFILE_DIR/minions/*/run/log/minion.log and $SALT_LOGS/master.log" minion_answers
 }
 
