@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings the whole local salt-logview stack up on 127.0.0.1, stops it, or shows
-# it: Redis (ACL users), salt-master + salt-minion web-01 + salt-api, logtail
-# deployed to the minion through salt-api, saltgate (the only client of
+# it: Redis (ACL users), salt-master + salt-minions web-01 web-02 web-03 +
+# salt-api, logtail deployed to the minions through salt-api, saltgate (the
+# only client of
 # salt-api), then logview; with --portal also the example Django portal
 # (examples/django_portal). All state lives under
 # .stack/NAME/ (profiles `dev`, the default, and `test` use different ports).
@@ -9,6 +10,7 @@
 #   scripts/stack.sh up     [--name NAME] [--portal]   install what is missing, start, wait until ready
 #   scripts/stack.sh down   [--name NAME]   stop exactly what the stack started
 #   scripts/stack.sh status [--name NAME]   what runs, where, and the URL
+#   scripts/stack.sh minion stop|start ID [--name NAME]   make one minion unreachable / back
 #
 # Ports (remembered per profile in .stack/NAME/ports.env) can be changed with
 # SLV_REDIS_PORT, SLV_SALT_PUBLISH_PORT, SLV_SALT_RET_PORT, SLV_SALT_API_PORT,
@@ -24,6 +26,8 @@ source "$REPO_ROOT/scripts/lib/install.sh"
 source "$REPO_ROOT/scripts/lib/redis.sh"
 # shellcheck source=scripts/lib/salt.sh
 source "$REPO_ROOT/scripts/lib/salt.sh"
+# shellcheck source=scripts/lib/minions.sh
+source "$REPO_ROOT/scripts/lib/minions.sh"
 # shellcheck source=scripts/lib/logview.sh
 source "$REPO_ROOT/scripts/lib/logview.sh"
 # shellcheck source=scripts/lib/gate.sh
@@ -32,7 +36,7 @@ source "$REPO_ROOT/scripts/lib/gate.sh"
 source "$REPO_ROOT/scripts/lib/portal.sh"
 
 usage() {
-    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -41,6 +45,7 @@ ACTION="${1:-}"
 shift
 PROFILE="dev"
 WITH_PORTAL=0
+MINION_ARGS=()
 while (($#)); do
     case "$1" in
     --portal)
@@ -57,6 +62,12 @@ while (($#)); do
         shift
         ;;
     -h | --help) usage ;;
+    [!-]*)
+        # minion stop|start ID: the words after the action (checked by cmd_minion).
+        [[ "$ACTION" == "minion" ]] || die "unknown argument '$1' (expected --name NAME or --portal)"
+        MINION_ARGS+=("$1")
+        shift
+        ;;
     *) die "unknown argument '$1' (expected --name NAME or --portal)" ;;
     esac
 done
@@ -117,6 +128,8 @@ SALT_LOGVIEW_PASSWORD=$SALT_LOGVIEW_PASSWORD
 SALT_DEPLOY_USER=deploy
 SALT_DEPLOY_PASSWORD=$SALT_DEPLOY_PASSWORD
 MINION_ID=$MINION_ID
+MINION_IDS=${MINION_IDS[*]}
+$(for id in "${MINION_IDS[@]}"; do echo "LOG_DIR_$id=$(minion_log_dir "$id")"; done)
 LOGTAIL_BIN=$LOGTAIL_BIN
 LOGTAIL_CONFIG=$LOGTAIL_CONFIG
 LOGTAIL_MUSL=$LOGTAIL_MUSL
@@ -143,12 +156,6 @@ build_logtail_musl() {
     (cd "$REPO_ROOT" && cargo build --release --target x86_64-unknown-linux-musl --no-default-features --bin logtail) \
         >"$PROFILE_DIR/run/log/logtail-build.log" 2>&1 ||
         die "building the musl logtail failed. Read $PROFILE_DIR/run/log/logtail-build.log"
-}
-
-# A demo log in LOG_DIR so the page has something to tail at once.
-seed_demo_log() {
-    local log="$LOG_DIR/app.log"
-    [[ -s "$log" ]] || printf '%s demo: salt-logview stack %s is up\n' "$(date -u +%FT%TZ)" "$PROFILE" >"$log"
 }
 
 # Every port a part that is not running yet will need, checked before anything
@@ -197,12 +204,12 @@ cmd_up() {
     write_salt_configs
     stage_logtail_binary
     stage_saltgate_binary
-    seed_demo_log
+    seed_minion_logs
     start_redis
     start_salt
     stage_end
 
-    stage_begin "ready (redis PING, minion test.ping via salt-api, deploy logtail, saltgate /readyz, logview /healthz)"
+    stage_begin "ready (redis PING, minions test.ping via salt-api, deploy logtail, saltgate /readyz, logview /healthz)"
     wait_redis_ready
     wait_salt_ready
     deploy_logtail
@@ -227,7 +234,8 @@ cmd_up() {
     Open:      ${LOGVIEW_URL}minions/$MINION_ID
     Log in as: $OPS_USER / $OPS_PASSWORD      (HTTP Basic)
     API token: $API_TOKEN   (POST ${LOGVIEW_URL}api/tail, Authorization: Bearer ...)
-    Tail e.g.: $LOG_DIR/app.log
+    Tail e.g.: $LOG_DIR/app.log   (on each of ${MINION_IDS[*]}; each has its own)
+    Minions:   scripts/stack.sh minion stop|start ID --name $PROFILE   (unreachable / back)
     Everything (ports, passwords, paths): $STACK_ENV
     Stop:      scripts/stack.sh down --name $PROFILE
 
@@ -283,7 +291,9 @@ cmd_down() {
     stop_pidfiles 10 "$LOGVIEW_PID|logview"
     stop_pidfiles 10 "$SALTGATE_PID|saltgate"
     stop_logtails
-    stop_pidfiles 30 "$API_PID|salt-api" "$MINION_PID|salt-minion" "$MASTER_PID|salt-master"
+    local minions
+    mapfile -t minions < <(minion_pidfile_entries)
+    stop_pidfiles 30 "$API_PID|salt-api" "${minions[@]}" "$MASTER_PID|salt-master"
     stop_pidfiles 10 "$REDIS_PID|redis-server"
     # Anything still running from this profile's directory was not started by
     # this stack's pid files: say so, leave it alone.
@@ -315,7 +325,7 @@ cmd_status() {
     echo "stack '$PROFILE' ($PROFILE_DIR):"
     show "$REDIS_PID" redis-server "127.0.0.1:$REDIS_PORT"
     show "$MASTER_PID" salt-master "127.0.0.1:$SALT_PUBLISH_PORT,$SALT_RET_PORT"
-    show "$MINION_PID" salt-minion "id $MINION_ID"
+    show_minions
     show "$API_PID" salt-api "$SALT_API_URL"
     show "$SALTGATE_PID" saltgate "$SALTGATE_URL"
     show "$LOGVIEW_PID" logview "${LOGVIEW_URL}minions/$MINION_ID"
@@ -335,5 +345,6 @@ case "$ACTION" in
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
+minion) cmd_minion ;;
 *) usage ;;
 esac

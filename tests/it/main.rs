@@ -67,3 +67,6 @@ mod salt_acl;
 
 /// logtail distributed by the Salt state through salt-api as the deploy user.
 mod stack_deploy;
+/// The stack's minions (MINION_IDS): each tails its own files; one stopped
+/// with `scripts/stack.sh minion stop` is a 504 naming it, then comes back.
+mod stack_minions;
