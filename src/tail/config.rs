@@ -129,6 +129,7 @@ impl Config {
             max_len: self.stream_max_len,
             max_bytes: self.stream_max_bytes,
             max_age: std::time::Duration::from_secs(self.stream_max_age_secs),
+            keep_lines: 0,
             buffer_max_bytes: self.buffer_max_bytes,
         }
     }

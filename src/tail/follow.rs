@@ -67,7 +67,11 @@ pub fn run(cfg: &Config, opts: &FollowOptions) -> Result<()> {
         .map_err(|e| report_refusal(cfg, opts, e))?;
 
     let signals = Signals::new(false).map_err(|e| Error::os("cannot set up signal handling", e))?;
-    let publisher = Publisher::connect(&cfg.redis_url, cfg.publish_target(&opts.stream))?;
+    let mut publish_to = cfg.publish_target(&opts.stream);
+    // The backlog depth stays in the stream however old: later viewers take
+    // their last N lines from it (docs/sharing.md).
+    publish_to.keep_lines = opts.lines;
+    let publisher = Publisher::connect(&cfg.redis_url, publish_to)?;
     let mut interrupted = || {
         signals
             .pending()

@@ -40,6 +40,9 @@ pub struct Target {
     pub max_bytes: u64,
     /// Age kept in the stream (`XTRIM MINID`).
     pub max_age: Duration,
+    /// Lines the age limit never trims below (a file tailer's backlog depth,
+    /// so that every viewer's last N lines stay in the stream: docs/sharing.md).
+    pub keep_lines: u64,
     /// Bytes kept while Redis is away.
     pub buffer_max_bytes: usize,
 }

@@ -65,7 +65,7 @@ impl Publisher {
     /// Connects (exit 5 on failure) and checks the credentials with an
     /// allowed command (`EXISTS` on the lease key; the tailer user cannot PING).
     pub fn connect(redis_url: &str, target: Target) -> Result<Publisher> {
-        let (max_bytes, max_age) = (target.max_bytes, target.max_age);
+        let (max_bytes, max_age, keep) = (target.max_bytes, target.max_age, target.keep_lines);
         let client = redis::Client::open(redis_url)
             .map_err(|_| Error::RedisAtStart("redis_url is not a valid redis:// URL".into()))?;
         let server = server_of(&client);
@@ -77,7 +77,7 @@ impl Publisher {
             queue: VecDeque::new(),
             queued_bytes: 0,
             losses: Losses::default(),
-            retention: Retention::new(max_bytes, max_age, Instant::now()),
+            retention: Retention::new(max_bytes, max_age, keep, Instant::now()),
             backoff: BACKOFF_MIN,
             next_attempt: Instant::now(),
             reconnected: false,
@@ -387,8 +387,12 @@ impl Publisher {
     fn note_ack(&mut self, reply: &Value, item: &Item) {
         if let (Value::BulkString(raw), Item::Lines(_) | Item::Event(_)) = (reply, item) {
             if let Some(id) = retention::parse_id(raw) {
+                let lines = match item {
+                    Item::Lines(b) => u64::from(b.lines),
+                    _ => 0,
+                };
                 self.retention
-                    .acked(id, item.weight() as u64, Instant::now());
+                    .acked(id, item.weight() as u64, lines, Instant::now());
                 self.retention.cap(self.target.max_len);
             }
         }

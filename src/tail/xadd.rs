@@ -84,6 +84,7 @@ mod tests {
             max_len: 10_000,
             max_bytes: 1 << 20,
             max_age: std::time::Duration::from_secs(60),
+            keep_lines: 0,
             buffer_max_bytes: 1 << 20,
         }
     }
@@ -187,6 +188,7 @@ mod tests {
             max_len: 100,
             max_bytes: 1 << 20,
             max_age: std::time::Duration::from_secs(60),
+            keep_lines: 0,
             buffer_max_bytes: 1 << 20,
         };
         let item = Item::Lines(Batch {

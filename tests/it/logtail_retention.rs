@@ -71,6 +71,26 @@ fn entries_older_than_the_age_limit_are_trimmed_while_the_tailer_runs() {
     env.wait_until("the new line", || env.lines(&stream) == ["new-1"]);
 }
 
+#[test]
+fn the_age_limit_keeps_the_tailers_backlog_depth_of_newest_lines() {
+    // `--lines 2`: the newest two lines stay however old they get, so a
+    // viewer joining a quiet file late still finds its last lines.
+    let env = Env::with_config("stream_max_age_secs = 5\npoll_interval_ms = 100");
+    let path = env.log("quiet.log");
+    append(&path, b"");
+    let _t = env.follow(&path, 2);
+    let stream = env.stream(&path);
+    for (i, line) in ["old-1\n", "old-2\n", "old-3\n"].iter().enumerate() {
+        append(&path, line.as_bytes());
+        env.wait_lines(&stream, i + 1);
+    }
+    // The age trim removes what is beyond the two lines to keep, no more.
+    env.wait_until("old-1 to age out", || {
+        !env.lines(&stream).iter().any(|l| l == "old-1")
+    });
+    assert_eq!(env.lines(&stream), ["old-2", "old-3"]);
+}
+
 fn info_field(con: &mut Connection, section: &str, field: &str) -> u64 {
     let info: String = redis::cmd("INFO").arg(section).query(con).expect("INFO");
     info.lines()
