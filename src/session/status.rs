@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::salt_api::SaltError;
+
 /// How long a known state is reused before probing again.
 pub const STATUS_TTL: Duration = Duration::from_secs(30);
 /// Entries kept at most; stale ones are dropped beyond this.
@@ -36,46 +38,62 @@ pub struct MinionStatus {
     pub minion: String,
     /// The state.
     pub reachability: Reachability,
-    /// A sentence for the ops page.
+    /// A sentence in English (logs, JSON).
     pub message: String,
+    /// The Salt failure behind a state other than `Answers`, which the ops
+    /// page words in the reader's language.
+    #[serde(skip)]
+    pub cause: Option<SaltError>,
     /// Seconds since this was learnt.
     pub checked_secs_ago: u64,
 }
 
+/// What is cached per minion: when, the state, the sentence, the cause.
+type Entry = (Instant, Reachability, String, Option<SaltError>);
+
 /// The per-minion cache.
 #[derive(Debug, Default)]
 pub struct StatusCache {
-    entries: Mutex<HashMap<String, (Instant, Reachability, String)>>,
+    entries: Mutex<HashMap<String, Entry>>,
 }
 
 impl StatusCache {
     /// A fresh (younger than [`STATUS_TTL`]) entry for `minion`.
     pub fn fresh(&self, minion: &str) -> Option<MinionStatus> {
         let map = self.entries.lock().ok()?;
-        let (at, reach, msg) = map.get(minion)?;
+        let (at, reach, msg, cause) = map.get(minion)?;
         let age = at.elapsed();
         (age < STATUS_TTL).then(|| MinionStatus {
             minion: minion.to_owned(),
             reachability: *reach,
             message: msg.clone(),
+            cause: cause.clone(),
             checked_secs_ago: age.as_secs(),
         })
     }
 
     /// Records what was just learnt about `minion` and returns it.
-    pub fn put(&self, minion: &str, reach: Reachability, message: String) -> MinionStatus {
+    pub fn put(
+        &self,
+        minion: &str,
+        reach: Reachability,
+        message: String,
+        cause: Option<SaltError>,
+    ) -> MinionStatus {
         if let Ok(mut map) = self.entries.lock() {
             if map.len() >= MAX_ENTRIES {
-                map.retain(|_, (at, _, _)| at.elapsed() < STATUS_TTL);
+                map.retain(|_, (at, _, _, _)| at.elapsed() < STATUS_TTL);
             }
             if map.len() < MAX_ENTRIES {
-                map.insert(minion.to_owned(), (Instant::now(), reach, message.clone()));
+                let entry = (Instant::now(), reach, message.clone(), cause.clone());
+                map.insert(minion.to_owned(), entry);
             }
         }
         MinionStatus {
             minion: minion.to_owned(),
             reachability: reach,
             message,
+            cause,
             checked_secs_ago: 0,
         }
     }
@@ -89,7 +107,7 @@ mod tests {
     fn a_recorded_state_is_served_from_the_cache() {
         let c = StatusCache::default();
         assert!(c.fresh("web-01").is_none());
-        c.put("web-01", Reachability::Answers, "answers".into());
+        c.put("web-01", Reachability::Answers, "answers".into(), None);
         let s = c.fresh("web-01").expect("cached");
         assert_eq!(s.reachability, Reachability::Answers);
         assert!(c.fresh("web-02").is_none());

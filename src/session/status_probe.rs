@@ -25,6 +25,7 @@ impl Orchestrator {
                 m,
                 Reachability::Answers,
                 "this is logview's own host".into(),
+                None,
             ));
         }
         let call = SaltCall::Ping {
@@ -42,6 +43,7 @@ impl Orchestrator {
             minion,
             Reachability::Answers,
             format!("minion {minion} answers"),
+            None,
         )
     }
 
@@ -56,6 +58,7 @@ impl Orchestrator {
             minion,
             reach,
             SessionError::from_salt(e.clone(), minion).to_string(),
+            Some(e.clone()),
         )
     }
 }

@@ -20,7 +20,7 @@ use crate::http::error_text;
 use crate::http::templates::url_value;
 use crate::http::AppState;
 use crate::i18n::{Lang, Text};
-use crate::session::{MinionStatus, Reachability};
+use crate::session::{MinionStatus, Reachability, SessionError};
 use crate::settings::Settings;
 use crate::target::MinionId;
 use crate::tickets::TicketKind;
@@ -92,6 +92,18 @@ fn badge(status: &MinionStatus) -> (&'static str, Text) {
     }
 }
 
+/// The status badge's sentence, in the reader's language: the Salt failure
+/// behind it, or that the minion (or logview's own host) answers.
+fn status_detail(settings: &Settings, s: &MinionStatus) -> Text {
+    match &s.cause {
+        Some(e) => error_text::session(&SessionError::from_salt(e.clone(), &s.minion)),
+        None if settings.local.enabled && settings.local.host_id == s.minion => {
+            Text::new("page.ops.status.detail_local")
+        }
+        None => Text::new("page.ops.status.detail_answers").arg("minion", &s.minion),
+    }
+}
+
 pub(super) fn wants_json(headers: &HeaderMap) -> bool {
     headers
         .get(ACCEPT)
@@ -112,7 +124,7 @@ pub(super) async fn ops_page(
     let status = match app.orchestrator.minion_status(minion.as_str(), &who).await {
         Ok(s) => {
             let (key, text) = badge(&s);
-            context! { key => key, text => text.render(lang), detail => s.message }
+            context! { key => key, text => text.render(lang), detail => status_detail(&app.settings, &s).render(lang) }
         }
         Err(e) => context! {
             key => "unknown",
@@ -346,5 +358,32 @@ mod tests {
         outcome.viewer_url = Some("http://127.0.0.1:8080/view/abc.def".into());
         let html = render_page(outcome);
         assert!(html.contains("<iframe id=\"viewer-frame\" title=\"live view\" src=\"http://127.0.0.1:8080/view/abc.def\">"));
+    }
+
+    #[test]
+    fn the_status_sentence_is_in_the_readers_language() {
+        let s = settings();
+        let silent = MinionStatus {
+            minion: "web-03".into(),
+            reachability: Reachability::NoAnswer,
+            message: "minion \"web-03\" did not answer within 20 s".into(),
+            cause: Some(crate::salt_api::SaltError::MinionUnreachable {
+                minion: "web-03".into(),
+                waited_secs: 20,
+            }),
+            checked_secs_ago: 0,
+        };
+        let en = status_detail(&s, &silent).render(Lang::En);
+        let zh = status_detail(&s, &silent).render(Lang::ZhCn);
+        assert!(en.contains("web-03"), "{en}");
+        assert!(zh.contains("web-03") && zh != en, "{zh}");
+        assert!(!zh.contains("did not answer"), "{zh}");
+        let answers = MinionStatus {
+            reachability: Reachability::Answers,
+            cause: None,
+            ..silent
+        };
+        let zh = status_detail(&s, &answers).render(Lang::ZhCn);
+        assert_eq!(zh, "minion web-03 有应答");
     }
 }
