@@ -90,7 +90,7 @@ request_timeout_secs = 15
 [tail]
 allowed_paths = ["/var/log/**", $(toml_str "$LOG_DIR/**")]
 suggestions = [$(toml_str "$LOG_DIR/app.log"), "/var/log/dpkg.log", "/var/log/alternatives.log"]
-minion_suggestions = [$(toml_str "$MINION_ID")]
+minion_suggestions = [$(ids=(); for id in "${MINION_IDS[@]}"; do ids+=("$(toml_str "$id")"); done; IFS=,; echo "${ids[*]}")]
 
 [audit]
 file = $(toml_str "$LOGVIEW_AUDIT")
