@@ -17,6 +17,10 @@ const WAIT: Duration = Duration::from_secs(60);
 /// The minion this module stops and starts again (no other test does).
 const STOPPED: &str = "web-03";
 
+/// Held by each test of this module: one stops `STOPPED`, the other needs
+/// every minion answering, and the tests of one binary run in parallel.
+static FLEET: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn minion_ids() -> Vec<String> {
     stack()
         .get("MINION_IDS")
@@ -76,6 +80,7 @@ async fn tail_until(app: &TestApp, id: &str, seen: &str, want: &str) -> Vec<Stri
 
 #[tokio::test]
 async fn every_minion_tails_its_own_app_log() {
+    let _fleet = FLEET.lock().await;
     let ids = minion_ids();
     assert!(
         ids.len() >= 3,
@@ -101,6 +106,7 @@ async fn every_minion_tails_its_own_app_log() {
 
 #[tokio::test]
 async fn a_minion_stopped_by_the_script_is_a_504_naming_it_and_comes_back() {
+    let _fleet = FLEET.lock().await;
     assert!(
         minion_ids().iter().any(|i| i == STOPPED),
         "{STOPPED} is in MINION_IDS"
