@@ -137,6 +137,21 @@ impl StreamControl {
         self.scan_window(stream, want, owner.live, owner.pid).await
     }
 
+    /// One page of `stream`, newest first, from `end` (`+` or `(ID`) down.
+    async fn newest_first(
+        &self,
+        stream: &str,
+        end: &str,
+        count: usize,
+    ) -> Result<StreamRangeReply, RedisError> {
+        idempotent("XREVRANGE", || {
+            let mut c = self.manager.clone();
+            let end = end.to_owned();
+            async move { c.xrevrange_count(stream, end, "-", count).await }
+        })
+        .await
+    }
+
     /// [`Self::share_window`] for the tailer `pid`, `live` or not.
     pub async fn scan_window(
         &self,
@@ -149,12 +164,7 @@ impl StreamControl {
         let mut scan = Scan::new(want, live, Some(pid));
         let mut end = "+".to_owned();
         'pages: loop {
-            let reply: StreamRangeReply = idempotent("XREVRANGE", || {
-                let mut c = self.manager.clone();
-                let end = end.clone();
-                async move { c.xrevrange_count(stream, end, "-", PAGE).await }
-            })
-            .await?;
+            let reply = self.newest_first(stream, &end, PAGE).await?;
             let count = reply.ids.len();
             for entry in reply.ids {
                 end = format!("({}", entry.id);
@@ -202,12 +212,7 @@ impl StreamControl {
         const PAGES: usize = 4;
         let mut end = "+".to_owned();
         for _ in 0..PAGES {
-            let reply: StreamRangeReply = idempotent("XREVRANGE", || {
-                let mut c = self.manager.clone();
-                let end = end.clone();
-                async move { c.xrevrange_count(stream, end, "-", PAGE).await }
-            })
-            .await?;
+            let reply = self.newest_first(stream, &end, PAGE).await?;
             let count = reply.ids.len();
             for entry in reply.ids {
                 end = format!("({}", entry.id);
