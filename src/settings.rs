@@ -317,4 +317,12 @@ impl Settings {
 pub const DEFAULTS: &str = include_str!("../settings.toml");
 
 #[cfg(test)]
+impl Settings {
+    /// The built-in `settings.toml` alone, as unit tests start from it.
+    pub(crate) fn shipped() -> Settings {
+        Settings::load(&[]).expect("the built-in settings.toml loads")
+    }
+}
+
+#[cfg(test)]
 mod tests;

@@ -84,8 +84,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn settings() -> Settings {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
-        Settings::load(&[path]).expect("shipped settings load")
+        Settings::shipped()
     }
 
     #[test]

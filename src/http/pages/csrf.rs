@@ -167,11 +167,9 @@ fn check_origin(settings: &Settings, headers: &HeaderMap) -> Result<(), CsrfErro
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
-    use std::path::PathBuf;
 
     fn settings() -> Settings {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
-        let mut s = Settings::load(&[path]).expect("shipped settings load");
+        let mut s = Settings::shipped();
         s.server.public_url = "https://ops.example.com/logview/".parse().expect("a URL");
         s
     }

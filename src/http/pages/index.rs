@@ -78,11 +78,9 @@ pub async fn page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn settings() -> Settings {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
-        Settings::load(&[path]).expect("shipped settings load")
+        Settings::shipped()
     }
 
     #[test]

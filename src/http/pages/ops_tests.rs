@@ -2,11 +2,9 @@
 
 use super::*;
 use crate::http::templates::environment;
-use std::path::PathBuf;
 
 fn settings() -> Settings {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
-    Settings::load(&[path]).expect("shipped settings load")
+    Settings::shipped()
 }
 
 fn render_page(outcome: Outcome) -> String {

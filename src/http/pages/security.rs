@@ -92,11 +92,9 @@ pub fn with_headers(mut response: Response, page: Option<(&Settings, PageKind)>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn settings(public_url: &str, ancestors: &str) -> Settings {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
-        let mut s = Settings::load(&[path]).expect("shipped settings load");
+        let mut s = Settings::shipped();
         s.server.public_url = public_url.parse().expect("a URL");
         s.server.frame_ancestors = ancestors.to_owned();
         s

@@ -121,12 +121,10 @@ pub async fn page(State(app): State<AppState>, lang: Lang, Path(token): Path<Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     #[test]
     fn stream_urls_follow_the_public_url_and_its_scheme() {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("settings.toml");
-        let mut s = Settings::load(&[path]).expect("shipped settings load");
+        let mut s = Settings::shipped();
         s.server.public_url = "https://ops.example.com/logview".parse().expect("a URL");
         let ticket = Ticket {
             kind: TicketKind::Command,
