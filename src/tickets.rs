@@ -12,6 +12,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+mod fleet;
+pub use fleet::{FleetFailure, FleetMember, FleetTicket};
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// What a viewer may watch.
@@ -142,7 +145,7 @@ impl TicketSigner {
             minion: minion.to_owned(),
             target: target.to_owned(),
             stream: stream.to_owned(),
-            exp: now_unix() + self.ttl_secs,
+            exp: self.expiry(),
             start_after: start_after.to_owned(),
             skip_lines: 0,
             by: by.to_owned(),
@@ -152,20 +155,36 @@ impl TicketSigner {
 
     /// Signs `ticket` with its expiry set to `ttl_secs` from now.
     pub fn issue_ticket(&self, mut ticket: Ticket) -> String {
-        ticket.exp = now_unix() + self.ttl_secs;
+        ticket.exp = self.expiry();
         self.sign(&ticket)
     }
 
     /// Signs an explicit ticket (tests use it to make expired ones).
     pub fn sign(&self, ticket: &Ticket) -> String {
-        let json = serde_json::to_vec(ticket).expect("a Ticket always serialises");
+        self.sign_payload(ticket)
+    }
+
+    /// Checks the signature (constant time) and the expiry, and returns the content.
+    pub fn verify(&self, token: &str) -> Result<Ticket, TicketError> {
+        let ticket: Ticket = self.verify_payload(token)?;
+        check_expiry(ticket.exp)?;
+        Ok(ticket)
+    }
+
+    /// Signs any ticket payload: `base64url(json) "." base64url(mac)`.
+    pub(crate) fn sign_payload<T: Serialize>(&self, ticket: &T) -> String {
+        let json = serde_json::to_vec(ticket).expect("a ticket always serialises");
         let payload = URL_SAFE_NO_PAD.encode(json);
         let tag = URL_SAFE_NO_PAD.encode(self.mac(&payload).finalize().into_bytes());
         format!("{payload}.{tag}")
     }
 
-    /// Checks the signature (constant time) and the expiry, and returns the content.
-    pub fn verify(&self, token: &str) -> Result<Ticket, TicketError> {
+    /// Checks the signature (constant time) and decodes the payload as `T`
+    /// (a payload of another ticket type does not decode: `Malformed`).
+    pub(crate) fn verify_payload<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<T, TicketError> {
         let (payload, tag) = token.split_once('.').ok_or(TicketError::Malformed)?;
         let tag = URL_SAFE_NO_PAD
             .decode(tag)
@@ -176,12 +195,21 @@ impl TicketSigner {
         let json = URL_SAFE_NO_PAD
             .decode(payload)
             .map_err(|_| TicketError::Malformed)?;
-        let ticket: Ticket = serde_json::from_slice(&json).map_err(|_| TicketError::Malformed)?;
-        if ticket.exp <= now_unix() {
-            return Err(TicketError::Expired);
-        }
-        Ok(ticket)
+        serde_json::from_slice(&json).map_err(|_| TicketError::Malformed)
     }
+
+    /// Unix time `ttl_secs` from now: a new ticket's expiry.
+    pub(crate) fn expiry(&self) -> u64 {
+        now_unix() + self.ttl_secs
+    }
+}
+
+/// `Expired` when `exp` (unix seconds) is not in the future.
+pub(crate) fn check_expiry(exp: u64) -> Result<(), TicketError> {
+    if exp <= now_unix() {
+        return Err(TicketError::Expired);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
