@@ -109,11 +109,11 @@ pub fn access(e: &AccessError) -> Text {
         AccessError::BadResumeId(bad) => {
             Text::new("api.stream.bad_resume_id").arg("value", format!("{:?}", bad.0))
         }
-        AccessError::BadCursor { part, problem } => Text::new(match problem {
-            CursorProblem::NotAPair => "api.stream.cursor_not_a_pair",
-            CursorProblem::NotAMember => "api.stream.cursor_not_a_member",
-            CursorProblem::Twice => "api.stream.cursor_twice",
-        })
+        AccessError::BadCursor { part, problem } => match problem {
+            CursorProblem::NotAPair => Text::new("api.stream.cursor_not_a_pair"),
+            CursorProblem::NotAMember => Text::new("api.stream.cursor_not_a_member"),
+            CursorProblem::Twice => Text::new("api.stream.cursor_twice"),
+        }
         .arg("part", format!("{part:?}")),
         AccessError::Origin(origin) => {
             Text::new("api.stream.origin").arg("origin", format!("{origin:?}"))
