@@ -2,8 +2,12 @@
 //! key names and the fields of a stream entry. Defined here once; neither side
 //! spells a key or a field name anywhere else.
 //!
-//! A stream key is `<prefix>:<minion_id>:<log_path>` for a followed file and
-//! `<prefix>:<minion_id>:cmd:<name>:<run_id>` for a command run. Beside it live
+//! A stream key is `<prefix>:{bX}:<minion_id>:<log_path>` for a followed file
+//! and `<prefix>:{bX}:<minion_id>:cmd:<name>:<run_id>` for a command run, where
+//! `{bX}` is a Redis Cluster hash tag naming one of [`STREAM_BUCKETS`] buckets
+//! (X = one lowercase hex digit = FNV-1a-32 of `<minion_id>:<log_path>`, resp.
+//! `<minion_id>:cmd:<name>`, modulo [`STREAM_BUCKETS`]; see [`stream_bucket`]).
+//! Beside it live
 //! `<stream>:lease` (kept alive by logview while viewers watch; the tailer
 //! exits once it has been gone for `idle_exit`) and `<stream>:owner` (who
 //! follows: host, pid, start time, logtail version; a heartbeat with a short
@@ -26,9 +30,11 @@ use std::str::FromStr;
 mod entry_id;
 mod owner;
 mod pos;
+mod slot;
 pub use entry_id::{BadEntryId, EntryId};
 pub use owner::{OwnerValue, OWNER_REFRESH_SECS, OWNER_TTL_SECS, VERSION};
 pub use pos::{BadFilePos, FilePos};
+pub use slot::{fnv1a32, hash_tag, key_slot, CLUSTER_SLOTS};
 
 /// Default stream key prefix (`logs`), the seeds' `LOG_KEY`.
 pub const DEFAULT_PREFIX: &str = "logs";
@@ -67,14 +73,56 @@ pub const KIND_LINES: &str = "lines";
 /// Value of the `kind` field for event entries.
 pub const KIND_EVENT: &str = "event";
 
-/// Key of the stream that carries the lines of `log_path` on `minion_id`.
-pub fn stream_key(prefix: &str, minion_id: &str, log_path: &str) -> String {
-    format!("{prefix}:{minion_id}:{log_path}")
+/// How many hash-tag buckets the stream keys are spread over. Changing it
+/// changes the key of (almost) every stream: running tailers, the Salt eauth
+/// ACL and the Redis ACL patterns must be changed with it. At most 16: the
+/// bucket is one hex digit (the eauth regex and the ACL globs rely on that).
+pub const STREAM_BUCKETS: u32 = 16;
+
+/// The bucket of a stream: FNV-1a-32 of `ident` modulo [`STREAM_BUCKETS`],
+/// where `ident` is `<minion_id>:<log_path>` or `<minion_id>:cmd:<name>`.
+pub fn stream_bucket(ident: &str) -> u32 {
+    fnv1a32(ident.as_bytes()) % STREAM_BUCKETS
 }
 
-/// Key of the stream that carries the output of one run of a named command.
+/// The hash tag of a bucket as it appears in keys: `{b0}` … `{bf}`.
+fn bucket_tag(ident: &str) -> String {
+    format!("{{b{:x}}}", stream_bucket(ident))
+}
+
+/// Key of the stream that carries the lines of `log_path` on `minion_id`:
+/// `<prefix>:{bX}:<minion_id>:<log_path>`.
+pub fn stream_key(prefix: &str, minion_id: &str, log_path: &str) -> String {
+    let tag = bucket_tag(&format!("{minion_id}:{log_path}"));
+    format!("{prefix}:{tag}:{minion_id}:{log_path}")
+}
+
+/// Key of the stream that carries the output of one run of a named command:
+/// `<prefix>:{bX}:<minion_id>:cmd:<command>:<run_id>` (the bucket does not
+/// depend on the run, so `command_stream_key(…, "")` is every run's prefix).
 pub fn command_stream_key(prefix: &str, minion_id: &str, command: &str, run_id: &str) -> String {
-    format!("{prefix}:{minion_id}:cmd:{command}:{run_id}")
+    let tag = bucket_tag(&format!("{minion_id}:cmd:{command}"));
+    format!("{prefix}:{tag}:{minion_id}:cmd:{command}:{run_id}")
+}
+
+/// The command name and run id of `key` if it is a command stream key of
+/// `minion_id` under `prefix`, bucket tag included (the inverse of
+/// [`command_stream_key`]); `None` otherwise.
+pub fn parse_command_stream_key<'k>(
+    prefix: &str,
+    minion_id: &str,
+    key: &'k str,
+) -> Option<(&'k str, &'k str)> {
+    let rest = key.strip_prefix(prefix)?.strip_prefix(':')?;
+    let (tag, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix(minion_id)?.strip_prefix(":cmd:")?;
+    let (command, run_id) = rest.rsplit_once(':')?;
+    (tag == bucket_tag(&format!("{minion_id}:cmd:{command}"))).then_some((command, run_id))
+}
+
+/// How a command stream key of `minion_id` looks, for error messages.
+pub fn command_stream_key_pattern(prefix: &str, minion_id: &str) -> String {
+    format!("{prefix}:{{bX}}:{minion_id}:cmd:NAME:RUN_ID")
 }
 
 /// Key whose presence tells the tailer somebody is watching `stream`.

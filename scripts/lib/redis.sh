@@ -31,8 +31,9 @@ redis_prefix() {
 #     heartbeats of running tailers (src/session/stream_control.rs), write
 #     only :lease keys.
 
-# redis_tailer_acl USER PASSWORD KEYBASE: a tailer user whose keys all start
-# with KEYBASE ("logs:web-01:" per minion in production; "logs:" for the
+# redis_tailer_acl USER PASSWORD KEYBASE: a tailer user whose keys all match
+# the glob KEYBASE* ("logs:{b?}:web-01:" per minion in production: any of the
+# 16 hash-tag buckets of src/wire.rs, then the minion; "logs:" for the
 # stack's one shared user).
 redis_tailer_acl() {
     local user="$1" pass="$2" base="$3"
@@ -79,7 +80,7 @@ redis_acl_users() {
 }
 
 # The production example (salt/redis/users.acl.example): logview and one
-# tailer user per minion (logtail-<minion>, keys under logs:<minion>:), with
+# tailer user per minion (logtail-<minion>, keys logs:{b?}:<minion>:*), with
 # placeholder passwords to replace. Redis' aclfile holds `user` lines only
 # (a comment line makes redis-server refuse to start), so the explanations
 # live here and in docs/hardening-logtail.md. Each minion's pillar gets its
@@ -90,8 +91,8 @@ print_production_redis_acl() {
     redis_default_acl
     redis_logview_acl LOGVIEW_PASSWORD logs salt-logview:audit
     redis_saltgate_acl SALTGATE_PASSWORD salt-logview:audit
-    redis_tailer_acl logtail-web-01 WEB01_PASSWORD logs:web-01:
-    redis_tailer_acl logtail-web-02 WEB02_PASSWORD logs:web-02:
+    redis_tailer_acl logtail-web-01 WEB01_PASSWORD 'logs:{b?}:web-01:'
+    redis_tailer_acl logtail-web-02 WEB02_PASSWORD 'logs:{b?}:web-02:'
 }
 
 # The stack's memory bound (SLV_REDIS_MAXMEMORY, default 1gb). Sizing rule

@@ -267,8 +267,11 @@ mod tests {
             entry("5-0", &["kind", "lines", "lines", "a\nb"]),
             entry("5-1", &["kind", "nonsense"]),
         ]);
-        let resp2 = Value::Array(vec![Value::Array(vec![bulk("logs:m:/x"), entries.clone()])]);
-        let resp3 = Value::Map(vec![(bulk("logs:m:/x"), entries)]);
+        let resp2 = Value::Array(vec![Value::Array(vec![
+            bulk("logs:{b9}:m:/x"),
+            entries.clone(),
+        ])]);
+        let resp3 = Value::Map(vec![(bulk("logs:{b9}:m:/x"), entries)]);
         for reply in [resp2, resp3] {
             let got = parse_xread(reply).expect("decodes");
             assert_eq!(got.len(), 2);

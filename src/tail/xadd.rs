@@ -80,7 +80,7 @@ mod tests {
 
     fn target() -> Target {
         Target {
-            stream: "logs:web-01.example.com:/var/log/app-1/x.log".into(),
+            stream: "logs:{b4}:web-01.example.com:/var/log/app-1/x.log".into(),
             max_len: 10_000,
             max_bytes: 1 << 20,
             max_age: std::time::Duration::from_secs(60),
@@ -184,7 +184,7 @@ mod tests {
     #[test]
     fn a_lines_entry_carries_the_wire_fields() {
         let target = Target {
-            stream: "logs:m:/x".into(),
+            stream: "logs:{b9}:m:/x".into(),
             max_len: 100,
             max_bytes: 1 << 20,
             max_age: std::time::Duration::from_secs(60),
@@ -209,7 +209,7 @@ mod tests {
             parts,
             [
                 "XADD",
-                "logs:m:/x",
+                "logs:{b9}:m:/x",
                 "MAXLEN",
                 "~",
                 "100",
