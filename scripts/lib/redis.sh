@@ -30,6 +30,11 @@ redis_prefix() {
 #   logview (src/session, src/stream): read streams and (GET) the :owner
 #     heartbeats of running tailers (src/session/stream_control.rs), write
 #     only :lease keys.
+#   Both may run CLUSTER SLOTS (no key; where a slot lives, docs/redis-cluster.md);
+#   on a single Redis it is refused as "cluster support disabled", harmless.
+#   logview also PING: the redis crate's cluster client sends it on every new
+#   node connection and to check connections (redis 1.8.1,
+#   cluster_handling/async_connection/mod.rs).
 
 # redis_tailer_acl USER PASSWORD KEYBASE: a tailer user whose keys all match
 # the glob KEYBASE* ("logs:{b?}:web-01:" per minion in production: any of the
@@ -37,7 +42,7 @@ redis_prefix() {
 # stack's one shared user).
 redis_tailer_acl() {
     local user="$1" pass="$2" base="$3"
-    printf 'user %s on >%s resetchannels resetkeys -@all +xadd +xtrim +expire ~%s* (+exists +pttl +get %%R~%s*:lease) (+set +get +del ~%s*:owner)\n' \
+    printf 'user %s on >%s resetchannels resetkeys -@all +xadd +xtrim +expire +cluster|slots ~%s* (+exists +pttl +get %%R~%s*:lease) (+set +get +del ~%s*:owner)\n' \
         "$user" "$pass" "$base" "$base" "$base"
 }
 
@@ -46,7 +51,7 @@ redis_tailer_acl() {
 # %R~/%W~ split read and write key patterns, so it cannot overwrite a stream
 # with SET, nor read a lease with SET ... GET.
 redis_logview_acl() {
-    printf 'user logview on >%s resetchannels -@all +xread +xrange +xrevrange +get +set %%R~%s:* %%W~%s:*:lease (+xadd +xrevrange ~%s)\n' \
+    printf 'user logview on >%s resetchannels -@all +xread +xrange +xrevrange +get +set +cluster|slots +ping %%R~%s:* %%W~%s:*:lease (+xadd +xrevrange ~%s)\n' \
         "$1" "$2" "$2" "$3"
 }
 

@@ -3,6 +3,8 @@
 //!
 //! The Redis URL (with its password) comes only from here, never from argv,
 //! the environment or a query string; [`Config`]'s `Debug` never shows it.
+//! Exactly one of `redis_url` (one Redis, the default) and
+//! `redis_cluster_urls` (seed nodes of a Redis Cluster) is set.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -34,8 +36,14 @@ pub const DEFAULT_POLL_INTERVAL_MS: u64 = 1_000;
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// `redis://user:pass@host:port/db`; secret, never logged.
+    /// `redis://user:pass@host:port/db`; secret, never logged. Empty when
+    /// `redis_cluster_urls` is set.
+    #[serde(default)]
     pub redis_url: String,
+    /// Seed nodes of a Redis Cluster (`redis://user:pass@host:port`, db 0);
+    /// secret, never logged. Empty (the default) = one Redis at `redis_url`.
+    #[serde(default)]
+    pub redis_cluster_urls: Vec<String>,
     /// Globs a followed path must match after symlinks are resolved
     /// (`*` = one path segment, `**` = any number of segments).
     pub allowed_paths: Vec<String>,
@@ -105,6 +113,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("redis_url", &"<secret>")
+            .field("redis_cluster_urls", &self.redis_cluster_urls.len())
             .field("allowed_paths", &self.allowed_paths)
             .field("lock_dir", &self.lock_dir)
             .field("max_line_bytes", &self.max_line_bytes)
@@ -157,19 +166,34 @@ impl Config {
     }
 
     fn validate(&self) -> std::result::Result<(), String> {
-        if !self.redis_url.starts_with("redis://") {
-            return Err(
-                "invalid \"redis_url\": must start with redis:// (TLS is not supported by logtail)"
-                    .into(),
-            );
-        }
-        if self.redis_url.contains('?') {
-            return Err("invalid \"redis_url\": query parameters are not accepted".into());
-        }
-        if redis::Client::open(self.redis_url.as_str()).is_err() {
-            return Err(
-                "invalid \"redis_url\": not a valid redis://user:password@host:port/db URL".into(),
-            );
+        match (
+            self.redis_url.is_empty(),
+            self.redis_cluster_urls.is_empty(),
+        ) {
+            (true, true) => {
+                return Err(
+                    "missing \"redis_url\" (or \"redis_cluster_urls\" for a Redis Cluster)".into(),
+                )
+            }
+            (false, false) => {
+                return Err(
+                    "\"redis_url\" and \"redis_cluster_urls\" are both set (set exactly one)"
+                        .into(),
+                )
+            }
+            (false, true) => check_url("redis_url", &self.redis_url)?,
+            (true, false) => {
+                for url in &self.redis_cluster_urls {
+                    check_url("redis_cluster_urls", url)?;
+                    if redis::Client::open(url.as_str())
+                        .is_ok_and(|c| c.get_connection_info().redis_settings().db() != 0)
+                    {
+                        return Err(
+                            "invalid \"redis_cluster_urls\": a cluster has only database 0".into(),
+                        );
+                    }
+                }
+            }
         }
         if self.allowed_paths.is_empty() {
             return Err(
@@ -230,6 +254,26 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// A Redis URL logtail can use; the message names `key`, never the URL.
+fn check_url(key: &str, url: &str) -> std::result::Result<(), String> {
+    if !url.starts_with("redis://") {
+        return Err(format!(
+            "invalid {key:?}: must start with redis:// (TLS is not supported by logtail)"
+        ));
+    }
+    if url.contains('?') {
+        return Err(format!(
+            "invalid {key:?}: query parameters are not accepted"
+        ));
+    }
+    if redis::Client::open(url).is_err() {
+        return Err(format!(
+            "invalid {key:?}: not a valid redis://user:password@host:port/db URL"
+        ));
+    }
+    Ok(())
 }
 
 fn check_range(key: &str, value: u64, min: u64, max: u64) -> std::result::Result<(), String> {
@@ -310,6 +354,36 @@ mod tests {
             .expect_err("relative glob")
             .to_string();
         assert!(err.contains("allowed_paths"), "{err}");
+    }
+
+    #[test]
+    fn exactly_one_of_redis_url_and_redis_cluster_urls() {
+        let cluster = r#"
+            redis_cluster_urls = ["redis://logtail:s3cret@10.0.0.1:7001", "redis://logtail:s3cret@10.0.0.2:7002"]
+            allowed_paths = ["/var/log/**"]
+            lock_dir = "/run/logtail"
+        "#;
+        let c = parse(cluster).expect("valid");
+        assert_eq!(c.redis_cluster_urls.len(), 2);
+        assert!(c.redis_url.is_empty());
+        assert!(!format!("{c:?}").contains("s3cret"));
+        let both = format!("{MIN}\nredis_cluster_urls = [\"redis://u:s3cret@h:1\"]");
+        let err = parse(&both).expect_err("both").to_string();
+        assert!(
+            err.contains("redis_cluster_urls") && !err.contains("s3cret"),
+            "{err}"
+        );
+        let none = cluster.replace("redis_cluster_urls", "#");
+        let err = parse(&none).expect_err("none").to_string();
+        assert!(err.contains("redis_url"), "{err}");
+        for bad in ["rediss://u:s3cret@h:1", "redis://u:s3cret@h:1/2"] {
+            let text = cluster.replace("redis://logtail:s3cret@10.0.0.1:7001", bad);
+            let err = parse(&text).expect_err(bad).to_string();
+            assert!(
+                err.contains("redis_cluster_urls") && !err.contains("s3cret"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -11,11 +11,13 @@ use std::time::{Duration, Instant};
 use redis::{ConnectionLike, Value};
 
 use super::batch::Batch;
-use super::conn::{open, server_of, BACKOFF_MAX, BACKOFF_MIN, TRANSIENT};
+use super::cluster::Endpoint;
+use super::config::Config;
+use super::conn::{BACKOFF_MAX, BACKOFF_MIN, TRANSIENT};
 use super::error::{Error, Result};
 pub use super::item::{Item, Target};
 use super::losses::{Cause, Losses};
-use super::retention::{self, Retention};
+use super::retention::Retention;
 use super::xadd::encode_xadd;
 use crate::wire::{self, Event};
 
@@ -24,7 +26,7 @@ const PIPELINE_MAX_BYTES: usize = 4 << 20;
 
 /// The Redis side of a tailer.
 pub struct Publisher {
-    client: redis::Client,
+    endpoint: Endpoint,
     conn: Option<redis::Connection>,
     target: Target,
     queue: VecDeque<Item>,
@@ -64,14 +66,13 @@ impl std::fmt::Debug for Publisher {
 impl Publisher {
     /// Connects (exit 5 on failure) and checks the credentials with an
     /// allowed command (`EXISTS` on the lease key; the tailer user cannot PING).
-    pub fn connect(redis_url: &str, target: Target) -> Result<Publisher> {
+    pub fn connect(cfg: &Config, target: Target) -> Result<Publisher> {
         let (max_bytes, max_age, keep) = (target.max_bytes, target.max_age, target.keep_lines);
-        let client = redis::Client::open(redis_url)
-            .map_err(|_| Error::RedisAtStart("redis_url is not a valid redis:// URL".into()))?;
-        let server = server_of(&client);
-        let conn = open(&client).map_err(|e| Error::RedisAtStart(format!("{server}: {e}")))?;
+        let mut endpoint = Endpoint::from_config(cfg, &target.stream)?;
+        let (conn, server) = (endpoint.open(), endpoint.server());
+        let conn = conn.map_err(|e| Error::RedisAtStart(format!("{server}: {e}")))?;
         let mut p = Publisher {
-            client,
+            endpoint,
             conn: Some(conn),
             target,
             queue: VecDeque::new(),
@@ -206,7 +207,7 @@ impl Publisher {
         if Instant::now() < self.next_attempt {
             return;
         }
-        match open(&self.client) {
+        match self.endpoint.open() {
             Ok(conn) => {
                 tracing::warn!(dropped = self.losses.total(), "redis reachable again");
                 self.conn = Some(conn);
@@ -310,7 +311,8 @@ impl Publisher {
                     self.in_flight -= 1;
                     if let Some(item) = self.queue.pop_front() {
                         self.queued_bytes -= item.weight();
-                        self.note_ack(&reply, &item);
+                        self.retention
+                            .acked_reply(&reply, &item, self.target.max_len);
                         self.in_flight_bytes = self.in_flight_bytes.saturating_sub(item.weight());
                         if let Item::Lines(b) = item {
                             self.lines_sent += u64::from(b.lines);
@@ -381,20 +383,5 @@ impl Publisher {
             })
             .sum();
         Ok(unsent + self.losses.total())
-    }
-
-    /// Feeds an acknowledged `XADD` (its reply is the new id) to retention.
-    fn note_ack(&mut self, reply: &Value, item: &Item) {
-        if let (Value::BulkString(raw), Item::Lines(_) | Item::Event(_)) = (reply, item) {
-            if let Some(id) = retention::parse_id(raw) {
-                let lines = match item {
-                    Item::Lines(b) => u64::from(b.lines),
-                    _ => 0,
-                };
-                self.retention
-                    .acked(id, item.weight() as u64, lines, Instant::now());
-                self.retention.cap(self.target.max_len);
-            }
-        }
     }
 }
