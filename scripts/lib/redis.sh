@@ -26,12 +26,15 @@ redis_prefix() {
 #   logtail (src/tail/publish.rs, keys.rs): XADD, XTRIM (retention) and
 #     EXPIRE on its streams, EXISTS + PTTL (+ GET) on their :lease keys (read
 #     only: logview sets them), SET/GET/DEL only on their :owner keys. It cannot SET over a stream, store values under other
-#     names, read streams, or touch another minion's keys (per-minion users).
+#     names, read streams except XREVRANGE (below), or touch another minion's keys (per-minion users).
 #   logview (src/session, src/stream): read streams and (GET) the :owner
 #     heartbeats of running tailers (src/session/stream_control.rs), write
 #     only :lease keys.
 #   Both may run CLUSTER SLOTS (no key; where a slot lives, docs/redis-cluster.md);
 #   on a single Redis it is refused as "cluster support disabled", harmless.
+#   In a cluster the tailer also runs WAIT 1 <ms> after each pipeline and, after
+#   a reconnect, XREVRANGE <its stream> + - COUNT 1 (what the new master already
+#   holds: src/tail/publish/replication.rs), so it may read its own streams.
 #   logview also PING: the redis crate's cluster client sends it on every new
 #   node connection and to check connections (redis 1.8.1,
 #   cluster_handling/async_connection/mod.rs).
@@ -42,7 +45,7 @@ redis_prefix() {
 # stack's one shared user).
 redis_tailer_acl() {
     local user="$1" pass="$2" base="$3"
-    printf 'user %s on >%s resetchannels resetkeys -@all +xadd +xtrim +expire +cluster|slots ~%s* (+exists +pttl +get %%R~%s*:lease) (+set +get +del ~%s*:owner)\n' \
+    printf 'user %s on >%s resetchannels resetkeys -@all +xadd +xtrim +expire +xrevrange +wait +cluster|slots ~%s* (+exists +pttl +get %%R~%s*:lease) (+set +get +del ~%s*:owner)\n' \
         "$user" "$pass" "$base" "$base" "$base"
 }
 

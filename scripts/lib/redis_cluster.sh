@@ -55,6 +55,9 @@ save ""
 appendonly no
 repl-diskless-sync yes
 repl-diskless-sync-delay 0
+# Replicas load the master's data from the socket, not via a dump.rdb on disk
+# (a leftover dump would make the node "not empty" on the next cluster create).
+repl-diskless-load swapdb
 aclfile $REDIS_ACL_FILE
 masteruser admin
 masterauth $REDIS_ADMIN_PASSWORD
@@ -104,7 +107,7 @@ start_redis_cluster() {
     fi
     stop_redis_cluster
     for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do
-        rm -f "$(rc_node_dir "$i")/nodes.conf"
+        rm -f "$(rc_node_dir "$i")/nodes.conf" "$(rc_node_dir "$i")/dump.rdb"
         require_free_port "${RC_PORTS[$((i - 1))]}" "redis cluster node $i" SLV_REDIS_CLUSTER_PORT_BASE
         require_free_port "$((REDIS_CLUSTER_PORT_BASE + 10 + i))" "redis cluster bus of node $i" SLV_REDIS_CLUSTER_PORT_BASE
     done

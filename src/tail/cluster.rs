@@ -30,6 +30,8 @@ pub enum Endpoint {
         slot: u16,
         /// The master of `slot` found by the last discovery (asked first next time).
         master: Option<redis::Client>,
+        /// `redis_cluster_wait_ms`: `WAIT 1 <ms>` after each pipeline (0 = no).
+        wait_ms: u64,
     },
 }
 
@@ -51,7 +53,17 @@ impl Endpoint {
             seeds,
             slot: key_slot(stream.as_bytes()),
             master: None,
+            wait_ms: cfg.redis_cluster_wait_ms,
         })
+    }
+
+    /// In a cluster with `redis_cluster_wait_ms` > 0: how long each
+    /// pipeline's `WAIT 1` may block.
+    pub fn wait_ms(&self) -> Option<u64> {
+        match self {
+            Endpoint::Cluster { wait_ms, .. } if *wait_ms > 0 => Some(*wait_ms),
+            _ => None,
+        }
     }
 
     /// The server to name in messages (never the password).
@@ -76,6 +88,7 @@ impl Endpoint {
                 seeds,
                 slot,
                 master,
+                ..
             } => {
                 let found = discover(master.iter().chain(seeds.iter()), *slot)?;
                 let conn = open(&found);

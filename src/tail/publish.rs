@@ -18,8 +18,10 @@ use super::error::{Error, Result};
 pub use super::item::{Item, Target};
 use super::losses::{Cause, Losses};
 use super::retention::Retention;
-use super::xadd::encode_xadd;
+use super::xadd::{encode_wait, encode_xadd};
 use crate::wire::{self, Event};
+
+mod replication;
 
 /// The most text sent in one pipelined round trip.
 const PIPELINE_MAX_BYTES: usize = 4 << 20;
@@ -48,6 +50,9 @@ pub struct Publisher {
     in_flight_bytes: usize,
     /// The encoded pipeline, reused.
     out: Vec<u8>,
+    /// Cluster mode with `WAIT`: replies of the pipeline's `XADD`s, held
+    /// until its `WAIT` answers (`replication.rs`).
+    replies: Vec<Value>,
     /// Texts of acknowledged batches, handed back to the batcher: big
     /// buffers are reused instead of being mapped and zeroed each time.
     spare: Vec<String>,
@@ -86,6 +91,7 @@ impl Publisher {
             in_flight: 0,
             in_flight_bytes: 0,
             out: Vec::new(),
+            replies: Vec::new(),
             spare: Vec::new(),
         };
         let lease = wire::lease_key(&p.target.stream);
@@ -208,7 +214,8 @@ impl Publisher {
             return;
         }
         match self.endpoint.open() {
-            Ok(conn) => {
+            Ok(mut conn) => {
+                self.skip_already_written(&mut conn);
                 tracing::warn!(dropped = self.losses.total(), "redis reachable again");
                 self.conn = Some(conn);
                 self.backoff = BACKOFF_MIN;
@@ -233,6 +240,7 @@ impl Publisher {
             "redis unreachable"
         );
         self.conn = None;
+        self.replies.clear();
         self.in_flight = 0;
         self.in_flight_bytes = 0;
         self.next_attempt = Instant::now() + self.backoff;
@@ -264,6 +272,9 @@ impl Publisher {
         };
         if n == 0 {
             return Ok(());
+        }
+        if let Some(ms) = self.endpoint.wait_ms() {
+            encode_wait(&mut self.out, ms);
         }
         match conn.send_packed_command(&self.out) {
             Ok(()) => {
@@ -307,23 +318,7 @@ impl Publisher {
                         detail: format!("{code} {detail}"),
                     });
                 }
-                Ok(reply) => {
-                    self.in_flight -= 1;
-                    if let Some(item) = self.queue.pop_front() {
-                        self.queued_bytes -= item.weight();
-                        self.retention
-                            .acked_reply(&reply, &item, self.target.max_len);
-                        self.in_flight_bytes = self.in_flight_bytes.saturating_sub(item.weight());
-                        if let Item::Lines(b) = item {
-                            self.lines_sent += u64::from(b.lines);
-                            if self.spare.len() < 4 {
-                                let mut text = b.text;
-                                text.clear();
-                                self.spare.push(text);
-                            }
-                        }
-                    }
-                }
+                Ok(reply) => self.on_reply(reply),
                 Err(e) => {
                     self.lost_connection(&e);
                     return Ok(());

@@ -60,6 +60,12 @@ pub fn encode_xadd(out: &mut Vec<u8>, target: &Target, item: &Item) {
     }
 }
 
+/// Appends `WAIT 1 <ms>`: block until one replica has everything written
+/// so far on this connection, or `ms` passed (Redis Cluster mode).
+pub fn encode_wait(out: &mut Vec<u8>, ms: u64) {
+    encode_command(out, &[b"WAIT", b"1", ms.to_string().as_bytes()]);
+}
+
 /// RESP encoding of one command: `*N` then `$len` + bytes per argument.
 fn encode_command(out: &mut Vec<u8>, args: &[&[u8]]) {
     use std::io::Write;

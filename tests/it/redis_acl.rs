@@ -77,10 +77,16 @@ fn the_tailer_appends_to_streams_and_touches_only_its_own_lease_and_owner_keys()
     allowed(&mut t, &[b"GET", owner]);
     allowed(&mut t, &[b"DEL", owner]);
 
-    // A stream cannot be turned into a string, nor deleted or read.
+    // A stream cannot be turned into a string, nor deleted or read other
+    // than newest-first (what a new master holds after a failover), and the
+    // tailer may wait for replicas (Redis Cluster, docs/redis-cluster.md).
     refused(&mut t, &[b"SET", stream, b"logs:{b0}:m:/var/log/b.log"]);
     refused(&mut t, &[b"DEL", stream]);
     refused(&mut t, &[b"XRANGE", stream, b"-", b"+"]);
+    refused(&mut t, &[b"XREAD", b"STREAMS", stream, b"0"]);
+    allowed(&mut t, &[b"XREVRANGE", stream, b"+", b"-", b"COUNT", b"1"]);
+    allowed(&mut t, &[b"WAIT", b"0", b"0"]);
+    refused(&mut t, &[b"XREVRANGE", b"other:/x", b"+", b"-"]);
     let kind: String = redis::cmd("TYPE")
         .arg(stream)
         .query(&mut admin)
