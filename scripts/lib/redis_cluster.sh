@@ -67,10 +67,12 @@ CONF
     done
 }
 
+# rc_node_running N: node N's pid file names a live redis-server on its port
+# (redis-server rewrites its command line to "redis-server 127.0.0.1:PORT [cluster]").
 rc_node_running() {
     local f
     f="$(rc_pidfile "$1")"
-    pid_alive "$f" && grep -qF "$(rc_node_dir "$1")/redis.conf" "/proc/$(pid_of "$f")/cmdline" 2>/dev/null
+    pid_alive "$f" && grep -qF "127.0.0.1:${RC_PORTS[$(($1 - 1))]}" "/proc/$(pid_of "$f")/cmdline" 2>/dev/null
 }
 
 # rc_cli PORT COMMAND...: one command as admin; the password goes through stdin.

@@ -40,6 +40,7 @@ fn bad_values_name_the_key() {
         ("stream_max_bytes = 10", "stream_max_bytes"),
         ("stream_max_age_secs = 0", "stream_max_age_secs"),
         ("log_level = \"loud\"", "log_level"),
+        ("redis_cluster_wait_ms = 60001", "redis_cluster_wait_ms"),
         ("bogus = 1", "bogus"),
     ] {
         let err = parse(&format!("{MIN}\n{extra}"))
