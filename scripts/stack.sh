@@ -7,8 +7,9 @@
 # (examples/django_portal). All state lives under
 # .stack/NAME/ (profiles `dev`, the default, and `test` use different ports).
 #
-#   scripts/stack.sh up     [--name NAME] [--portal] [--redis-cluster]   install what is missing, start, wait until ready
-#                           (--redis-cluster: streams in a 3+3 node Redis Cluster, docs/redis-cluster.md)
+#   scripts/stack.sh up     [--name NAME] [--portal] [--redis-cluster|--single-redis]   install what is missing, start, wait until ready
+#                           (--redis-cluster: streams in a 3+3 node Redis Cluster, docs/redis-cluster.md;
+#                            the choice is remembered per profile, --single-redis switches back)
 #   scripts/stack.sh down   [--name NAME]   stop exactly what the stack started
 #   scripts/stack.sh status [--name NAME]   what runs, where, and the URL
 #   scripts/stack.sh minion stop|start ID [--name NAME]   make one minion unreachable / back
@@ -48,7 +49,7 @@ ACTION="${1:-}"
 shift
 PROFILE="dev"
 WITH_PORTAL=0
-REDIS_CLUSTER=0
+REDIS_CLUSTER=""
 MINION_ARGS=()
 while (($#)); do
     case "$1" in
@@ -58,6 +59,10 @@ while (($#)); do
         ;;
     --redis-cluster)
         REDIS_CLUSTER=1
+        shift
+        ;;
+    --single-redis)
+        REDIS_CLUSTER=0
         shift
         ;;
     --name)
@@ -72,11 +77,11 @@ while (($#)); do
     -h | --help) usage ;;
     [!-]*)
         # minion stop|start ID: the words after the action (checked by cmd_minion).
-        [[ "$ACTION" == "minion" ]] || die "unknown argument '$1' (expected --name NAME, --portal or --redis-cluster)"
+        [[ "$ACTION" == "minion" ]] || die "unknown argument '$1' (expected --name NAME, --portal, --redis-cluster or --single-redis)"
         MINION_ARGS+=("$1")
         shift
         ;;
-    *) die "unknown argument '$1' (expected --name NAME, --portal or --redis-cluster)" ;;
+    *) die "unknown argument '$1' (expected --name NAME, --portal, --redis-cluster or --single-redis)" ;;
     esac
 done
 [[ "$PROFILE" =~ ^[a-z0-9][a-z0-9_-]{0,31}$ ]] || die "--name '$PROFILE': use 1-32 characters of a-z 0-9 _ - (e.g. dev, test)"
@@ -85,6 +90,13 @@ PROFILE_DIR="$STACK_ROOT/$PROFILE"
 SECRETS="$PROFILE_DIR/secrets"
 LOG_DIR="$PROFILE_DIR/logs"
 STACK_ENV="$PROFILE_DIR/stack.env"
+# Single Redis or Redis Cluster: the flag, else what this profile's last up chose
+# (so a plain `up`, e.g. a test restarting logview, keeps the streams where they are).
+REDIS_MODE_FILE="$PROFILE_DIR/redis-mode"
+if [[ -z "$REDIS_CLUSTER" ]]; then
+    REDIS_CLUSTER=0
+    if [[ "$(cat "$REDIS_MODE_FILE" 2>/dev/null)" == "cluster" ]]; then REDIS_CLUSTER=1; fi
+fi
 
 # Every variable the parts need: ports, paths, secrets (generated once, reused).
 # Ports and paths only (what down and status need).
@@ -215,6 +227,7 @@ cmd_up() {
     stage_begin "install (packages, Salt venv, musl target, builds)"
     install_stack_prerequisites
     load_profile
+    if ((REDIS_CLUSTER)); then echo cluster >"$REDIS_MODE_FILE"; else echo single >"$REDIS_MODE_FILE"; fi
     check_ports
     build_logtail_musl
     build_logview
