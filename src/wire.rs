@@ -87,6 +87,13 @@ pub fn owner_key(stream: &str) -> String {
     format!("{stream}:owner")
 }
 
+/// Key a logview replica holds (`SET NX PX`, a random token) while it starts
+/// or shares the tailer of `stream`, so that replicas start one tailer per
+/// stream between them (`session/start_claim.rs`).
+pub fn start_claim_key(stream: &str) -> String {
+    format!("{stream}:start")
+}
+
 /// Every event a tailer can write, with the extra fields each carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
