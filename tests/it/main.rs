@@ -23,6 +23,10 @@ mod api_i18n;
 mod tail_resume;
 mod tail_sharing;
 
+/// logview as replicas: one tailer for concurrent starts on two, tickets,
+/// resume and ops-page forms across them.
+mod replicas;
+
 /// Every bad input answered clearly with nothing started.
 mod api_input;
 
