@@ -27,6 +27,12 @@ mod tail_sharing;
 /// resume and ops-page forms across them.
 mod replicas;
 
+/// Drills against the replica stack (`up --replicas N`; skipped without):
+/// a replica killed under viewers, nginx reloaded and restarted.
+mod drill_nginx;
+mod drill_replica;
+mod drill_support;
+
 /// Every bad input answered clearly with nothing started.
 mod api_input;
 
