@@ -162,8 +162,13 @@ impl Relaunch {
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("start {:?}: {e}", self.argv));
-        std::fs::write(pidfile, format!("{}\n", child.id())).expect("write the pid file");
-        child.id()
+        let pid = child.id();
+        std::fs::write(pidfile, format!("{pid}\n")).expect("write the pid file");
+        // Reaped when it exits while this test binary still runs; it
+        // outlives the binary otherwise (as the stack's own processes do).
+        let mut child = child;
+        std::thread::spawn(move || child.wait());
+        pid
     }
 }
 
