@@ -172,19 +172,6 @@ $(replica_stack_env)
 ENV
 }
 
-# The replicas' coordinates (up --replicas N): the load balancer's URL, each
-# replica's URL and pid file, nginx's binary, config and pid file (drills).
-replica_stack_env() {
-    ((REPLICAS > 0)) || return 0
-    local i urls=() pids=()
-    for ((i = 1; i <= REPLICAS; i++)); do
-        urls+=("$(replica_url "$i")")
-        pids+=("$(replica_pidfile "$i")")
-    done
-    printf 'LB_URL=%s\nREPLICA_URLS=%s\nREPLICA_PIDFILES=%s\nNGINX_BIN=%s\nNGINX_DIR=%s\nNGINX_CONF=%s\nNGINX_PID=%s\n' \
-        "$LB_URL" "${urls[*]}" "${pids[*]}" "$(nginx_bin)" "$NGINX_DIR" "$NGINX_CONF" "$NGINX_PID"
-}
-
 build_logtail_musl() {
     say "cargo build --release --target x86_64-unknown-linux-musl --no-default-features --bin logtail"
     (cd "$REPO_ROOT" && cargo build --release --target x86_64-unknown-linux-musl --no-default-features --bin logtail) \
@@ -210,13 +197,7 @@ check_ports() {
     if ((WITH_PORTAL)) && ! portal_running; then
         require_free_port "$PORTAL_PORT" "the Django portal" SLV_PORTAL_PORT
     fi
-    local i
-    for ((i = 1; i <= REPLICAS; i++)); do
-        replica_running "$i" || require_free_port "$(replica_port "$i")" "logview replica $i" SLV_LOGVIEW_REPLICA_PORT
-    done
-    if ((REPLICAS > 0)) && ! nginx_running; then
-        require_free_port "$NGINX_PORT" "nginx (the replicas' load balancer)" SLV_NGINX_PORT
-    fi
+    check_replica_ports
 }
 
 # On a failed up: say what is left running and how to stop it.
@@ -395,16 +376,7 @@ cmd_status() {
     show "$API_PID" salt-api "$SALT_API_URL"
     show "$SALTGATE_PID" saltgate "$SALTGATE_URL"
     show "$LOGVIEW_PID" logview "${LOGVIEW_URL}minions/$MINION_ID"
-    local f n
-    for f in "$PROFILE_DIR"/run/logview-replica-*.pid; do
-        [[ -e "$f" ]] || continue
-        n="${f##*/logview-replica-}"
-        n="${n%.pid}"
-        show "$f" "replica $n" "$(replica_url "$n")"
-    done
-    if [[ -e "$NGINX_PID" ]]; then
-        show "$NGINX_PID" nginx "${LB_URL}minions/$MINION_ID   (load balancer)"
-    fi
+    show_replicas
     if pid_alive "$PORTAL_PID"; then
         show "$PORTAL_PID" portal "$PORTAL_URL"
     else

@@ -211,3 +211,41 @@ stop_replicas_from() {
     done
     ((${#entries[@]} == 0)) || stop_pidfiles 10 "${entries[@]}"
 }
+
+# The replicas' coordinates (up --replicas N): the load balancer's URL, each
+# replica's URL and pid file, nginx's binary, config and pid file (drills).
+replica_stack_env() {
+    ((REPLICAS > 0)) || return 0
+    local i urls=() pids=()
+    for ((i = 1; i <= REPLICAS; i++)); do
+        urls+=("$(replica_url "$i")")
+        pids+=("$(replica_pidfile "$i")")
+    done
+    printf 'LB_URL=%s\nREPLICA_URLS=%s\nREPLICA_PIDFILES=%s\nNGINX_BIN=%s\nNGINX_DIR=%s\nNGINX_CONF=%s\nNGINX_PID=%s\n' \
+        "$LB_URL" "${urls[*]}" "${pids[*]}" "$(nginx_bin)" "$NGINX_DIR" "$NGINX_CONF" "$NGINX_PID"
+}
+
+# Every port a replica or nginx that is not running yet will need (check_ports).
+check_replica_ports() {
+    local i
+    for ((i = 1; i <= REPLICAS; i++)); do
+        replica_running "$i" || require_free_port "$(replica_port "$i")" "logview replica $i" SLV_LOGVIEW_REPLICA_PORT
+    done
+    if ((REPLICAS > 0)) && ! nginx_running; then
+        require_free_port "$NGINX_PORT" "nginx (the replicas' load balancer)" SLV_NGINX_PORT
+    fi
+}
+
+# status: each replica with a pid file, and nginx (uses stack.sh's show).
+show_replicas() {
+    local f n
+    for f in "$PROFILE_DIR"/run/logview-replica-*.pid; do
+        [[ -e "$f" ]] || continue
+        n="${f##*/logview-replica-}"
+        n="${n%.pid}"
+        show "$f" "replica $n" "$(replica_url "$n")"
+    done
+    if [[ -e "$NGINX_PID" ]]; then
+        show "$NGINX_PID" nginx "${LB_URL}minions/$MINION_ID   (load balancer)"
+    fi
+}

@@ -32,6 +32,7 @@ mod replicas;
 mod drill_nginx;
 mod drill_replica;
 mod drill_support;
+mod drill_viewers;
 
 /// Every bad input answered clearly with nothing started.
 mod api_input;
