@@ -29,4 +29,5 @@ logtail-config-file:
         redis_url: {{ redis_url | json }}
         allowed_paths: {{ logtail.allowed_paths | json }}
         lock_dir: {{ logtail.lock_dir | json }}
+        minion_id: {{ grains['id'] | json }}
         tunables: {{ logtail.tunables | json }}

@@ -127,6 +127,12 @@ impl ApiError {
                 | SessionError::Prepare { .. } => StatusCode::BAD_GATEWAY,
                 SessionError::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
                 SessionError::Local(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                SessionError::UnknownTarget { .. } | SessionError::TargetEmpty { .. } => {
+                    StatusCode::NOT_FOUND
+                }
+                SessionError::FleetTooLarge { .. } | SessionError::FleetNoneStarted(_) => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
             },
             ApiError::Access(e) => match e {
                 AccessError::Ticket(_) | AccessError::ForeignStream => StatusCode::UNAUTHORIZED,
@@ -183,9 +189,17 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(status = status.as_u16(), error = %self, cause = ?self, "request failed");
         }
+        let fleet = match &self {
+            ApiError::Session(e) => match e.as_ref() {
+                SessionError::FleetNoneStarted(r) => Some(std::sync::Arc::new((**r).clone())),
+                _ => None,
+            },
+            _ => None,
+        };
         let localized = Localized {
             text: self.text(),
             field: self.field(),
+            fleet,
         };
         let mut resp = (status, Json(localized.body(Lang::En))).into_response();
         resp.extensions_mut().insert(localized);

@@ -10,6 +10,8 @@
 //! local mode) is `launch.rs`.
 
 mod error;
+mod fleet;
+mod fleet_outcome;
 mod launch;
 mod request;
 mod resume;
@@ -36,6 +38,8 @@ use launch::{FollowSpec, Launcher};
 use share::Window;
 
 pub use error::SessionError;
+pub use fleet::{FleetRequest, FleetStarted, FleetTarget};
+pub use fleet_outcome::{FleetReport, MinionOutcome, Outcome};
 pub use launch::backlog_depth;
 pub use request::{Started, TailRequest};
 pub use status::{MinionStatus, Reachability};
@@ -207,7 +211,6 @@ impl Orchestrator {
         let spec = FollowSpec {
             minion,
             path,
-            stream: &stream,
             lines: depth,
             resume_at,
         };

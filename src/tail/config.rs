@@ -41,6 +41,14 @@ pub struct Config {
     pub allowed_paths: Vec<String>,
     /// Directory of the per-path lock files (created 0700 if missing).
     pub lock_dir: PathBuf,
+    /// This host's minion id (the Salt state writes `grains['id']`; local
+    /// mode logview's `local.host_id`): `follow` derives its stream key from
+    /// it, so one `logtail follow` argv serves a whole list of minions.
+    #[serde(default)]
+    pub minion_id: Option<String>,
+    /// The stream key prefix; must equal logview's `redis.prefix`.
+    #[serde(default = "default_stream_prefix")]
+    pub stream_prefix: String,
     /// Lines longer than this many bytes are cut and marked.
     #[serde(default = "default_max_line_bytes")]
     pub max_line_bytes: usize,
@@ -74,6 +82,10 @@ pub struct Config {
     /// Log level: `error`, `warn` (default), `info` or `debug`.
     #[serde(default)]
     pub log_level: Option<String>,
+}
+
+fn default_stream_prefix() -> String {
+    crate::wire::DEFAULT_PREFIX.to_owned()
 }
 
 fn default_max_line_bytes() -> usize {
@@ -134,6 +146,16 @@ impl Config {
         }
     }
 
+    /// The stream key of a followed `path` on this host:
+    /// `wire::stream_key(stream_prefix, minion_id, path)`; a config without
+    /// `minion_id` cannot follow (the key would be a guess).
+    pub fn follow_stream(&self, path: &str) -> std::result::Result<String, String> {
+        match &self.minion_id {
+            Some(id) => Ok(crate::wire::stream_key(&self.stream_prefix, id, path)),
+            None => Err("the config has no \"minion_id\": logtail follow derives its stream key from it (the Salt state writes minion_id = grains['id']; local mode: logview's local.host_id)".into()),
+        }
+    }
+
     /// Reads, parses and validates the file at `path`.
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
@@ -179,6 +201,30 @@ impl Config {
         for glob in &self.allowed_paths {
             super::allowlist::validate_glob(glob)
                 .map_err(|why| format!("invalid \"allowed_paths\" entry {glob:?}: {why}"))?;
+        }
+        if let Some(id) = &self.minion_id {
+            if id.is_empty()
+                || id.len() > 255
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            {
+                return Err(format!(
+                    "invalid \"minion_id\": {id:?} (1 to 255 characters of A-Z, a-z, 0-9, '.', '_', '-')"
+                ));
+            }
+        }
+        if self.stream_prefix.is_empty()
+            || self.stream_prefix.contains(':')
+            || self
+                .stream_prefix
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(format!(
+                "invalid \"stream_prefix\": {:?} (non-empty, no ':', spaces or control characters; logview's redis.prefix)",
+                self.stream_prefix
+            ));
         }
         if !self.lock_dir.is_absolute() {
             return Err(format!(
