@@ -11,6 +11,7 @@
 
 mod error;
 mod fleet;
+mod fleet_launch;
 mod fleet_outcome;
 mod launch;
 mod request;

@@ -65,6 +65,10 @@ mod gate_audit;
 /// The logview eauth user's Salt ACL: the calls of docs/salt-acl.md pass, nothing near them.
 mod salt_acl;
 
+/// The ops pages of the fleet view: the target picker and `/targets/{name}`.
+mod fleet_pages;
+/// The fleet start (issue 11): targets, list calls, per-minion outcomes.
+mod fleet_start;
 /// logtail distributed by the Salt state through salt-api as the deploy user.
 mod stack_deploy;
 /// The stack's minions (MINION_IDS): each tails its own files; one stopped
