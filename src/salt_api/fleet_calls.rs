@@ -151,7 +151,14 @@ impl SaltApi {
         call: &SaltCall,
         who: &Principal,
     ) -> Result<Each<outcome::MinionReturn>, SaltError> {
-        let answer = self.send_call(call, who).await?;
+        let started = std::time::Instant::now();
+        let sent = self.send_call(call, who).await;
+        if let Some(o) = &self.inner.observer {
+            let label = sent.as_ref().map_or_else(SaltError::label, |_| "ok");
+            o.record_salt_call(call.function(), label, started.elapsed());
+        }
+        tracing::debug!(function = call.function(), minions = %call.minion_list(), ok = sent.is_ok(), elapsed_ms = started.elapsed().as_millis() as u64, "salt list call");
+        let answer = sent?;
         let wait = self.inner.timeouts.down_minion_wait();
         Ok(call
             .minions()
