@@ -122,6 +122,10 @@ impl Orchestrator {
             }
             present
         };
+        // Sorted: two fleet starts over the same minions take their locks in
+        // the same order (an explicit list comes in the caller's order).
+        let mut present = present;
+        present.sort();
 
         // One start per stream at a time in this process, taken in id order.
         let mut locks = Vec::with_capacity(present.len());
