@@ -137,9 +137,23 @@ fn success(started: &Started) -> Response {
 pub struct Fields(HashMap<String, Value>);
 
 impl Fields {
-    /// Whether the body has field `name` (not null).
+    /// The fields of a JSON object (unit tests).
+    #[cfg(test)]
+    pub(crate) fn of(v: Value) -> Fields {
+        match v {
+            Value::Object(map) => Fields(map.into_iter().collect()),
+            _ => Fields::default(),
+        }
+    }
+
+    /// Whether the body has field `name` (not null, not an empty string: a
+    /// form sends its empty inputs too).
     pub fn is_given(&self, name: &str) -> bool {
-        !matches!(self.0.get(name), None | Some(Value::Null))
+        match self.0.get(name) {
+            None | Some(Value::Null) => false,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(_) => true,
+        }
     }
 
     /// Field `name` as sent.

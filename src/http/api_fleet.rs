@@ -203,6 +203,29 @@ mod tests {
     }
 
     #[test]
+    fn exactly_one_way_of_naming_minions_is_taken() {
+        let which = |v: Value| fleet_field(&Fields::of(v));
+        assert_eq!(which(json!({"minion_id": "web-01"})).ok(), Some(None));
+        assert_eq!(which(json!({})).ok(), Some(None));
+        assert_eq!(which(json!({"target": "web"})).ok(), Some(Some("target")));
+        assert_eq!(
+            which(json!({"minion_id": "", "minion_ids": ["a"]})).ok(),
+            Some(Some("minion_ids")),
+            "an empty form input is not given"
+        );
+        match which(json!({"minion_id": "a", "target": "web"})) {
+            Err(ApiError::BadRequest { message, field }) => {
+                assert_eq!(field, Some("target"));
+                assert!(
+                    message.to_string().contains("minion_id, target"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn more_than_max_fleet_ids_are_refused_with_the_count() {
         let mut st = s();
         st.limits.max_fleet = 2;
