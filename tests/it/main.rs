@@ -68,6 +68,8 @@ mod salt_acl;
 
 /// The ops pages of the fleet view: the target picker and `/targets/{name}`.
 mod fleet_pages;
+/// A fleet start replacing one member's stale tailer on its own.
+mod fleet_stale;
 /// The fleet start (issue 11): targets, list calls, per-minion outcomes.
 mod fleet_start;
 /// logtail distributed by the Salt state through salt-api as the deploy user.
