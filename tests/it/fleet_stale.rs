@@ -1,8 +1,9 @@
-//! A fleet start that meets a tailer of another logtail version on one
-//! member: that member is replaced by its own `stop --replacing` and
-//! `follow --resume-at` (a position in that minion's file, so not part of
-//! the list call), the others share their running tailer, and the gate's
-//! audit trail shows exactly those calls.
+//! Fleet starts whose members differ: a tailer of another logtail version on
+//! one member is replaced by its own `stop --replacing` and `follow
+//! --resume-at` (a position in that minion's file, so not part of the list
+//! call) while the others share their running tailer, as the gate's audit
+//! trail shows; and a member whose logtail refuses the path (outside its
+//! `allowed_paths` once resolved) is `refused` while the rest start.
 
 use redis::AsyncCommands;
 use salt_logview::audit::AuditRecord;
@@ -101,4 +102,38 @@ async fn a_stale_member_is_replaced_on_its_own_and_the_others_share() {
     })
     .await;
     assert!(resumed.is_some(), "web-01's successor resumed its position");
+}
+
+#[tokio::test]
+async fn a_member_whose_logtail_refuses_the_path_is_refused_and_the_rest_start() {
+    let app = spawn_app(&[]).await;
+    let name = format!("fleet-refused-{}.log", unique());
+    // On web-01 the name is a symlink out of logtail's allowed_paths (a regular
+    // file for file.file_exists, refused by logtail); on web-02 a plain file.
+    let outside = std::env::temp_dir().join(format!("slv-{name}"));
+    std::fs::write(&outside, "outside\n").expect("write outside");
+    let (seen, host01) = minion_file("web-01", &name);
+    std::os::unix::fs::symlink(&outside, &host01).expect("symlink");
+    let (_, host02) = minion_file("web-02", &name);
+    std::fs::write(&host02, "inside\n").expect("write");
+    let answer = app
+        .post_json(
+            "api/tail",
+            json!({"minion_ids": ["web-01", "web-02"], "log_path": seen}),
+        )
+        .await;
+    let _ = std::fs::remove_file(&host01);
+    let _ = std::fs::remove_file(&outside);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let minions = answer.body["minions"].as_array().expect("minions").clone();
+    assert_eq!(minions[0]["minion"], "web-01");
+    assert_eq!(minions[0]["outcome"], "refused", "{answer:?}");
+    assert!(
+        minions[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("allowed_paths")),
+        "{answer:?}"
+    );
+    assert_eq!(minions[1]["outcome"], "started", "{answer:?}");
+    assert!(answer.message().starts_with("started on 1 of 2: web-01: "));
 }

@@ -68,7 +68,7 @@ mod salt_acl;
 
 /// The ops pages of the fleet view: the target picker and `/targets/{name}`.
 mod fleet_pages;
-/// A fleet start replacing one member's stale tailer on its own.
+/// Fleet starts with a stale member (replaced on its own) and a refusing one.
 mod fleet_stale;
 /// The fleet start (issue 11): targets, list calls, per-minion outcomes.
 mod fleet_start;
