@@ -1,6 +1,7 @@
 //! The command-line target of `logview tail`: `MINION:PATH`, or a fleet
-//! target `@NAME:PATH`, which this version refuses (named targets do not
-//! exist yet). The minion id and path themselves are checked by logview,
+//! target `@NAME:PATH`, which this version of the terminal client refuses
+//! (the server starts fleet views, docs/fleet.md, but this client does not
+//! read a merged fleet stream yet). The minion id and path themselves are checked by logview,
 //! whose answer names the field.
 
 use super::error::ClientError;

@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("error.html", include_str!("../../templates/error.html")),
     ("index.html", include_str!("../../templates/index.html")),
     ("minion.html", include_str!("../../templates/minion.html")),
+    ("target.html", include_str!("../../templates/target.html")),
     ("viewer.html", include_str!("../../templates/viewer.html")),
 ];
 
