@@ -26,9 +26,11 @@ use std::str::FromStr;
 mod entry_id;
 mod owner;
 mod pos;
+mod read_group;
 pub use entry_id::{BadEntryId, EntryId};
 pub use owner::{OwnerValue, OWNER_REFRESH_SECS, OWNER_TTL_SECS, VERSION};
 pub use pos::{BadFilePos, FilePos};
+pub use read_group::{read_group, READ_GROUPS};
 
 /// Default stream key prefix (`logs`), the seeds' `LOG_KEY`.
 pub const DEFAULT_PREFIX: &str = "logs";
