@@ -2,6 +2,8 @@
 //! real stack (`scripts/test.sh` brings it up and sets `SLV_STACK_ENV`).
 
 mod stream_budget;
+/// Many streams, one blocking read per read group (CLIENT LIST on a private Redis).
+mod stream_groups;
 mod stream_health;
 mod stream_lease;
 mod stream_sse;
