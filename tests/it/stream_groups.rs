@@ -191,6 +191,9 @@ async fn a_key_that_is_not_a_stream_does_not_stall_its_read_group() {
     hub.shutdown();
 }
 
+/// An XREAD entry: id and fields.
+type StreamEntry = (String, Vec<String>);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn xread_count_limits_each_stream_so_a_flood_cannot_starve_its_group() {
     // What the group reader's fairness rests on: COUNT applies per stream.
@@ -201,7 +204,7 @@ async fn xread_count_limits_each_stream_so_a_flood_cannot_starve_its_group() {
         xadd(&mut tail, flood, &lines(&[&format!("flood {i}")])).await;
     }
     xadd(&mut tail, quiet, &lines(&["quiet"])).await;
-    let reply: Vec<(String, Vec<(String, Vec<String>)>)> = redis::cmd("XREAD")
+    let reply: Vec<(String, Vec<StreamEntry>)> = redis::cmd("XREAD")
         .arg("COUNT")
         .arg(3)
         .arg("STREAMS")
