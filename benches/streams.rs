@@ -2,7 +2,8 @@
 //! appending a few lines a second (XADD as logtail writes them) and one
 //! WebSocket viewer. Prints, per N: lines checked for loss and order,
 //! write → viewer latency p50/p99, logview's RSS and CPU, and the Redis
-//! connections of the `logview` user (all, and those blocked in XREAD):
+//! connections of the `logview` user (all, and those blocked in XREAD) and
+//! redis-server's CPU:
 //! blocking reads are shared by read groups, not held one per stream.
 //!
 //! ```text
@@ -16,6 +17,8 @@
 
 #[path = "../tests/it/support/ports.rs"]
 mod ports;
+#[path = "support/proc_stats.rs"]
+mod proc_stats;
 #[path = "../tests/it/support/redis_server.rs"]
 #[allow(dead_code)]
 mod redis_server;
@@ -26,6 +29,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use proc_stats::{cpu_ticks, raise_fd_limit, ticks_per_sec};
 use redis_server::RedisServer;
 use salt_logview::settings::Settings;
 use salt_logview::tickets::{TicketKind, TicketSigner};
@@ -39,19 +43,24 @@ const PATIENCE: Duration = Duration::from_secs(120);
 
 fn main() -> Result<(), BoxError> {
     raise_fd_limit();
-    let counts: Vec<usize> = env_or("SLV_BENCH_STREAMS", "100,500,2000")
+    let counts: Vec<usize> = std::env::var("SLV_BENCH_STREAMS")
+        .unwrap_or("100,500,2000".into())
         .split(',')
         .map(|n| n.trim().parse())
         .collect::<Result<_, _>>()?;
-    let secs: u64 = env_or("SLV_BENCH_SECS", "20").parse()?;
-    let rate: f64 = env_or("SLV_BENCH_RATE", "2").parse()?;
+    let secs: u64 = std::env::var("SLV_BENCH_SECS")
+        .unwrap_or("20".into())
+        .parse()?;
+    let rate: f64 = std::env::var("SLV_BENCH_RATE")
+        .unwrap_or("2".into())
+        .parse()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let redis = RedisServer::start();
     println!("streams: {counts:?}, {rate} lines/s each for {secs} s, one viewer each");
-    println!("| streams | lines (lost) | p50 / p99 ms | logview RSS MiB (per stream KiB) | logview CPU % | redis conns of logview (in XREAD) |");
-    println!("|---|---|---|---|---|---|");
+    println!("| streams | lines (lost) | p50 / p99 ms | logview RSS MiB (per stream KiB) | logview CPU % | redis-server CPU % | redis conns of logview (in XREAD) |");
+    println!("|---|---|---|---|---|---|---|");
     for n in counts {
         let row = rt.block_on(run(&redis, n, Duration::from_secs(secs), rate))?;
         println!("{row}");
@@ -63,24 +72,6 @@ fn main() -> Result<(), BoxError> {
             .trim()
     );
     Ok(())
-}
-
-fn env_or(key: &str, default: &str) -> String {
-    std::env::var(key).unwrap_or_else(|_| default.to_owned())
-}
-
-fn raise_fd_limit() {
-    // SAFETY: plain libc calls on a stack-allocated struct.
-    unsafe {
-        let mut lim = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
-            lim.rlim_cur = lim.rlim_max.min(65536);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
 }
 
 fn epoch() -> Instant {
@@ -109,14 +100,8 @@ impl Logview {
             .unwrap_or(0)
     }
 
-    /// utime + stime in clock ticks.
     fn cpu_ticks(&self) -> u64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let f: Vec<&str> = after.split_whitespace().collect();
-        let field = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        field(11) + field(12)
+        cpu_ticks(self.child.id())
     }
 }
 
@@ -340,6 +325,7 @@ async fn run(
 
     // The measured part: every stream gets `rate` lines/s, phases spread evenly.
     let cpu0 = logview.cpu_ticks();
+    let redis_cpu0 = redis.pid().map_or(0, cpu_ticks);
     let t0 = Instant::now();
     let period = Duration::from_secs_f64(1.0 / rate);
     let mut feeders = Vec::with_capacity(n);
@@ -369,6 +355,8 @@ async fn run(
     }
     let wall = t0.elapsed().as_secs_f64();
     let cpu = (logview.cpu_ticks() - cpu0) as f64 / ticks_per_sec() / wall * 100.0;
+    let redis_cpu =
+        (redis.pid().map_or(0, cpu_ticks) - redis_cpu0) as f64 / ticks_per_sec() / wall * 100.0;
     let (mut lines, mut lost, mut disorder) = (0u64, 0u64, 0u64);
     let mut latencies = Vec::new();
     for v in viewers {
@@ -381,15 +369,10 @@ async fn run(
     latencies.sort_unstable();
     let rss = logview.status_kib("VmRSS:").max(mid_rss);
     Ok(format!(
-        "| {n} | {lines} ({lost} lost, {disorder} out of order) | {:.2} / {:.2} | {:.1} ({:.0}) | {cpu:.0} | {conns} ({in_xread}) |",
+        "| {n} | {lines} ({lost} lost, {disorder} out of order) | {:.2} / {:.2} | {:.1} ({:.0}) | {cpu:.0} | {redis_cpu:.0} | {conns} ({in_xread}) |",
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.99),
         rss as f64 / 1024.0,
         rss.saturating_sub(idle_rss) as f64 / n as f64,
     ))
-}
-
-fn ticks_per_sec() -> f64 {
-    // SAFETY: sysconf has no preconditions.
-    (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).max(1) as f64
 }
