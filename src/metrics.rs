@@ -1,5 +1,6 @@
 //! Process-wide counters and gauges of `logview`, rendered as Prometheus text
-//! for `GET /metrics`: streams, viewers, lines/bytes out, drops, Redis errors,
+//! for `GET /metrics`: streams, viewers, lines/bytes out, drops, read groups
+//! and their blocking Redis connections, Redis errors,
 //! salt-api call latency and outcomes.
 
 use std::collections::BTreeMap;
@@ -31,6 +32,8 @@ pub struct Metrics {
     bytes_out: AtomicU64,
     dropped_lines: AtomicU64,
     reader_restarts: AtomicU64,
+    read_groups: AtomicI64,
+    blocking_connections: AtomicI64,
     redis_errors: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     salt: Mutex<BTreeMap<String, SaltStats>>,
 }
@@ -73,9 +76,29 @@ impl Metrics {
         self.dropped_lines.fetch_add(lines, Ordering::Relaxed);
     }
 
-    /// A stream reader lost its Redis connection and restarts.
+    /// A read group's reader lost its Redis connection and restarts.
     pub fn reader_restarted(&self) {
         self.reader_restarts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A read group's reader task started (its group got a stream).
+    pub fn read_group_started(&self) {
+        self.read_groups.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A read group's reader task ended.
+    pub fn read_group_ended(&self) {
+        self.read_groups.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A read group opened its blocking Redis connection.
+    pub fn blocking_connection_opened(&self) {
+        self.blocking_connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A read group closed (dropped) its blocking Redis connection.
+    pub fn blocking_connection_closed(&self) {
+        self.blocking_connections.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// A Redis command `op` failed with an error of `kind`.
@@ -157,8 +180,20 @@ impl Metrics {
         counter(
             &mut out,
             "logview_reader_restarts_total",
-            "Stream readers that lost Redis and reconnected.",
+            "Read groups whose reader lost Redis and reconnected.",
             self.reader_restarts.load(Ordering::Relaxed),
+        );
+        gauge(
+            &mut out,
+            "logview_read_groups",
+            "Read groups with a reader task (one multi-key XREAD over their streams).",
+            self.read_groups.load(Ordering::Relaxed),
+        );
+        gauge(
+            &mut out,
+            "logview_redis_blocking_connections",
+            "Blocking Redis connections held by read groups (at most one per group, not one per stream).",
+            self.blocking_connections.load(Ordering::Relaxed),
         );
 
         let _ = writeln!(out, "# HELP logview_redis_errors_total Failed Redis commands by command and error kind.\n# TYPE logview_redis_errors_total counter");
@@ -234,6 +269,10 @@ mod tests {
         m.viewer_detached();
         m.sent(3, 120);
         m.dropped(7);
+        m.read_group_started();
+        m.blocking_connection_opened();
+        m.blocking_connection_opened();
+        m.blocking_connection_closed();
         m.redis_error("xread", "io");
         m.record_salt_call("file.file_exists", "ok", Duration::from_millis(30));
         m.record_salt_call(
@@ -248,6 +287,8 @@ mod tests {
             "logview_lines_out_total 3",
             "logview_bytes_out_total 120",
             "logview_dropped_lines_total 7",
+            "logview_read_groups 1",
+            "logview_redis_blocking_connections 1",
             "logview_redis_errors_total{op=\"xread\",kind=\"io\"} 1",
             "logview_salt_calls_total{function=\"file.file_exists\",outcome=\"ok\"} 1",
             "logview_salt_calls_total{function=\"file.file_exists\",outcome=\"minion_unreachable\"} 1",

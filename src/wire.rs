@@ -31,6 +31,7 @@ mod entry_id;
 mod keys;
 mod owner;
 mod pos;
+mod read_group;
 mod slot;
 pub use entry_id::{BadEntryId, EntryId};
 pub use keys::{
@@ -39,6 +40,7 @@ pub use keys::{
 };
 pub use owner::{OwnerValue, OWNER_REFRESH_SECS, OWNER_TTL_SECS, VERSION};
 pub use pos::{BadFilePos, FilePos};
+pub use read_group::{read_group, READ_GROUPS};
 pub use slot::{fnv1a32, hash_tag, key_slot, CLUSTER_SLOTS};
 
 /// Default stream key prefix (`logs`), the seeds' `LOG_KEY`.

@@ -1,6 +1,8 @@
-//! The stream hub: the registry of streams this process reads, one Redis
-//! reader (and one lease refresher) per stream whatever the number of
-//! viewers, viewer attach/detach with limits, and shutdown.
+//! The stream hub: the registry of streams this process reads, one reader
+//! (and one lease refresher) per stream whatever the number of viewers, the
+//! reads themselves shared by read groups (one blocking Redis connection per
+//! group, not per stream: `reader/`), viewer attach/detach with limits, and
+//! shutdown.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,11 +15,12 @@ use tokio_util::task::TaskTracker;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 
+use super::lease;
 use super::ledger::ViewStart;
+use super::reader::{self, ReadGroups};
 use super::redis_io::{self, RedisIoError};
 use super::shared::{Detach, StreamIo, StreamShared, StreamState};
 use super::subscription::Subscription;
-use super::{lease, reader};
 
 /// How long a stream's reader lives on after its last viewer left, so a
 /// reconnecting viewer finds it still running.
@@ -50,6 +53,7 @@ struct HubInner {
     settings: Arc<Settings>,
     metrics: Arc<Metrics>,
     io: Arc<StreamIo>,
+    groups: Arc<ReadGroups>,
     streams: Mutex<HashMap<String, Arc<StreamShared>>>,
     cancel: CancellationToken,
     tasks: TaskTracker,
@@ -85,14 +89,22 @@ impl Hub {
         let client = crate::redis_conn::StreamStore::from_settings(&settings)
             // The redis error text may quote the URL: keep only its kind.
             .map_err(|e| format!("{:?}", e.kind()));
+        let io = Arc::new(StreamIo::new(client, Arc::clone(&metrics)));
+        let cancel = CancellationToken::new();
+        let tasks = TaskTracker::new();
         Hub {
             inner: Arc::new(HubInner {
                 settings,
-                io: Arc::new(StreamIo::new(client, Arc::clone(&metrics))),
+                groups: Arc::new(ReadGroups::new(
+                    Arc::clone(&io),
+                    cancel.clone(),
+                    tasks.clone(),
+                )),
+                io,
                 metrics,
                 streams: Mutex::new(HashMap::new()),
-                cancel: CancellationToken::new(),
-                tasks: TaskTracker::new(),
+                cancel,
+                tasks,
                 instance: format!("logview@{}:{}", host_name(), std::process::id()),
             }),
         }
@@ -164,6 +176,7 @@ impl Hub {
                 inner.metrics.stream_opened();
                 inner.tasks.spawn(reader::run(
                     Arc::clone(&inner.io),
+                    Arc::clone(&inner.groups),
                     limits.stream_buffer_bytes,
                     Arc::clone(&shared),
                 ));

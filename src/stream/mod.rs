@@ -1,7 +1,9 @@
 //! The data plane: fans Redis streams out to browser viewers.
 //!
 //! * [`Hub`] keeps one Redis reader and one lease refresher per active stream
-//!   per process, whatever the number of viewers, and enforces the limits.
+//!   per process, whatever the number of viewers, and enforces the limits;
+//!   the readers' blocking XREADs are shared, one connection per read group
+//!   (`reader/`), not one per stream.
 //! * [`Subscription`] is one viewer: backlog first, then live, in id order,
 //!   none twice; a viewer that falls `limits.viewer_queue` entries behind gets
 //!   a `dropped` message instead of slowing anyone down.

@@ -1,11 +1,14 @@
-//! The one Redis reader of a stream: finds where the stream ends, then
-//! blocks in XREAD on its own connection and broadcasts each new entry,
-//! serialised once, to every subscription; reconnects with backoff.
+//! Reading streams from Redis, shared: every stream belongs to a read group
+//! (`wire::read_group`), and each group with a live stream has ONE task and
+//! ONE blocking connection issuing a multi-key `XREAD` over all its streams
+//! (`reader/group.rs`); `reader/groups.rs` is the registry of groups. This
+//! file is one stream's part: find where its live reading starts, join its
+//! group, leave it when the stream is reaped; and [`publish`], which
+//! broadcasts a stream's new entries, serialised once, to its subscriptions.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use crate::wire::Entry;
+use crate::wire::{Entry, EntryId};
 
 use super::backoff::Backoff;
 use super::budget::Budget;
@@ -13,19 +16,41 @@ use super::message::{weight, Message};
 use super::redis_io::{self, RawEntry};
 use super::shared::{LiveItem, LiveJson, LiveMark, Position, StreamIo, StreamShared};
 
-/// How long one XREAD blocks before it is re-issued.
-const BLOCK: Duration = Duration::from_secs(10);
-/// Entries fetched per XREAD at most.
-const READ_COUNT: usize = 512;
+mod group;
+mod groups;
 
-/// Runs until the stream is reaped or the hub shuts down; `buffer_bytes`
-/// is the stream's byte budget (`limits.stream_buffer_bytes`).
-pub(crate) async fn run(io: Arc<StreamIo>, buffer_bytes: usize, shared: Arc<StreamShared>) {
+pub(crate) use groups::ReadGroups;
+
+/// One stream as its group's reader holds it.
+pub(crate) struct Member {
+    pub shared: Arc<StreamShared>,
+    /// The id the next read starts after (the newest entry published).
+    pub last: EntryId,
+    /// The stream's byte budget (`limits.stream_buffer_bytes`).
+    pub budget: Budget,
+}
+
+/// Runs until the stream is reaped or the hub shuts down: finds the stream's
+/// end, then hands the stream to its read group, and takes it out again when
+/// the stream is cancelled. `buffer_bytes` is `limits.stream_buffer_bytes`.
+pub(crate) async fn run(
+    io: Arc<StreamIo>,
+    groups: Arc<ReadGroups>,
+    buffer_bytes: usize,
+    shared: Arc<StreamShared>,
+) {
     let cancel = shared.cancel.clone();
     let key = shared.key.as_str();
     let mut backoff = Backoff::new();
 
-    // Where live reading starts: everything up to here is the backlog subscribers read with XRANGE.
+    // Where live reading starts: everything up to here is the backlog
+    // subscribers read with XRANGE, everything after comes from the group's
+    // XREAD. The position is found BEFORE the key joins the group's key list
+    // because the group's read must start exactly there: a subscription takes
+    // its seam at this position (`ready`), and a multi-key XREAD that is
+    // re-issued cannot use `$` (each re-issue would skip what arrived between
+    // two reads). With an explicit id nothing is lost between `ready` and the
+    // group's next read, however long the group takes to include the key.
     let start = loop {
         let attempt = async {
             let mut conn = io.shared_conn().await?;
@@ -51,68 +76,24 @@ pub(crate) async fn run(io: Arc<StreamIo>, buffer_bytes: usize, shared: Arc<Stre
         published_weight: 0,
     });
     shared.ready.send_replace(true);
-    backoff.reset();
 
-    let mut last = start;
-    let mut conn = None;
-    let mut budget = Budget::new(buffer_bytes);
-    loop {
-        let c = match conn.as_mut() {
-            Some(c) => c,
-            None => {
-                let client = match io.client() {
-                    Ok(c) => c,
-                    Err(_) => return,
-                };
-                let connected = tokio::select! {
-                    _ = cancel.cancelled() => return,
-                    r = redis_io::blocking_connection(client, key, BLOCK) => r,
-                };
-                match connected {
-                    Ok(c) => conn.insert(c),
-                    Err(e) => {
-                        io.metrics.redis_error("connect", e.kind());
-                        tracing::warn!(stream = %key, error = %e, "stream reader cannot connect to redis; retrying");
-                        if !backoff.wait(&cancel).await {
-                            return;
-                        }
-                        continue;
-                    }
-                }
-            }
-        };
-        let result = tokio::select! {
-            _ = cancel.cancelled() => return,
-            r = redis_io::xread_block(c, key, last, BLOCK, READ_COUNT) => r,
-        };
-        match result {
-            Ok(entries) => {
-                backoff.reset();
-                if let Some(newest) = publish(&io, &shared, &mut budget, entries) {
-                    last = newest;
-                }
-            }
-            Err(e) => {
-                conn = None;
-                io.metrics.redis_error("xread", e.kind());
-                io.metrics.reader_restarted();
-                tracing::warn!(stream = %key, error = %e, "stream reader lost redis; reconnecting");
-                if !backoff.wait(&cancel).await {
-                    return;
-                }
-            }
-        }
-    }
+    let group = groups.join(Member {
+        shared: Arc::clone(&shared),
+        last: start,
+        budget: Budget::new(buffer_bytes),
+    });
+    cancel.cancelled().await;
+    group.left();
 }
 
 /// Serialises `entries` and broadcasts them in order, within the stream's
 /// byte `budget`; returns the newest id.
-fn publish(
+pub(crate) fn publish(
     io: &StreamIo,
     shared: &StreamShared,
     budget: &mut Budget,
     entries: Vec<RawEntry>,
-) -> Option<crate::stream::EntryId> {
+) -> Option<EntryId> {
     let newest = entries.last().map(|(id, _)| *id)?;
     let encoded: Vec<_> = entries
         .into_iter()

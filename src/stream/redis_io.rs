@@ -75,10 +75,15 @@ pub fn shared_connection(store: &StreamStore) -> Result<RedisConn, RedisIoError>
     Ok(store.connection(SHARED_RESPONSE_TIMEOUT)?)
 }
 
-/// A dedicated connection for the blocking reader of `key`: its response
-/// timeout is above the `BLOCK` time (the crate's 500 ms default would cut
-/// every read), nothing else is ever sent on it (a blocked XREAD stalls the
-/// connection), and in a cluster it goes to the master of `key`'s slot.
+/// A dedicated connection for one read group's blocking reader (`key`: any
+/// key of the group; in a cluster it goes to the master of that key's slot,
+/// which every key of the group shares): its response timeout is above the
+/// `BLOCK` time (the crate's 500 ms default would cut every read), and
+/// nothing else is ever sent on it while a read blocks (a blocked XREAD
+/// stalls the connection). Dropping it (with the read in flight) closes the
+/// socket at once: the client's driver task is aborted when the last handle
+/// goes, so Redis frees the blocked client and no half-read reply is ever
+/// read by anyone.
 pub async fn blocking_connection(
     store: &StreamStore,
     key: &str,
@@ -87,24 +92,33 @@ pub async fn blocking_connection(
     Ok(store.blocking_connection_for_key(key, block).await?)
 }
 
-/// `XREAD COUNT count BLOCK block STREAMS key after`: entries strictly after `after`.
-pub async fn xread_block(
-    conn: &mut MultiplexedConnection,
-    key: &str,
-    after: EntryId,
-    block: Duration,
+/// The entries one `XREAD` returned for one of its keys.
+pub type KeyEntries = (String, Vec<RawEntry>);
+
+/// `XREAD COUNT count [BLOCK block] STREAMS k1 … kn id1 … idn`: for each
+/// `(key, after)`, its entries strictly after `after`, at most `count` per
+/// key (Redis applies `COUNT` to every stream separately, so a flooded
+/// stream cannot crowd the others out of a reply). Without `block` it
+/// answers at once. Keys with no new entry are absent from the result.
+pub async fn xread<C: redis::aio::ConnectionLike + Send>(
+    conn: &mut C,
+    keys: &[(&str, EntryId)],
+    block: Option<Duration>,
     count: usize,
-) -> Result<Vec<RawEntry>, RedisIoError> {
-    let reply: Value = redis::cmd("XREAD")
-        .arg("COUNT")
-        .arg(count)
-        .arg("BLOCK")
-        .arg(block.as_millis() as u64)
-        .arg("STREAMS")
-        .arg(key)
-        .arg(after.to_string())
-        .query_async(conn)
-        .await?;
+) -> Result<Vec<KeyEntries>, RedisIoError> {
+    let mut cmd = redis::cmd("XREAD");
+    cmd.arg("COUNT").arg(count);
+    if let Some(block) = block {
+        cmd.arg("BLOCK").arg(block.as_millis() as u64);
+    }
+    cmd.arg("STREAMS");
+    for (key, _) in keys {
+        cmd.arg(*key);
+    }
+    for (_, after) in keys {
+        cmd.arg(after.to_string());
+    }
+    let reply: Value = cmd.query_async(conn).await?;
     parse_xread(reply)
 }
 
@@ -161,13 +175,18 @@ pub async fn set_lease(
     Ok(())
 }
 
-fn parse_xread(reply: Value) -> Result<Vec<RawEntry>, RedisIoError> {
+fn parse_xread(reply: Value) -> Result<Vec<KeyEntries>, RedisIoError> {
     const CMD: &str = "XREAD";
+    let key_of = |v: &Value| match v {
+        Value::BulkString(b) => String::from_utf8(b.clone()).map_err(|_| RedisIoError::Shape(CMD)),
+        Value::SimpleString(s) => Ok(s.clone()),
+        _ => Err(RedisIoError::Shape(CMD)),
+    };
     match reply {
         Value::Nil => Ok(Vec::new()),
         // RESP2: [[key, entries], ...]
         Value::Array(streams) => {
-            let mut out = Vec::new();
+            let mut out = Vec::with_capacity(streams.len());
             for stream in streams {
                 let Value::Array(mut pair) = stream else {
                     return Err(RedisIoError::Shape(CMD));
@@ -175,15 +194,16 @@ fn parse_xread(reply: Value) -> Result<Vec<RawEntry>, RedisIoError> {
                 if pair.len() != 2 {
                     return Err(RedisIoError::Shape(CMD));
                 }
-                out.extend(parse_entries(pair.swap_remove(1), CMD)?);
+                let entries = parse_entries(pair.swap_remove(1), CMD)?;
+                out.push((key_of(&pair[0])?, entries));
             }
             Ok(out)
         }
         // RESP3: {key: entries, ...}
         Value::Map(streams) => {
-            let mut out = Vec::new();
-            for (_, entries) in streams {
-                out.extend(parse_entries(entries, CMD)?);
+            let mut out = Vec::with_capacity(streams.len());
+            for (key, entries) in streams {
+                out.push((key_of(&key)?, parse_entries(entries, CMD)?));
             }
             Ok(out)
         }
@@ -260,13 +280,22 @@ mod tests {
             entry("5-0", &["kind", "lines", "lines", "a\nb"]),
             entry("5-1", &["kind", "nonsense"]),
         ]);
-        let resp2 = Value::Array(vec![Value::Array(vec![
-            bulk("logs:{b9}:m:/x"),
-            entries.clone(),
-        ])]);
-        let resp3 = Value::Map(vec![(bulk("logs:{b9}:m:/x"), entries)]);
+        let other = Value::Array(vec![entry("7-0", &["kind", "lines", "lines", "c"])]);
+        let resp2 = Value::Array(vec![
+            Value::Array(vec![bulk("logs:m:/x"), entries.clone()]),
+            Value::Array(vec![bulk("logs:n:/y"), other.clone()]),
+        ]);
+        let resp3 = Value::Map(vec![
+            (bulk("logs:m:/x"), entries),
+            (bulk("logs:n:/y"), other),
+        ]);
         for reply in [resp2, resp3] {
-            let got = parse_xread(reply).expect("decodes");
+            let streams = parse_xread(reply).expect("decodes");
+            assert_eq!(streams.len(), 2, "one result per key");
+            assert_eq!(streams[1].0, "logs:n:/y");
+            assert_eq!(streams[1].1.len(), 1);
+            assert_eq!(streams[0].0, "logs:m:/x");
+            let got = &streams[0].1;
             assert_eq!(got.len(), 2);
             assert_eq!(got[0].0, EntryId { ms: 5, seq: 0 });
             assert_eq!(

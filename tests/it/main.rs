@@ -3,6 +3,8 @@
 
 mod stream_budget;
 mod stream_fleet;
+/// Many streams, one blocking read per read group (CLIENT LIST on a private Redis).
+mod stream_groups;
 mod stream_health;
 mod stream_lease;
 mod stream_sse;
