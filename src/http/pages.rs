@@ -1,11 +1,12 @@
 //! The HTML surface of logview: the ops page of a minion (and its form
-//! posts), the index page, the live viewer page, and the static assets. Every response carries
+//! posts), the index page, the live viewer pages (one stream, a fleet), and the static assets. Every response carries
 //! the security headers of [`security`]; every error is a page in words (or the
 //! API's JSON shape when the ops page's script asks for JSON).
 
 mod assets;
 mod audit;
 pub(crate) mod csrf;
+mod fleet_view;
 mod index;
 mod ops;
 mod ops_forms;
@@ -49,6 +50,7 @@ pub fn router(settings: &Settings) -> Router<AppState> {
         .route("/minions", get(index::page))
         .route("/minions/{minion_id}", get(ops::page))
         .route("/view/{ticket}", get(viewer::page))
+        .route("/fleet/{ticket}", get(fleet_view::page))
         .route("/audit", get(audit::page))
         .route("/audit.json", get(audit::json))
         .route("/static/{*path}", get(assets::serve))
