@@ -130,7 +130,9 @@ impl ApiError {
             },
             ApiError::Access(e) => match e {
                 AccessError::Ticket(_) | AccessError::ForeignStream => StatusCode::UNAUTHORIZED,
-                AccessError::BadResumeId(_) => StatusCode::BAD_REQUEST,
+                AccessError::BadResumeId(_) | AccessError::BadCursor { .. } => {
+                    StatusCode::BAD_REQUEST
+                }
                 AccessError::Origin(_) => StatusCode::FORBIDDEN,
                 AccessError::Hub(HubError::BadRedisUrl(_)) => StatusCode::INTERNAL_SERVER_ERROR,
                 AccessError::Hub(HubError::ShuttingDown) => StatusCode::SERVICE_UNAVAILABLE,

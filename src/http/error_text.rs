@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::pages::csrf::CsrfError;
 use crate::i18n::{Lang, Text};
 use crate::session::SessionError;
-use crate::stream::access::AccessError;
+use crate::stream::access::{AccessError, CursorProblem};
 use crate::stream::HubError;
 use crate::tickets::TicketError;
 
@@ -109,6 +109,12 @@ pub fn access(e: &AccessError) -> Text {
         AccessError::BadResumeId(bad) => {
             Text::new("api.stream.bad_resume_id").arg("value", format!("{:?}", bad.0))
         }
+        AccessError::BadCursor { part, problem } => match problem {
+            CursorProblem::NotAPair => Text::new("api.stream.cursor_not_a_pair"),
+            CursorProblem::NotAMember => Text::new("api.stream.cursor_not_a_member"),
+            CursorProblem::Twice => Text::new("api.stream.cursor_twice"),
+        }
+        .arg("part", format!("{part:?}")),
         AccessError::Origin(origin) => {
             Text::new("api.stream.origin").arg("origin", format!("{origin:?}"))
         }

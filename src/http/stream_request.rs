@@ -16,6 +16,7 @@ use super::error::ApiError;
 use super::origin::origin_of;
 use crate::settings::Settings;
 use crate::stream::access::{self, AccessError, Grant, ResumeQuery};
+use crate::stream::fleet_access::{self, FleetCursor, FleetGrant};
 use crate::stream::ViewStart;
 use crate::tickets::TicketSigner;
 
@@ -65,29 +66,13 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(ticket) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::BadRequest {
-                message: crate::i18n::Text::new("api.bad_path").arg("detail", e.body_text()),
-                field: None,
-            })?;
+        let ticket = ticket_of(parts, state).await?;
         let settings = Arc::<Settings>::from_ref(state);
         let grant = access::grant_for_ticket(&settings, &TicketSigner::from_ref(state), &ticket)?;
         if T::CHECKS_ORIGIN {
             check_origin(&settings, &parts.headers)?;
         }
-        let last_event_id = T::LAST_EVENT_ID
-            .then(|| parts.headers.get("last-event-id"))
-            .flatten()
-            .map(|v| v.to_str().unwrap_or("?"));
-        let resume = match last_event_id {
-            Some(id) => access::resume_id(Some(id))?,
-            None => {
-                // A malformed query string counts as no resume id.
-                let query = Query::<ResumeQuery>::try_from_uri(&parts.uri).ok();
-                access::resume_id(query.as_ref().and_then(|q| q.after.as_deref()))?
-            }
-        };
+        let resume = access::resume_id(resume_text::<T>(parts).as_deref())?;
         let after = grant.view_start(resume);
         Ok(StreamRequest {
             grant,
@@ -95,6 +80,72 @@ where
             transport: PhantomData,
         })
     }
+}
+
+/// A checked request for a fleet view's merged stream.
+#[derive(Debug)]
+pub struct FleetStreamRequest<T> {
+    /// What the fleet ticket grants.
+    pub grant: FleetGrant,
+    /// Where each member starts (the client's cursor; members it lacks start
+    /// at their session's start).
+    pub cursor: FleetCursor,
+    transport: PhantomData<T>,
+}
+
+impl<S, T> FromRequestParts<S> for FleetStreamRequest<T>
+where
+    S: Send + Sync,
+    T: Transport,
+    TicketSigner: FromRef<S>,
+    Arc<Settings>: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let ticket = ticket_of(parts, state).await?;
+        let settings = Arc::<Settings>::from_ref(state);
+        let grant = fleet_access::fleet_grant_for_ticket(
+            &settings,
+            &TicketSigner::from_ref(state),
+            &ticket,
+        )?;
+        if T::CHECKS_ORIGIN {
+            check_origin(&settings, &parts.headers)?;
+        }
+        let raw = resume_text::<T>(parts);
+        let cursor = FleetCursor::parse(raw.as_deref(), &grant)?;
+        Ok(FleetStreamRequest {
+            grant,
+            cursor,
+            transport: PhantomData,
+        })
+    }
+}
+
+/// The `{ticket}` path segment.
+async fn ticket_of<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<String, ApiError> {
+    let Path(ticket) = Path::<String>::from_request_parts(parts, state)
+        .await
+        .map_err(|e| ApiError::BadRequest {
+            message: crate::i18n::Text::new("api.bad_path").arg("detail", e.body_text()),
+            field: None,
+        })?;
+    Ok(ticket)
+}
+
+/// The resume text as sent: for SSE a `Last-Event-ID` header wins, else
+/// `?after=` (a malformed query string counts as none).
+fn resume_text<T: Transport>(parts: &Parts) -> Option<String> {
+    let header = T::LAST_EVENT_ID
+        .then(|| parts.headers.get("last-event-id"))
+        .flatten()
+        .map(|v| v.to_str().unwrap_or("?").to_owned());
+    header.or_else(|| {
+        Query::<ResumeQuery>::try_from_uri(&parts.uri)
+            .ok()
+            .and_then(|q| q.0.after)
+    })
 }
 
 /// The origins allowed to open a WebSocket: `server.allowed_origins`, or the

@@ -13,11 +13,11 @@ use axum::routing::get;
 use axum::Router;
 use futures_util::{SinkExt, StreamExt};
 
-use super::stream_request::{StreamRequest, WebSocketRequest};
+use super::stream_request::{FleetStreamRequest, StreamRequest, WebSocketRequest};
 use super::AppState;
 use crate::metrics::Metrics;
 use crate::stream::message::Message as ViewerMessage;
-use crate::stream::Subscription;
+use crate::stream::{Feed, FleetFeed};
 
 /// Close code "try again later" (a limit was reached).
 const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
@@ -30,7 +30,9 @@ const MAX_BATCH: usize = 256;
 
 /// The WebSocket route.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/ws/{ticket}", get(websocket))
+    Router::new()
+        .route("/ws/{ticket}", get(websocket))
+        .route("/ws/fleet/{ticket}", get(fleet_websocket))
 }
 
 async fn websocket(
@@ -56,13 +58,46 @@ async fn websocket(
             let audit = state.orchestrator.audit_log();
             upgrade.on_upgrade(move |socket| async move {
                 let _present = grant.audit_viewer(audit, "ws");
-                serve(socket, sub, heartbeat, metrics).await;
+                serve(socket, Feed::Single(sub), heartbeat, metrics).await;
             })
         }
         // A browser cannot read an HTTP error body of a WebSocket handshake:
         // accept, then close with the reason, which it can read.
         Err(e) => upgrade.on_upgrade(move |mut socket| async move {
             tracing::info!(stream = %stream, reason = %e, "viewer refused");
+            let _ = socket
+                .send(close(CLOSE_TRY_AGAIN_LATER, &e.to_string()))
+                .await;
+        }),
+    }
+}
+
+/// `GET /ws/fleet/{ticket}?after=CURSOR`: a fleet view's merged WebSocket
+/// (docs/fleet.md); the same checks and messages, each tagged with its minion.
+async fn fleet_websocket(
+    State(state): State<AppState>,
+    FleetStreamRequest { grant, cursor, .. }: FleetStreamRequest<WebSocketRequest>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let settings = state.settings.clone();
+    let upgrade = match upgrade {
+        Ok(u) => u
+            .max_message_size(settings.http.ws_max_message_bytes)
+            .max_frame_size(settings.http.ws_max_message_bytes),
+        Err(rejection) => return rejection.into_response(),
+    };
+    let metrics = state.metrics.clone();
+    let heartbeat = Duration::from_secs(settings.viewer.heartbeat_secs.max(1));
+    match FleetFeed::open(&state.hub, &grant, cursor) {
+        Ok(feed) => {
+            let audit = state.orchestrator.audit_log();
+            upgrade.on_upgrade(move |socket| async move {
+                let _present = grant.audit_viewer(audit, "ws");
+                serve(socket, Feed::Fleet(feed), heartbeat, metrics).await;
+            })
+        }
+        Err(e) => upgrade.on_upgrade(move |mut socket| async move {
+            tracing::info!(minions = %grant.minion_list(), reason = %e, "fleet viewer refused");
             let _ = socket
                 .send(close(CLOSE_TRY_AGAIN_LATER, &e.to_string()))
                 .await;
@@ -83,12 +118,7 @@ fn close(code: u16, reason: &str) -> Message {
 }
 
 /// Pumps the subscription into the socket until either side ends.
-async fn serve(
-    socket: WebSocket,
-    mut sub: Subscription,
-    heartbeat: Duration,
-    metrics: Arc<Metrics>,
-) {
+async fn serve(socket: WebSocket, mut sub: Feed, heartbeat: Duration, metrics: Arc<Metrics>) {
     let (mut sink, mut incoming) = socket.split();
     let closing = sub.closing();
     // The client sends nothing but control frames; its close (or a broken
@@ -158,7 +188,7 @@ async fn serve(
         }
         ticker.reset();
     }
-    tracing::debug!(stream = %sub.stream(), "viewer disconnected");
+    tracing::debug!(stream = %sub.describe(), "viewer disconnected");
 }
 
 #[cfg(test)]

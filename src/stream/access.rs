@@ -22,12 +22,34 @@ pub enum AccessError {
     /// The resume id (`after` / `Last-Event-ID`) is not an entry id.
     #[error("cannot resume: {0}")]
     BadResumeId(#[from] BadEntryId),
+    /// A fleet resume cursor that is not `MINION=ENTRYID` pairs of members.
+    #[error("cannot resume: {problem} ({part:?}); a fleet cursor is MINION=ENTRYID pairs of this view's minions joined by ','")]
+    BadCursor {
+        /// The pair or minion at fault, as sent.
+        part: String,
+        /// What is wrong with it.
+        problem: CursorProblem,
+    },
     /// The request's `Origin` is not allowed (setting server.allowed_origins).
     #[error("origin {0:?} may not open this stream (setting server.allowed_origins)")]
     Origin(String),
     /// A limit or shutdown.
     #[error("{0}")]
     Hub(#[from] HubError),
+}
+
+/// What is wrong with one part of a fleet resume cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CursorProblem {
+    /// Not `MINION=ENTRYID`.
+    #[error("not MINION=ENTRYID")]
+    NotAPair,
+    /// The minion is not a member of the view.
+    #[error("not a minion of this view")]
+    NotAMember,
+    /// The minion appears twice.
+    #[error("minion given twice")]
+    Twice,
 }
 
 /// What a verified ticket grants: one stream, from one point on.

@@ -52,6 +52,17 @@ pub struct Subscription {
     ledger: Ledger,
     queued: VecDeque<Outgoing>,
     backoff: Backoff,
+    /// [`Step::CaughtUp`] was returned.
+    caught_up: bool,
+}
+
+/// What [`Subscription::step`] yields.
+#[derive(Debug)]
+pub enum Step {
+    /// A message for the viewer.
+    Message(Outgoing),
+    /// The backlog is done: what follows is live (returned once).
+    CaughtUp,
 }
 
 impl std::fmt::Debug for Subscription {
@@ -131,6 +142,7 @@ impl Subscription {
             ledger: Ledger::new(start),
             queued: VecDeque::new(),
             backoff: Backoff::new(),
+            caught_up: false,
         }
     }
 
@@ -143,13 +155,29 @@ impl Subscription {
     /// can be raced in `select!` without losing a message.
     pub async fn next(&mut self) -> Option<Outgoing> {
         loop {
-            if let Some(out) = self.queued.pop_front() {
+            if let Step::Message(out) = self.step().await? {
                 return Some(out);
+            }
+        }
+    }
+
+    /// Like [`Subscription::next`], but also says, once, when this viewer
+    /// has every retained entry and waits for live ones ([`Step::CaughtUp`]):
+    /// a fleet view's merge waits for a member still reading its backlog,
+    /// and only briefly for one that is caught up. Cancel-safe.
+    pub async fn step(&mut self) -> Option<Step> {
+        loop {
+            if let Some(out) = self.queued.pop_front() {
+                return Some(Step::Message(out));
             }
             match self.phase {
                 Phase::Starting => self.start().await?,
                 Phase::Reading(Seam::Backlog { next, end }) => self.backlog_page(next, end).await?,
-                Phase::Reading(Seam::Live) => return self.live().await,
+                Phase::Reading(Seam::Live) if !self.caught_up => {
+                    self.caught_up = true;
+                    return Some(Step::CaughtUp);
+                }
+                Phase::Reading(Seam::Live) => return self.live().await.map(Step::Message),
             }
         }
     }

@@ -2,6 +2,7 @@
 //! real stack (`scripts/test.sh` brings it up and sets `SLV_STACK_ENV`).
 
 mod stream_budget;
+mod stream_fleet;
 mod stream_health;
 mod stream_lease;
 mod stream_sse;

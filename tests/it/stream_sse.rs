@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use crate::stream_support::*;
 
 /// Reads SSE events from a response: (id, data JSON), skipping comments.
-struct SseReader {
+pub(crate) struct SseReader {
     body: std::pin::Pin<
         Box<dyn futures_util::Stream<Item = reqwest::Result<axum::body::Bytes>> + Send>,
     >,
@@ -15,7 +15,7 @@ struct SseReader {
 }
 
 impl SseReader {
-    async fn open(url: &str, last_event_id: Option<&str>) -> SseReader {
+    pub(crate) async fn open(url: &str, last_event_id: Option<&str>) -> SseReader {
         let mut req = reqwest::Client::new().get(url);
         if let Some(id) = last_event_id {
             req = req.header("Last-Event-ID", id);
@@ -32,7 +32,7 @@ impl SseReader {
         }
     }
 
-    async fn next_event(&mut self) -> (Option<String>, serde_json::Value) {
+    pub(crate) async fn next_event(&mut self) -> (Option<String>, serde_json::Value) {
         loop {
             if let Some(end) = self.buf.find("\n\n") {
                 let block: String = self.buf.drain(..end + 2).collect();
