@@ -4,8 +4,8 @@
 // starts on web-01..03, signed with the stack's key, so it does not depend on
 // the fleet start API); the client's side of the fleet stream protocol
 // (minion column, chips, filter, Download, reconnect with the per-minion
-// cursor) against a scripted WebSocket; and, once logview serves
-// /ws/fleet/, the merged stream of three real tailers across a logview restart.
+// cursor) against a scripted WebSocket; and the merged stream of three real
+// tailers through logview's /ws/fleet/ across a logview restart.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -79,12 +79,6 @@ describe("fleet viewer", () => {
   /** [minion column, text] of every line the page shows (hidden ones too), in order. */
   const rows = (page) =>
     page.evaluate(() => [...document.querySelectorAll("#log .line")].map((n) => [n.querySelector(".mn")?.textContent, n.querySelector(".txt").textContent]));
-
-  async function fleetStreamServed() {
-    // The route exists once a made-up ticket is refused (401) rather than not found (404).
-    const res = await fetch(`${env.LOGVIEW_URL}sse/fleet/not-a-ticket`);
-    return res.status !== 404;
-  }
 
   test("the page names the target and path, a chip per member, the failed minions; a bad or single ticket gets the error page", async () => {
     const logPath = fleetFile("page", ["web-01", "web-02"], (m) => [`${m} hello`]);
@@ -231,11 +225,7 @@ describe("fleet viewer", () => {
     await page.close();
   });
 
-  test("three real tailers merged: every line once, in order per minion, each with its minion; a logview restart resumes each after its own id", async (t) => {
-    if (!(await fleetStreamServed())) {
-      t.skip("this logview does not serve /sse/fleet/ yet (the fleet stream routes are built on main)");
-      return;
-    }
+  test("three real tailers merged: every line once, in order per minion, each with its minion; a logview restart resumes each after its own id", async () => {
     const logPath = fleetFile("real", MINIONS, (m) => seq(m, "backlog", 0, 5));
     const url = await fleetView(logPath, MINIONS);
     const { page, incidents } = await watchedPage(browser.context);
