@@ -32,6 +32,8 @@ mod api_run;
 
 /// The terminal client (`logview tail`, `logview run`): the real binary, piped.
 mod cli;
+/// The terminal client's fleet stream resumed per minion against the real `/sse/fleet/`.
+mod cli_fleet;
 
 /// salt-api down/restarted and a stopped minion, on private processes.
 mod api_salt;
