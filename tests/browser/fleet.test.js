@@ -5,7 +5,7 @@
 // the fleet start API); the client's side of the fleet stream protocol
 // (minion column, chips, filter, Download, reconnect with the per-minion
 // cursor) against a scripted WebSocket; and the merged stream of three real
-// tailers through logview's /ws/fleet/ across a logview restart.
+// tailers through logview's /ws/fleet/ and /sse/fleet/ across a logview restart.
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -94,14 +94,25 @@ describe("fleet viewer", () => {
     assert.equal(await page.title(), `web: ${logPath} — logview`);
     assert.equal(await page.textContent("#fleet-who"), "@web");
     assert.equal(await page.textContent("#target"), logPath);
+    // Each member's one line arrives (a shared tailer sends no `started`: its first line says following).
+    await page.waitForFunction(
+      () => [...document.querySelectorAll("button.chip .chip-count")].every((n) => n.textContent === "1 line"),
+      null,
+      { timeout: WAIT_MS },
+    );
     const chips = await page.evaluate(() =>
       [...document.querySelectorAll("#chips .chip")].map((c) => [c.tagName, c.dataset.minion, c.dataset.state, c.querySelector(".chip-state").textContent]),
     );
     assert.deepEqual(chips, [
-      ["BUTTON", "web-01", "waiting", "waiting for the tailer"],
-      ["BUTTON", "web-02", "waiting", "waiting for the tailer"],
+      ["BUTTON", "web-01", "following", "following"],
+      ["BUTTON", "web-02", "following", "following"],
       ["SPAN", "web-03", "unreachable", "unreachable"],
       ["SPAN", "web-04", "missing", "file missing"],
+    ]);
+    // web-01's tailer was started (and its backlog stored) before web-02's: the backlog merges by entry id.
+    assert.deepEqual(await rows(page), [
+      ["web-01", "web-01 hello"],
+      ["web-02", "web-02 hello"],
     ]);
     // Each member's id is coloured, and no two members share a colour.
     const colours = await page.evaluate(() => [...document.querySelectorAll("button.chip .chip-id")].map((n) => [...n.classList].find((c) => /^mc-\d$/.test(c))));
@@ -225,45 +236,50 @@ describe("fleet viewer", () => {
     await page.close();
   });
 
-  test("three real tailers merged: every line once, in order per minion, each with its minion; a logview restart resumes each after its own id", async () => {
-    const logPath = fleetFile("real", MINIONS, (m) => seq(m, "backlog", 0, 5));
-    const url = await fleetView(logPath, MINIONS);
-    const { page, incidents } = await watchedPage(browser.context);
-    await page.goto(url);
-    const count = (n) =>
-      page.waitForFunction((want) => document.querySelectorAll("#log .line").length >= want, n, { timeout: WAIT_MS });
-    await count(15);
-    for (const m of MINIONS) appendOn(m, logPath, seq(m, "live", 0, 3));
-    await count(24);
+  for (const transport of ["ws", "sse"]) {
+    test(`three real tailers merged over ${transport}: every line once, in order per minion, each with its minion; a logview restart resumes each after its own id`, async () => {
+      const logPath = fleetFile(`real-${transport}`, MINIONS, (m) => seq(m, "backlog", 0, 5));
+      const url = await fleetView(logPath, MINIONS);
+      const { page, incidents } = await watchedPage(browser.context);
+      // A browser without WebSocket: the client reads SSE (fetch, `Last-Event-ID` = the cursor).
+      if (transport === "sse") await page.addInitScript(() => delete window.WebSocket);
+      await page.goto(url);
+      const count = (n) =>
+        page.waitForFunction((want) => document.querySelectorAll("#log .line").length >= want, n, { timeout: WAIT_MS });
+      await count(15);
+      for (const m of MINIONS) appendOn(m, logPath, seq(m, "live", 0, 3));
+      await count(24);
 
-    const binary = await stopLogview(env);
-    try {
-      await page.waitForFunction(() => document.getElementById("conn-state").dataset.state === "reconnecting", null, {
-        timeout: WAIT_MS,
-      });
-      // Written while logview is down: each tailer keeps appending to its stream.
-      for (const m of MINIONS) appendOn(m, logPath, seq(m, "down", 0, 4));
-    } finally {
-      startLogview(env, binary);
-    }
-    await page.waitForFunction(() => document.getElementById("conn-state").dataset.state === "live", null, { timeout: WAIT_MS });
-    for (const m of MINIONS) appendOn(m, logPath, seq(m, "after", 0, 2));
-    await count(42);
+      const binary = await stopLogview(env);
+      try {
+        await page.waitForFunction(() => document.getElementById("conn-state").dataset.state === "reconnecting", null, {
+          timeout: WAIT_MS,
+        });
+        // Written while logview is down: each tailer keeps appending to its stream.
+        for (const m of MINIONS) appendOn(m, logPath, seq(m, "down", 0, 4));
+      } finally {
+        startLogview(env, binary);
+      }
+      await page.waitForFunction(() => document.getElementById("conn-state").dataset.state === "live", null, { timeout: WAIT_MS });
+      for (const m of MINIONS) appendOn(m, logPath, seq(m, "after", 0, 2));
+      await count(42);
 
-    const got = await rows(page);
-    for (const m of MINIONS) {
-      const mine = got.filter(([col]) => col === m).map(([, text]) => text);
-      assert.deepEqual(
-        mine,
-        [...seq(m, "backlog", 0, 5), ...seq(m, "live", 0, 3), ...seq(m, "down", 0, 4), ...seq(m, "after", 0, 2)],
-        `${m}: every line once, in its order`,
-      );
-    }
-    assert.equal(got.length, 42, "nothing else, nothing twice");
-    for (const [col, text] of got) assert.ok(text.startsWith(`${col} `), `the column names the line's minion: ${col} | ${text}`);
-    const chips = await page.evaluate(() => [...document.querySelectorAll("button.chip .chip-count")].map((n) => n.textContent));
-    assert.deepEqual(chips, ["14 lines", "14 lines", "14 lines"]);
-    assert.deepEqual(incidents, []);
-    await page.close();
-  });
+      const got = await rows(page);
+      for (const m of MINIONS) {
+        const mine = got.filter(([col]) => col === m).map(([, text]) => text);
+        assert.deepEqual(
+          mine,
+          [...seq(m, "backlog", 0, 5), ...seq(m, "live", 0, 3), ...seq(m, "down", 0, 4), ...seq(m, "after", 0, 2)],
+          `${m}: every line once, in its order`,
+        );
+      }
+      assert.equal(got.length, 42, "nothing else, nothing twice");
+      for (const [col, text] of got) assert.ok(text.startsWith(`${col} `), `the column names the line's minion: ${col} | ${text}`);
+      const chips = await page.evaluate(() => [...document.querySelectorAll("button.chip .chip-count")].map((n) => n.textContent));
+      assert.deepEqual(chips, ["14 lines", "14 lines", "14 lines"]);
+      assert.equal(await page.getAttribute("#conn-state", "title"), transport === "sse" ? "live (Server-Sent Events)" : "live (WebSocket)");
+      assert.deepEqual(incidents, []);
+      await page.close();
+    });
+  }
 });
