@@ -190,6 +190,44 @@ mod tests {
     }
 
     #[test]
+    fn the_fleet_page_renders_its_chips_in_chinese() {
+        use crate::http::pages::with_lang;
+        use crate::http::templates::environment;
+        let s = Settings::shipped();
+        let t = ticket("web");
+        let lang = Lang::ZhCn;
+        let failed = vec![context! {
+            minion => "web-03", outcome => "unreachable", words => outcome_words("unreachable", lang),
+        }];
+        let config = FleetConfig::new(&s, &t, "p.s");
+        let ctx = context! {
+            title => title(&t, lang), path => t.path, target => t.target,
+            members => config.members, failed => failed, config => config,
+        };
+        let html = environment(&s)
+            .and_then(|env| {
+                env.get_template("fleet.html")
+                    .and_then(|tpl| tpl.render(with_lang(ctx, lang)))
+            })
+            .expect("renders");
+        for words in [
+            // Autoescaped: `/` is written `&#x2f;`.
+            "<title>web：&#x2f;var&#x2f;log&#x2f;nginx&#x2f;error.log — logview</title>",
+            r#"<button type="button" class="chip" data-minion="web-01" data-state="waiting" aria-pressed="false""#,
+            r#"data-minion="web-03" data-state="unreachable""#,
+            "无法连接",
+            "只显示 web-02 的行",
+            "等待",
+            r#"id="filter""#,
+        ] {
+            assert!(html.contains(words), "{words} missing: {html}");
+        }
+        for english in ["unreachable<", "waiting for the tailer", "Show only"] {
+            assert!(!html.contains(english), "{english} left: {html}");
+        }
+    }
+
+    #[test]
     fn the_title_names_the_target_or_counts_the_minions() {
         assert_eq!(
             title(&ticket("web"), Lang::En),
