@@ -15,8 +15,11 @@ use super::fleet_access::{FleetCursor, FleetGrant};
 use super::merge::Merger;
 use super::{Hub, HubError, Outgoing, Step, Subscription};
 
-/// How long a live entry may wait for a quiet member's earlier entries.
-pub const REORDER_WINDOW: Duration = Duration::from_millis(100);
+/// How long a live entry may wait for a quiet member's earlier entries: it
+/// covers the skew between the readers that deliver different members (a
+/// few ms), and it is added to the latency of a line whenever another member
+/// is quiet, so it stays small (measured: 100 ms here made p50 ≈ 92 ms).
+pub const REORDER_WINDOW: Duration = Duration::from_millis(20);
 /// How long the merge waits at most for a member still reading its backlog
 /// (its entries are on their way from Redis; bounded for a Redis that hangs).
 const CATCH_UP_WAIT: Duration = Duration::from_secs(5);
