@@ -7,14 +7,16 @@
 # (examples/django_portal). All state lives under
 # .stack/NAME/ (profiles `dev`, the default, and `test` use different ports).
 #
-#   scripts/stack.sh up     [--name NAME] [--portal]   install what is missing, start, wait until ready
+#   scripts/stack.sh up     [--name NAME] [--portal] [--redis-cluster|--single-redis]   install what is missing, start, wait until ready
+#                           (--redis-cluster: streams in a 3+3 node Redis Cluster, docs/redis-cluster.md;
+#                            the choice is remembered per profile, --single-redis switches back)
 #   scripts/stack.sh down   [--name NAME]   stop exactly what the stack started
 #   scripts/stack.sh status [--name NAME]   what runs, where, and the URL
 #   scripts/stack.sh minion stop|start ID [--name NAME]   make one minion unreachable / back
 #
 # Ports (remembered per profile in .stack/NAME/ports.env) can be changed with
 # SLV_REDIS_PORT, SLV_SALT_PUBLISH_PORT, SLV_SALT_RET_PORT, SLV_SALT_API_PORT,
-# SLV_SALTGATE_PORT, SLV_LOGVIEW_PORT, SLV_PORTAL_PORT. SLV_LOGVIEW_BIN=path runs
+# SLV_SALTGATE_PORT, SLV_LOGVIEW_PORT, SLV_PORTAL_PORT, SLV_REDIS_CLUSTER_PORT_BASE. SLV_LOGVIEW_BIN=path runs
 # that logview binary (no build). LOGVIEW__SECTION__KEY variables reach logview.
 set -euo pipefail
 
@@ -24,6 +26,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$REPO_ROOT/scripts/lib/install.sh"
 # shellcheck source=scripts/lib/redis.sh
 source "$REPO_ROOT/scripts/lib/redis.sh"
+# shellcheck source=scripts/lib/redis_cluster.sh
+source "$REPO_ROOT/scripts/lib/redis_cluster.sh"
 # shellcheck source=scripts/lib/salt.sh
 source "$REPO_ROOT/scripts/lib/salt.sh"
 # shellcheck source=scripts/lib/minions.sh
@@ -36,7 +40,7 @@ source "$REPO_ROOT/scripts/lib/gate.sh"
 source "$REPO_ROOT/scripts/lib/portal.sh"
 
 usage() {
-    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -45,11 +49,20 @@ ACTION="${1:-}"
 shift
 PROFILE="dev"
 WITH_PORTAL=0
+REDIS_CLUSTER=""
 MINION_ARGS=()
 while (($#)); do
     case "$1" in
     --portal)
         WITH_PORTAL=1
+        shift
+        ;;
+    --redis-cluster)
+        REDIS_CLUSTER=1
+        shift
+        ;;
+    --single-redis)
+        REDIS_CLUSTER=0
         shift
         ;;
     --name)
@@ -64,11 +77,11 @@ while (($#)); do
     -h | --help) usage ;;
     [!-]*)
         # minion stop|start ID: the words after the action (checked by cmd_minion).
-        [[ "$ACTION" == "minion" ]] || die "unknown argument '$1' (expected --name NAME or --portal)"
+        [[ "$ACTION" == "minion" ]] || die "unknown argument '$1' (expected --name NAME, --portal, --redis-cluster or --single-redis)"
         MINION_ARGS+=("$1")
         shift
         ;;
-    *) die "unknown argument '$1' (expected --name NAME or --portal)" ;;
+    *) die "unknown argument '$1' (expected --name NAME, --portal, --redis-cluster or --single-redis)" ;;
     esac
 done
 [[ "$PROFILE" =~ ^[a-z0-9][a-z0-9_-]{0,31}$ ]] || die "--name '$PROFILE': use 1-32 characters of a-z 0-9 _ - (e.g. dev, test)"
@@ -77,12 +90,20 @@ PROFILE_DIR="$STACK_ROOT/$PROFILE"
 SECRETS="$PROFILE_DIR/secrets"
 LOG_DIR="$PROFILE_DIR/logs"
 STACK_ENV="$PROFILE_DIR/stack.env"
+# Single Redis or Redis Cluster: the flag, else what this profile's last up chose
+# (so a plain `up`, e.g. a test restarting logview, keeps the streams where they are).
+REDIS_MODE_FILE="$PROFILE_DIR/redis-mode"
+if [[ -z "$REDIS_CLUSTER" ]]; then
+    REDIS_CLUSTER=0
+    if [[ "$(cat "$REDIS_MODE_FILE" 2>/dev/null)" == "cluster" ]]; then REDIS_CLUSTER=1; fi
+fi
 
 # Every variable the parts need: ports, paths, secrets (generated once, reused).
 # Ports and paths only (what down and status need).
 load_paths() {
     resolve_ports
     redis_paths
+    redis_cluster_paths
     salt_paths
     logview_paths
     gate_paths
@@ -111,6 +132,13 @@ load_profile() {
     REDIS_URL_TAILER="redis://logtail:$REDIS_TAILER_PASSWORD@127.0.0.1:$REDIS_PORT/0"
     REDIS_URL_LOGVIEW="redis://logview:$REDIS_LOGVIEW_PASSWORD@127.0.0.1:$REDIS_PORT/0"
     REDIS_URL_SALTGATE="redis://saltgate:$REDIS_SALTGATE_PASSWORD@127.0.0.1:$REDIS_PORT/0"
+    # --redis-cluster: the streams' seed URLs (space-separated); empty = the single Redis.
+    REDIS_CLUSTER_URLS_ADMIN="" REDIS_CLUSTER_URLS_LOGVIEW="" REDIS_CLUSTER_URLS_TAILER=""
+    if ((REDIS_CLUSTER)); then
+        REDIS_CLUSTER_URLS_ADMIN="$(rc_urls admin "$REDIS_ADMIN_PASSWORD")"
+        REDIS_CLUSTER_URLS_LOGVIEW="$(rc_urls logview "$REDIS_LOGVIEW_PASSWORD")"
+        REDIS_CLUSTER_URLS_TAILER="$(rc_urls logtail "$REDIS_TAILER_PASSWORD")"
+    fi
 }
 
 write_stack_env() {
@@ -121,6 +149,12 @@ REDIS_URL_LOGVIEW=$REDIS_URL_LOGVIEW
 REDIS_URL_TAILER=$REDIS_URL_TAILER
 REDIS_PORT=$REDIS_PORT
 REDIS_ACL_FILE=$REDIS_ACL_FILE
+REDIS_CLUSTER=$REDIS_CLUSTER
+REDIS_CLUSTER_PORTS=${RC_PORTS[*]}
+REDIS_CLUSTER_DIR=$RC_DIR
+REDIS_CLUSTER_URLS_ADMIN=$REDIS_CLUSTER_URLS_ADMIN
+REDIS_CLUSTER_URLS_LOGVIEW=$REDIS_CLUSTER_URLS_LOGVIEW
+REDIS_CLUSTER_URLS_TAILER=$REDIS_CLUSTER_URLS_TAILER
 SALT_API_URL=$SALT_API_URL
 SALT_EAUTH=$SALT_EAUTH
 SALT_LOGVIEW_USER=logview
@@ -193,6 +227,7 @@ cmd_up() {
     stage_begin "install (packages, Salt venv, musl target, builds)"
     install_stack_prerequisites
     load_profile
+    if ((REDIS_CLUSTER)); then echo cluster >"$REDIS_MODE_FILE"; else echo single >"$REDIS_MODE_FILE"; fi
     check_ports
     build_logtail_musl
     build_logview
@@ -206,11 +241,18 @@ cmd_up() {
     stage_saltgate_binary
     seed_minion_logs
     start_redis
+    if ((REDIS_CLUSTER)); then
+        write_redis_cluster_configs
+        start_redis_cluster
+    else
+        stop_redis_cluster
+    fi
     start_salt
     stage_end
 
     stage_begin "ready (redis PING, minions test.ping via salt-api, deploy logtail, saltgate /readyz, logview /healthz)"
     wait_redis_ready
+    ((REDIS_CLUSTER == 0)) || wait_redis_cluster_ready
     wait_salt_ready
     deploy_logtail
     deploy_saltgate
@@ -295,6 +337,7 @@ cmd_down() {
     mapfile -t minions < <(minion_pidfile_entries)
     stop_pidfiles 30 "$API_PID|salt-api" "${minions[@]}" "$MASTER_PID|salt-master"
     stop_pidfiles 10 "$REDIS_PID|redis-server"
+    stop_redis_cluster
     # Anything still running from this profile's directory was not started by
     # this stack's pid files: say so, leave it alone.
     local p left=()
@@ -324,6 +367,12 @@ cmd_status() {
     STATUS_DOWN=0
     echo "stack '$PROFILE' ($PROFILE_DIR):"
     show "$REDIS_PID" redis-server "127.0.0.1:$REDIS_PORT"
+    local i
+    for ((i = 1; i <= REDIS_CLUSTER_NODES; i++)); do
+        if pid_alive "$(rc_pidfile "$i")"; then
+            show "$(rc_pidfile "$i")" "redis-node$i" "127.0.0.1:${RC_PORTS[$((i - 1))]} (cluster)"
+        fi
+    done
     show "$MASTER_PID" salt-master "127.0.0.1:$SALT_PUBLISH_PORT,$SALT_RET_PORT"
     show_minions
     show "$API_PID" salt-api "$SALT_API_URL"

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use crate::redis_conn::{RedisConn, StreamStore};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
@@ -144,22 +144,23 @@ pub struct AuditLog {
 /// The Redis stream of the trail; connected on first use.
 struct RedisTrail {
     client: redis::Client,
-    conn: OnceCell<ConnectionManager>,
+    conn: OnceCell<RedisConn>,
     key: String,
     max_len: usize,
 }
 
 impl RedisTrail {
-    async fn conn(&self) -> Result<ConnectionManager, redis::RedisError> {
+    async fn conn(&self) -> Result<RedisConn, redis::RedisError> {
         let c = self
             .conn
             .get_or_try_init(|| async {
-                crate::stream::redis_io::shared_connection(&self.client)
-                    .await
-                    .map_err(|e| match e {
-                        crate::stream::redis_io::RedisIoError::Redis(r) => r,
-                        other => redis::RedisError::from(std::io::Error::other(other.to_string())),
-                    })
+                crate::stream::redis_io::shared_connection(&StreamStore::Single(
+                    self.client.clone(),
+                ))
+                .map_err(|e| match e {
+                    crate::stream::redis_io::RedisIoError::Redis(r) => r,
+                    other => redis::RedisError::from(std::io::Error::other(other.to_string())),
+                })
             })
             .await?;
         Ok(c.clone())

@@ -33,6 +33,8 @@ pub mod metrics;
 #[cfg(feature = "server")]
 pub mod password;
 #[cfg(feature = "server")]
+pub mod redis_conn;
+#[cfg(feature = "server")]
 pub mod salt_api;
 #[cfg(feature = "server")]
 pub mod session;

@@ -109,6 +109,10 @@ pub struct UserSettings {
 pub struct RedisSettings {
     /// Redis URL with the `logview` ACL user's credentials.
     pub url: SecretString,
+    /// Seed nodes of a Redis Cluster holding the streams (same user); empty
+    /// = the streams live at `url` (the default). `url` keeps the audit stream.
+    #[serde(default)]
+    pub cluster_urls: Vec<SecretString>,
     /// Stream key prefix (must match logtail's).
     pub prefix: String,
     /// Lease TTL in seconds; refreshed every third of it while a viewer is attached.
@@ -285,6 +289,7 @@ impl Settings {
                     .separator("__")
                     .list_separator(",")
                     .with_list_parse_key("auth.api_tokens")
+                    .with_list_parse_key("redis.cluster_urls")
                     .with_list_parse_key("auth.metrics_tokens")
                     .with_list_parse_key("server.allowed_origins")
                     .with_list_parse_key("tail.allowed_paths")

@@ -227,11 +227,11 @@ mod tests {
             TicketKind::File,
             "web-01",
             "/var/log/app.log",
-            "logs:web-01:/var/log/app.log",
+            "logs:{bc}:web-01:/var/log/app.log",
         );
         let got = s.verify(&t).expect("valid");
         assert_eq!(got.minion, "web-01");
-        assert_eq!(got.stream, "logs:web-01:/var/log/app.log");
+        assert_eq!(got.stream, "logs:{bc}:web-01:/var/log/app.log");
         assert_eq!(got.kind, TicketKind::File);
     }
 
@@ -242,13 +242,13 @@ mod tests {
             TicketKind::File,
             "web-01",
             "/var/log/a.log",
-            "logs:web-01:/var/log/a.log",
+            "logs:{bc}:web-01:/var/log/a.log",
         );
         let other = s.issue(
             TicketKind::File,
             "web-01",
             "/var/log/b.log",
-            "logs:web-01:/var/log/b.log",
+            "logs:{bd}:web-01:/var/log/b.log",
         );
         let forged = format!(
             "{}.{}",
@@ -266,7 +266,7 @@ mod tests {
             TicketKind::Command,
             "web-01",
             "disk",
-            "logs:web-01:cmd:disk:0123456789abcdef",
+            "logs:{bc}:web-01:cmd:disk:0123456789abcdef",
         );
         let other = TicketSigner::new(SecretString::from("z".repeat(32)), 60);
         assert_eq!(other.verify(&t), Err(TicketError::BadSignature));
@@ -274,7 +274,7 @@ mod tests {
             kind: TicketKind::File,
             minion: "m".into(),
             target: "/var/log/x".into(),
-            stream: "logs:m:/var/log/x".into(),
+            stream: "logs:{be}:m:/var/log/x".into(),
             exp: now_unix() - 1,
             start_after: String::new(),
             skip_lines: 0,

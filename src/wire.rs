@@ -2,8 +2,12 @@
 //! key names and the fields of a stream entry. Defined here once; neither side
 //! spells a key or a field name anywhere else.
 //!
-//! A stream key is `<prefix>:<minion_id>:<log_path>` for a followed file and
-//! `<prefix>:<minion_id>:cmd:<name>:<run_id>` for a command run. Beside it live
+//! A stream key is `<prefix>:{bX}:<minion_id>:<log_path>` for a followed file
+//! and `<prefix>:{bX}:<minion_id>:cmd:<name>:<run_id>` for a command run, where
+//! `{bX}` is a Redis Cluster hash tag naming one of [`STREAM_BUCKETS`] buckets
+//! (X = one lowercase hex digit = FNV-1a-32 of `<minion_id>:<log_path>`, resp.
+//! `<minion_id>:cmd:<name>`, modulo [`STREAM_BUCKETS`]; see [`stream_bucket`]).
+//! Beside it live
 //! `<stream>:lease` (kept alive by logview while viewers watch; the tailer
 //! exits once it has been gone for `idle_exit`) and `<stream>:owner` (who
 //! follows: host, pid, start time, logtail version; a heartbeat with a short
@@ -24,11 +28,18 @@ use std::fmt;
 use std::str::FromStr;
 
 mod entry_id;
+mod keys;
 mod owner;
 mod pos;
+mod slot;
 pub use entry_id::{BadEntryId, EntryId};
+pub use keys::{
+    command_stream_key, command_stream_key_pattern, lease_key, owner_key, parse_command_stream_key,
+    stream_bucket, stream_key, STREAM_BUCKETS,
+};
 pub use owner::{OwnerValue, OWNER_REFRESH_SECS, OWNER_TTL_SECS, VERSION};
 pub use pos::{BadFilePos, FilePos};
+pub use slot::{fnv1a32, hash_tag, key_slot, CLUSTER_SLOTS};
 
 /// Default stream key prefix (`logs`), the seeds' `LOG_KEY`.
 pub const DEFAULT_PREFIX: &str = "logs";
@@ -66,26 +77,6 @@ pub mod field {
 pub const KIND_LINES: &str = "lines";
 /// Value of the `kind` field for event entries.
 pub const KIND_EVENT: &str = "event";
-
-/// Key of the stream that carries the lines of `log_path` on `minion_id`.
-pub fn stream_key(prefix: &str, minion_id: &str, log_path: &str) -> String {
-    format!("{prefix}:{minion_id}:{log_path}")
-}
-
-/// Key of the stream that carries the output of one run of a named command.
-pub fn command_stream_key(prefix: &str, minion_id: &str, command: &str, run_id: &str) -> String {
-    format!("{prefix}:{minion_id}:cmd:{command}:{run_id}")
-}
-
-/// Key whose presence tells the tailer somebody is watching `stream`.
-pub fn lease_key(stream: &str) -> String {
-    format!("{stream}:lease")
-}
-
-/// Key naming the tailer that currently follows `stream` (host, pid, start).
-pub fn owner_key(stream: &str) -> String {
-    format!("{stream}:owner")
-}
 
 /// Every event a tailer can write, with the extra fields each carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -70,7 +70,9 @@ write_private() {
 # Port table: default per profile, overridable by environment variables. The
 # resolved ports are remembered in .stack/NAME/ports.env so down/status and the
 # next up use the same ones. Env var names are the "setting" an error names.
-PORT_VARS=(SLV_REDIS_PORT SLV_SALT_PUBLISH_PORT SLV_SALT_RET_PORT SLV_SALT_API_PORT SLV_SALTGATE_PORT SLV_LOGVIEW_PORT SLV_PORTAL_PORT)
+# SLV_REDIS_CLUSTER_PORT_BASE: the --redis-cluster nodes listen on BASE+1..BASE+6
+# (cluster bus BASE+11..BASE+16), scripts/lib/redis_cluster.sh.
+PORT_VARS=(SLV_REDIS_PORT SLV_SALT_PUBLISH_PORT SLV_SALT_RET_PORT SLV_SALT_API_PORT SLV_SALTGATE_PORT SLV_LOGVIEW_PORT SLV_PORTAL_PORT SLV_REDIS_CLUSTER_PORT_BASE)
 
 default_port() {
     local var="$1" base
@@ -87,11 +89,13 @@ default_port() {
     SLV_SALTGATE_PORT) echo "${base}8001" ;;
     SLV_LOGVIEW_PORT) echo "${base}8080" ;;
     SLV_PORTAL_PORT) echo "${base}8090" ;;
+    SLV_REDIS_CLUSTER_PORT_BASE) echo "${base}7000" ;;
     esac
 }
 
 # resolve_ports: sets REDIS_PORT, SALT_PUBLISH_PORT, SALT_RET_PORT,
-# SALT_API_PORT, SALTGATE_PORT, LOGVIEW_PORT, PORTAL_PORT (env > remembered > default) and remembers them.
+# SALT_API_PORT, SALTGATE_PORT, LOGVIEW_PORT, PORTAL_PORT, REDIS_CLUSTER_PORT_BASE
+# (env > remembered > default) and remembers them.
 resolve_ports() {
     local saved="$PROFILE_DIR/ports.env" var value
     declare -A remembered=()

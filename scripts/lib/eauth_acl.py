@@ -27,6 +27,9 @@ PINS = {
 }
 SEGMENT = r"(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)+"
 MINION = r"[A-Za-z0-9_.-]+"
+# The stream's hash-tag bucket (src/wire.rs: `{b0}` … `{bf}`, STREAM_BUCKETS = 16).
+# The regex cannot recompute the bucket; saltgate's shape check does.
+BUCKET = r"\{b[0-9a-f]\}"
 NUMBER = r"[0-9]{1,7}"
 POS = r"[0-9]{1,20}:[0-9]{1,20}:[0-9]{1,20}"
 
@@ -63,7 +66,7 @@ def build(args: argparse.Namespace) -> str:
     follow = argv_regex(
         head
         + [lit("follow"), lit("--config"), cfg,
-           lit("--stream"), "'" + re.escape(prefix) + ":" + MINION + ":(?P<p>" + path_re + ")'",
+           lit("--stream"), "'" + re.escape(prefix) + ":" + BUCKET + ":" + MINION + ":(?P<p>" + path_re + ")'",
            lit("--lines"), "'" + NUMBER + "'",
            lit("--max-duration"), "'" + NUMBER + "'",
            lit("--idle-exit"), "'" + NUMBER + "'"
@@ -75,7 +78,7 @@ def build(args: argparse.Namespace) -> str:
     for name, command in sorted(settings.get("commands", {}).items()):
         if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
             sys.exit(f"settings.toml: command name {name!r} must match [A-Za-z0-9_-]+")
-        stream = "'" + re.escape(f"{prefix}:") + MINION + re.escape(f":cmd:{name}:") + "[0-9a-f]{16}'"
+        stream = "'" + re.escape(f"{prefix}:") + BUCKET + ":" + MINION + re.escape(f":cmd:{name}:") + "[0-9a-f]{16}'"
         execs.append((name, argv_regex(
             head + [lit("exec"), lit("--config"), cfg, lit("--stream"), stream,
                     lit("--timeout"), "'" + NUMBER + "'", lit("--")]

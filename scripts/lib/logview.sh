@@ -73,6 +73,8 @@ password_hash = $(toml_str "$ops_hash")
 
 [redis]
 url = $(toml_str "$REDIS_URL_LOGVIEW")
+# scripts/stack.sh up --redis-cluster: the streams live in the cluster (url keeps the audit stream).
+cluster_urls = [$(us=(); for u in $REDIS_CLUSTER_URLS_LOGVIEW; do us+=("$(toml_str "$u")"); done; IFS=,; echo "${us[*]}")]
 
 [salt]
 # Every Salt call goes through saltgate; logview holds no Salt password.

@@ -26,17 +26,26 @@ redis_prefix() {
 #   logtail (src/tail/publish.rs, keys.rs): XADD, XTRIM (retention) and
 #     EXPIRE on its streams, EXISTS + PTTL (+ GET) on their :lease keys (read
 #     only: logview sets them), SET/GET/DEL only on their :owner keys. It cannot SET over a stream, store values under other
-#     names, read streams, or touch another minion's keys (per-minion users).
+#     names, read streams except XREVRANGE (below), or touch another minion's keys (per-minion users).
 #   logview (src/session, src/stream): read streams and (GET) the :owner
 #     heartbeats of running tailers (src/session/stream_control.rs), write
 #     only :lease keys.
+#   Both may run CLUSTER SLOTS (no key; where a slot lives, docs/redis-cluster.md);
+#   on a single Redis it is refused as "cluster support disabled", harmless.
+#   In a cluster the tailer also runs WAIT 1 <ms> after each pipeline and, after
+#   a reconnect, XREVRANGE <its stream> + - COUNT 1 (what the new master already
+#   holds: src/tail/publish/replication.rs), so it may read its own streams.
+#   logview also PING: the redis crate's cluster client sends it on every new
+#   node connection and to check connections (redis 1.8.1,
+#   cluster_handling/async_connection/mod.rs).
 
-# redis_tailer_acl USER PASSWORD KEYBASE: a tailer user whose keys all start
-# with KEYBASE ("logs:web-01:" per minion in production; "logs:" for the
+# redis_tailer_acl USER PASSWORD KEYBASE: a tailer user whose keys all match
+# the glob KEYBASE* ("logs:{b?}:web-01:" per minion in production: any of the
+# 16 hash-tag buckets of src/wire.rs, then the minion; "logs:" for the
 # stack's one shared user).
 redis_tailer_acl() {
     local user="$1" pass="$2" base="$3"
-    printf 'user %s on >%s resetchannels resetkeys -@all +xadd +xtrim +expire ~%s* (+exists +pttl +get %%R~%s*:lease) (+set +get +del ~%s*:owner)\n' \
+    printf 'user %s on >%s resetchannels resetkeys -@all +xadd +xtrim +expire +xrevrange +wait +cluster|slots ~%s* (+exists +pttl +get %%R~%s*:lease) (+set +get +del ~%s*:owner)\n' \
         "$user" "$pass" "$base" "$base" "$base"
 }
 
@@ -45,7 +54,7 @@ redis_tailer_acl() {
 # %R~/%W~ split read and write key patterns, so it cannot overwrite a stream
 # with SET, nor read a lease with SET ... GET.
 redis_logview_acl() {
-    printf 'user logview on >%s resetchannels -@all +xread +xrange +xrevrange +get +set %%R~%s:* %%W~%s:*:lease (+xadd +xrevrange ~%s)\n' \
+    printf 'user logview on >%s resetchannels -@all +xread +xrange +xrevrange +get +set +cluster|slots +ping %%R~%s:* %%W~%s:*:lease (+xadd +xrevrange ~%s)\n' \
         "$1" "$2" "$2" "$3"
 }
 
@@ -79,7 +88,7 @@ redis_acl_users() {
 }
 
 # The production example (salt/redis/users.acl.example): logview and one
-# tailer user per minion (logtail-<minion>, keys under logs:<minion>:), with
+# tailer user per minion (logtail-<minion>, keys logs:{b?}:<minion>:*), with
 # placeholder passwords to replace. Redis' aclfile holds `user` lines only
 # (a comment line makes redis-server refuse to start), so the explanations
 # live here and in docs/hardening-logtail.md. Each minion's pillar gets its
@@ -90,8 +99,8 @@ print_production_redis_acl() {
     redis_default_acl
     redis_logview_acl LOGVIEW_PASSWORD logs salt-logview:audit
     redis_saltgate_acl SALTGATE_PASSWORD salt-logview:audit
-    redis_tailer_acl logtail-web-01 WEB01_PASSWORD logs:web-01:
-    redis_tailer_acl logtail-web-02 WEB02_PASSWORD logs:web-02:
+    redis_tailer_acl logtail-web-01 WEB01_PASSWORD 'logs:{b?}:web-01:'
+    redis_tailer_acl logtail-web-02 WEB02_PASSWORD 'logs:{b?}:web-02:'
 }
 
 # The stack's memory bound (SLV_REDIS_MAXMEMORY, default 1gb). Sizing rule

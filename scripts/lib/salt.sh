@@ -133,7 +133,15 @@ CONF
         for id in "${EXTRA_MINION_IDS[@]}"; do printf "  '%s':\n    - logtail\n" "$id"; done
     } | write_private "$PILLAR_ROOT/top.sls"
     write_gate_pillar
-    printf 'logtail:\n  redis_url: "%s"\n' "$REDIS_URL_TAILER" | write_private "$PILLAR_ROOT/logtail.sls"
+    if [[ -n "$REDIS_CLUSTER_URLS_TAILER" ]]; then
+        {
+            printf 'logtail:\n  redis_cluster_urls:\n'
+            local u
+            for u in $REDIS_CLUSTER_URLS_TAILER; do printf '    - "%s"\n' "$u"; done
+        } | write_private "$PILLAR_ROOT/logtail.sls"
+    else
+        printf 'logtail:\n  redis_url: "%s"\n' "$REDIS_URL_TAILER" | write_private "$PILLAR_ROOT/logtail.sls"
+    fi
 }
 
 # salt_daemon_running PIDFILE [ETC]: the pid file holds a live process whose

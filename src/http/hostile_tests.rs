@@ -116,7 +116,7 @@ async fn the_viewer_page_refuses_a_ticket_for_a_foreign_stream() {
         kind: TicketKind::File,
         minion: "web-01".into(),
         target: "/var/log/app.log".into(),
-        stream: "logs:web-02:/var/log/secret.log".into(),
+        stream: "logs:{b0}:web-02:/var/log/secret.log".into(),
         exp: u64::MAX / 2,
         start_after: String::new(),
         skip_lines: 0,
@@ -170,7 +170,7 @@ async fn an_ops_page_post_respects_the_stream_limit() {
     let app = state(&[("LOGVIEW__LIMITS__MAX_STREAMS", "1")]);
     let _held = app
         .hub
-        .subscribe("logs:web-09:/var/log/held.log", None)
+        .subscribe("logs:{ba}:web-09:/var/log/held.log", None)
         .expect("one stream");
     let issued = super::pages::csrf::issue(&app.settings, &Default::default(), "ops");
     let cookie = issued

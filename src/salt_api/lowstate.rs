@@ -201,7 +201,7 @@ mod tests {
         let a = follow_argv(
             "/b/logtail",
             "/c.toml",
-            "logs:m:/var/log/x",
+            "logs:{be}:m:/var/log/x",
             100,
             86400,
             60,
@@ -216,7 +216,7 @@ mod tests {
                 "--config",
                 "/c.toml",
                 "--stream",
-                "logs:m:/var/log/x",
+                "logs:{be}:m:/var/log/x",
                 "--lines",
                 "100",
                 "--max-duration",
@@ -229,7 +229,7 @@ mod tests {
         let e = exec_argv(
             "/b/logtail",
             "/c.toml",
-            "logs:m:cmd:disk:0123456789abcdef",
+            "logs:{b9}:m:cmd:disk:0123456789abcdef",
             20,
             &["/bin/df".into(), "-h".into()],
         );

@@ -21,7 +21,7 @@ use crate::wire::FilePos;
 const BIN: &str = "/opt/logtail-1.2/bin/logtail";
 const CONFIG: &str = "/etc/logtail/logtail.d/main-1.toml";
 const PATH: &str = "/var/log/app-1.x/web.err-2024.01.log";
-const STREAM: &str = "logs:web-01.example.com:/var/log/app-1.x/web.err-2024.01.log";
+const STREAM: &str = "logs:{b1}:web-01.example.com:/var/log/app-1.x/web.err-2024.01.log";
 
 fn parse(argv: &[String]) -> Command {
     match Cli::try_parse_from(argv) {

@@ -9,7 +9,7 @@ use super::lowstate::{self, CallTimeouts};
 use super::shape::{refuse, Refusal, SaltCall, FUNCTIONS, KEYS, MAX_CALL_TIMEOUT_SECS};
 use crate::settings::Settings;
 use crate::target::{LogPath, MinionId};
-use crate::wire::FilePos;
+use crate::wire::{self, FilePos};
 
 impl SaltCall {
     /// Checks `chunk` against every shape above; the typed call and its timeouts, or why not.
@@ -226,11 +226,13 @@ fn parse_argv(
         }),
         ("cmd.run_bg", Some("exec")) => {
             let stream = argv.get(5).map(String::as_str).unwrap_or_default();
-            let prefix = format!("{}:{}:cmd:", s.redis.prefix, minion.as_str());
-            let (command, run_id) = stream
-                .strip_prefix(&prefix)
-                .and_then(|rest| rest.rsplit_once(':'))
-                .ok_or_else(|| refuse("arg", format!("--stream must be {prefix}NAME:RUN_ID")))?;
+            let (command, run_id) =
+                wire::parse_command_stream_key(&s.redis.prefix, minion.as_str(), stream)
+                    .ok_or_else(|| {
+                        let want =
+                            wire::command_stream_key_pattern(&s.redis.prefix, minion.as_str());
+                        refuse("arg", format!("--stream must be {want}"))
+                    })?;
             if run_id.len() != 16
                 || !run_id
                     .bytes()

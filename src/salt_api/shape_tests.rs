@@ -212,7 +212,7 @@ fn argv_neighbours_are_refused() {
     for bad in [
         edit(&follow, 0, "/bin/sh"),
         edit(&follow, 3, "/tmp/other.toml"),
-        edit(&follow, 5, "logs:web-01:/var/log/other.log"),
+        edit(&follow, 5, "logs:{bd}:web-01:/var/log/other.log"),
         edit(&follow, 7, "99999999"),
         edit(&follow, 7, "010"),
         edit(&follow, 9, "0"),
@@ -220,9 +220,9 @@ fn argv_neighbours_are_refused() {
         edit(&follow, last, "/var/log/../../etc/shadow"),
         edit(&stop, 1, "follow"),
         edit(&stop, 4, "/etc/passwd"),
-        edit(&exec, 5, "logs:web-01:cmd:disk:XYZ"),
-        edit(&exec, 5, "logs:web-01:cmd:rm:0123456789abcdef"),
-        edit(&exec, 5, "logs:web-02:cmd:disk:0123456789abcdef"),
+        edit(&exec, 5, "logs:{bc}:web-01:cmd:disk:XYZ"),
+        edit(&exec, 5, "logs:{b0}:web-01:cmd:rm:0123456789abcdef"),
+        edit(&exec, 5, "logs:{b3}:web-02:cmd:disk:0123456789abcdef"),
         edit(&exec, 7, "99999"),
         edit(&exec, 9, "/bin/sh"),
     ] {

@@ -7,14 +7,13 @@
 
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::{StreamRangeReply, StreamReadOptions, StreamReadReply};
-use redis::{AsyncCommands, AsyncConnectionConfig, Client, RedisError, Value};
-use secrecy::ExposeSecret;
+use redis::{AsyncCommands, RedisError, Value};
 use tokio::time::Instant;
 
 use super::resume::{self, Step};
 use super::share::{self, Found, Scan, Window};
+use crate::redis_conn::{RedisConn, StreamStore};
 use crate::settings::Settings;
 use crate::stream::{idempotent, EntryId};
 use crate::wire::{self, Entry, EventKind, FilePos, OwnerValue, StopReason};
@@ -46,8 +45,8 @@ pub enum Confirmation {
 /// Lease writes, last-id reads and start confirmations on one Redis.
 #[derive(Clone)]
 pub struct StreamControl {
-    client: Client,
-    manager: ConnectionManager,
+    store: StreamStore,
+    manager: RedisConn,
     lease_ttl_secs: u64,
 }
 
@@ -66,14 +65,10 @@ impl StreamControl {
     /// Connects lazily (the first command connects), so logview starts even
     /// while Redis is down and reports that per request.
     pub fn new(settings: &Settings) -> Result<StreamControl, RedisError> {
-        let client = Client::open(settings.redis.url.expose_secret())?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(1);
-        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+        let store = StreamStore::from_settings(settings)?;
+        let manager = store.connection(Duration::from_secs(2))?;
         Ok(StreamControl {
-            client,
+            store,
             manager,
             lease_ttl_secs: settings.redis.lease_ttl_secs,
         })
@@ -241,13 +236,8 @@ impl StreamControl {
         wait: Duration,
     ) -> Result<Confirmation, RedisError> {
         let deadline = Instant::now() + wait;
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(wait + Duration::from_secs(2)));
-        let mut conn = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await?;
+        // A blocking read: on its own connection, on the slot's master.
+        let mut conn = self.store.blocking_connection_for_key(stream, wait).await?;
         let mut cursor = after.to_owned();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());

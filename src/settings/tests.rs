@@ -209,3 +209,30 @@ fn secrets_do_not_show_in_debug_output() {
         "gate token leaked into Debug"
     );
 }
+
+#[test]
+fn redis_cluster_urls_are_optional_listed_and_checked() {
+    let s = Settings::load_with_env(&repo_settings(), []).expect("loads");
+    assert!(
+        s.redis.cluster_urls.is_empty(),
+        "a single Redis is the default"
+    );
+    let two = "redis://logview:pw1@10.0.0.1:7001,redis://logview:pw1@10.0.0.2:7002";
+    let env = [("LOGVIEW__REDIS__CLUSTER_URLS".to_owned(), two.to_owned())];
+    let s = Settings::load_with_env(&repo_settings(), env).expect("two seeds");
+    assert_eq!(s.redis.cluster_urls.len(), 2);
+    assert!(
+        !format!("{s:?}").contains("pw1"),
+        "the passwords stay secret"
+    );
+    for bad in ["rediss://u:pw1@h:1", "redis://u:pw1@h:1/3", "http://h:1"] {
+        let env = [("LOGVIEW__REDIS__CLUSTER_URLS".to_owned(), bad.to_owned())];
+        let err = Settings::load_with_env(&repo_settings(), env)
+            .expect_err(bad)
+            .to_string();
+        assert!(
+            err.contains("redis.cluster_urls") && !err.contains("pw1"),
+            "{err}"
+        );
+    }
+}

@@ -57,6 +57,24 @@ impl Settings {
         if !self.redis.url.expose_secret().starts_with("redis://") {
             return Err(invalid("redis.url", "must be a redis:// URL"));
         }
+        for url in &self.redis.cluster_urls {
+            let url = url.expose_secret();
+            if !url.starts_with("redis://") || url.contains('?') {
+                return Err(invalid(
+                    "redis.cluster_urls",
+                    "each must be a redis://user:password@host:port URL (no TLS, no query)",
+                ));
+            }
+            match redis::Client::open(url) {
+                Ok(c) if c.get_connection_info().redis_settings().db() == 0 => {}
+                _ => {
+                    return Err(invalid(
+                        "redis.cluster_urls",
+                        "each must be a valid redis://user:password@host:port URL of database 0",
+                    ))
+                }
+            }
+        }
         if self.redis.prefix.is_empty() || self.redis.prefix.contains(':') {
             return Err(invalid(
                 "redis.prefix",

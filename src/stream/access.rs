@@ -173,7 +173,7 @@ mod tests {
     fn a_viewer_never_starts_below_its_sessions_floor() {
         let floor: EntryId = "100-5".parse().expect("id");
         let g = Grant {
-            stream: "logs:m:/var/log/x".into(),
+            stream: "logs:{be}:m:/var/log/x".into(),
             kind: TicketKind::File,
             minion: "m".into(),
             target: "/var/log/x".into(),
@@ -218,28 +218,32 @@ mod tests {
             TicketKind::File,
             "web-01",
             "/var/log/a.log",
-            "logs:web-01:/var/log/a.log",
+            "logs:{bc}:web-01:/var/log/a.log",
         );
         assert_eq!(
             stream_for_ticket(&s, &signer, &good).as_deref(),
-            Ok("logs:web-01:/var/log/a.log")
+            Ok("logs:{bc}:web-01:/var/log/a.log")
         );
         let cmd = signer.issue(
             TicketKind::Command,
             "web-01",
             "disk",
-            "logs:web-01:cmd:disk:0123456789abcdef",
+            "logs:{bc}:web-01:cmd:disk:0123456789abcdef",
         );
         assert!(stream_for_ticket(&s, &signer, &cmd).is_ok());
         for (kind, target, stream) in [
             (
                 TicketKind::File,
                 "/var/log/a.log",
-                "logs:web-02:/var/log/a.log",
+                "logs:{bb}:web-02:/var/log/a.log",
             ),
             (TicketKind::File, "/var/log/a.log", "secrets"),
-            (TicketKind::Command, "disk", "logs:web-01:cmd:disk:"),
-            (TicketKind::Command, "disk", "logs:web-01:/var/log/a.log"),
+            (TicketKind::Command, "disk", "logs:{bc}:web-01:cmd:disk:"),
+            (
+                TicketKind::Command,
+                "disk",
+                "logs:{bc}:web-01:/var/log/a.log",
+            ),
         ] {
             let t = Ticket {
                 kind,

@@ -82,8 +82,7 @@ fn host_name() -> String {
 impl Hub {
     /// A hub reading with `settings.redis` credentials. Connects lazily.
     pub fn new(settings: Arc<Settings>, metrics: Arc<Metrics>) -> Hub {
-        use secrecy::ExposeSecret;
-        let client = redis::Client::open(settings.redis.url.expose_secret())
+        let client = crate::redis_conn::StreamStore::from_settings(&settings)
             // The redis error text may quote the URL: keep only its kind.
             .map_err(|e| format!("{:?}", e.kind()));
         Hub {

@@ -213,7 +213,7 @@ fn lines_received_plus_lines_dropped_are_every_live_line() {
 fn a_resume_never_replays_below_the_sessions_floor() {
     let entries = stream(10);
     let grant = |floor| Grant {
-        stream: "logs:m:/var/log/x".into(),
+        stream: "logs:{be}:m:/var/log/x".into(),
         kind: TicketKind::File,
         minion: "m".into(),
         target: "/var/log/x".into(),

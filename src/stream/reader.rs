@@ -66,7 +66,7 @@ pub(crate) async fn run(io: Arc<StreamIo>, buffer_bytes: usize, shared: Arc<Stre
                 };
                 let connected = tokio::select! {
                     _ = cancel.cancelled() => return,
-                    r = redis_io::blocking_connection(client, BLOCK) => r,
+                    r = redis_io::blocking_connection(client, key, BLOCK) => r,
                 };
                 match connected {
                     Ok(c) => conn.insert(c),

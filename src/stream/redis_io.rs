@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
-use redis::{AsyncConnectionConfig, Client, RedisError, Value};
+use redis::aio::MultiplexedConnection;
+use redis::{RedisError, Value};
+
+use crate::redis_conn::{RedisConn, StreamStore};
 
 use crate::wire::{Entry, WireError};
 
@@ -66,32 +68,23 @@ where
 
 /// Response timeout of the shared (non-blocking) connection.
 const SHARED_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Connection timeout of every connection.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The shared connection for short commands (XRANGE, XREVRANGE, SET): it
-/// reconnects by itself and never carries a blocking read.
-pub async fn shared_connection(client: &Client) -> Result<ConnectionManager, RedisIoError> {
-    let config = ConnectionManagerConfig::new()
-        .set_response_timeout(Some(SHARED_RESPONSE_TIMEOUT))
-        .set_connection_timeout(Some(CONNECT_TIMEOUT))
-        .set_number_of_retries(1);
-    Ok(ConnectionManager::new_with_config(client.clone(), config).await?)
+/// reconnects by itself (follows the cluster) and never carries a blocking read.
+pub fn shared_connection(store: &StreamStore) -> Result<RedisConn, RedisIoError> {
+    Ok(store.connection(SHARED_RESPONSE_TIMEOUT)?)
 }
 
-/// A dedicated connection for one blocking reader: its response timeout is
-/// above the `BLOCK` time (the crate's 500 ms default would cut every read),
-/// and nothing else is ever sent on it (a blocked XREAD stalls the connection).
+/// A dedicated connection for the blocking reader of `key`: its response
+/// timeout is above the `BLOCK` time (the crate's 500 ms default would cut
+/// every read), nothing else is ever sent on it (a blocked XREAD stalls the
+/// connection), and in a cluster it goes to the master of `key`'s slot.
 pub async fn blocking_connection(
-    client: &Client,
+    store: &StreamStore,
+    key: &str,
     block: Duration,
 ) -> Result<MultiplexedConnection, RedisIoError> {
-    let config = AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(CONNECT_TIMEOUT))
-        .set_response_timeout(Some(block + SHARED_RESPONSE_TIMEOUT));
-    Ok(client
-        .get_multiplexed_async_connection_with_config(&config)
-        .await?)
+    Ok(store.blocking_connection_for_key(key, block).await?)
 }
 
 /// `XREAD COUNT count BLOCK block STREAMS key after`: entries strictly after `after`.
@@ -117,7 +110,7 @@ pub async fn xread_block(
 
 /// `XRANGE key start end COUNT count` (both ends inclusive).
 pub async fn xrange(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     key: &str,
     start: EntryId,
     end: EntryId,
@@ -136,7 +129,7 @@ pub async fn xrange(
 
 /// The id of the newest entry of `key` (`XREVRANGE key + - COUNT 1`), `0-0` if
 /// the stream is empty or does not exist yet.
-pub async fn last_id(conn: &mut ConnectionManager, key: &str) -> Result<EntryId, RedisIoError> {
+pub async fn last_id(conn: &mut RedisConn, key: &str) -> Result<EntryId, RedisIoError> {
     let reply: Value = redis::cmd("XREVRANGE")
         .arg(key)
         .arg("+")
@@ -153,7 +146,7 @@ pub async fn last_id(conn: &mut ConnectionManager, key: &str) -> Result<EntryId,
 
 /// `SET lease value EX ttl`: tells the tailer somebody is watching.
 pub async fn set_lease(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     lease_key: &str,
     value: &str,
     ttl: Duration,
@@ -267,8 +260,11 @@ mod tests {
             entry("5-0", &["kind", "lines", "lines", "a\nb"]),
             entry("5-1", &["kind", "nonsense"]),
         ]);
-        let resp2 = Value::Array(vec![Value::Array(vec![bulk("logs:m:/x"), entries.clone()])]);
-        let resp3 = Value::Map(vec![(bulk("logs:m:/x"), entries)]);
+        let resp2 = Value::Array(vec![Value::Array(vec![
+            bulk("logs:{b9}:m:/x"),
+            entries.clone(),
+        ])]);
+        let resp3 = Value::Map(vec![(bulk("logs:{b9}:m:/x"), entries)]);
         for reply in [resp2, resp3] {
             let got = parse_xread(reply).expect("decodes");
             assert_eq!(got.len(), 2);

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use redis::aio::ConnectionManager;
+use crate::redis_conn::{RedisConn, StreamStore};
 use tokio::sync::{broadcast, watch, Notify};
 use tokio_util::sync::CancellationToken;
 
@@ -101,14 +101,14 @@ impl StreamShared {
 /// What a stream's tasks use of the hub: its Redis client, the shared
 /// connection for short commands, and the metrics.
 pub(crate) struct StreamIo {
-    client: Result<redis::Client, String>,
-    shared_conn: tokio::sync::Mutex<Option<ConnectionManager>>,
+    client: Result<StreamStore, String>,
+    shared_conn: tokio::sync::Mutex<Option<RedisConn>>,
     pub metrics: Arc<Metrics>,
 }
 
 impl StreamIo {
     /// `client` is `Err` (the error kind) when `redis.url` cannot be used.
-    pub fn new(client: Result<redis::Client, String>, metrics: Arc<Metrics>) -> StreamIo {
+    pub fn new(client: Result<StreamStore, String>, metrics: Arc<Metrics>) -> StreamIo {
         StreamIo {
             client,
             shared_conn: tokio::sync::Mutex::new(None),
@@ -121,20 +121,20 @@ impl StreamIo {
         self.client.as_ref().err().map(String::as_str)
     }
 
-    /// The Redis client (checked before any stream starts).
-    pub fn client(&self) -> Result<&redis::Client, RedisIoError> {
+    /// The Redis client (one Redis or a cluster; checked before any stream starts).
+    pub fn client(&self) -> Result<&StreamStore, RedisIoError> {
         self.client
             .as_ref()
             .map_err(|_| RedisIoError::Shape("client setup (invalid redis.url)"))
     }
 
     /// The shared connection for short commands, connecting on first use.
-    pub async fn shared_conn(&self) -> Result<ConnectionManager, RedisIoError> {
+    pub async fn shared_conn(&self) -> Result<RedisConn, RedisIoError> {
         let mut slot = self.shared_conn.lock().await;
         if let Some(conn) = slot.as_ref() {
             return Ok(conn.clone());
         }
-        let conn = redis_io::shared_connection(self.client()?).await?;
+        let conn = redis_io::shared_connection(self.client()?)?;
         *slot = Some(conn.clone());
         Ok(conn)
     }

@@ -189,9 +189,9 @@ mod tests {
             given: "/var/log/app.log".into(),
             canonical: "/srv/app/current.log".into(),
         };
-        assert!(check_stream_for_path("logs:web-01:/var/log/app.log", &t).is_ok());
-        assert!(check_stream_for_path("logs:web-01:/srv/app/current.log", &t).is_ok());
-        assert!(check_stream_for_path("logs:web-01:/var/log/other.log", &t).is_err());
+        assert!(check_stream_for_path("logs:{bc}:web-01:/var/log/app.log", &t).is_ok());
+        assert!(check_stream_for_path("logs:{b3}:web-01:/srv/app/current.log", &t).is_ok());
+        assert!(check_stream_for_path("logs:{bd}:web-01:/var/log/other.log", &t).is_err());
         assert!(check_stream_for_path(":/var/log/app.log", &t).is_err());
         assert!(check_stream_for_path("logs:web 01:/var/log/app.log", &t).is_err());
     }

@@ -3,6 +3,8 @@
 //!
 //! The Redis URL (with its password) comes only from here, never from argv,
 //! the environment or a query string; [`Config`]'s `Debug` never shows it.
+//! Exactly one of `redis_url` (one Redis, the default) and
+//! `redis_cluster_urls` (seed nodes of a Redis Cluster) is set.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -12,6 +14,8 @@ use serde::Deserialize;
 use super::error::{Error, Result};
 use super::publish::Target;
 
+/// Default `redis_cluster_wait_ms`: how long a pipeline waits for a replica.
+pub const DEFAULT_REDIS_CLUSTER_WAIT_MS: u64 = 1_000;
 /// Default `max_line_bytes`: longer lines are cut and marked.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 65_536;
 /// Default `batch_max_bytes`: the most text one `lines` entry carries.
@@ -34,8 +38,18 @@ pub const DEFAULT_POLL_INTERVAL_MS: u64 = 1_000;
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// `redis://user:pass@host:port/db`; secret, never logged.
+    /// `redis://user:pass@host:port/db`; secret, never logged. Empty when
+    /// `redis_cluster_urls` is set.
+    #[serde(default)]
     pub redis_url: String,
+    /// Seed nodes of a Redis Cluster (`redis://user:pass@host:port`, db 0);
+    /// secret, never logged. Empty (the default) = one Redis at `redis_url`.
+    #[serde(default)]
+    pub redis_cluster_urls: Vec<String>,
+    /// Cluster mode: after each pipeline `WAIT 1 <ms>` for a replica, and
+    /// keep the entries queued until then (0 = don't wait).
+    #[serde(default = "default_redis_cluster_wait_ms")]
+    pub redis_cluster_wait_ms: u64,
     /// Globs a followed path must match after symlinks are resolved
     /// (`*` = one path segment, `**` = any number of segments).
     pub allowed_paths: Vec<String>,
@@ -76,6 +90,9 @@ pub struct Config {
     pub log_level: Option<String>,
 }
 
+fn default_redis_cluster_wait_ms() -> u64 {
+    DEFAULT_REDIS_CLUSTER_WAIT_MS
+}
 fn default_max_line_bytes() -> usize {
     DEFAULT_MAX_LINE_BYTES
 }
@@ -105,6 +122,8 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("redis_url", &"<secret>")
+            .field("redis_cluster_urls", &self.redis_cluster_urls.len())
+            .field("redis_cluster_wait_ms", &self.redis_cluster_wait_ms)
             .field("allowed_paths", &self.allowed_paths)
             .field("lock_dir", &self.lock_dir)
             .field("max_line_bytes", &self.max_line_bytes)
@@ -157,19 +176,34 @@ impl Config {
     }
 
     fn validate(&self) -> std::result::Result<(), String> {
-        if !self.redis_url.starts_with("redis://") {
-            return Err(
-                "invalid \"redis_url\": must start with redis:// (TLS is not supported by logtail)"
-                    .into(),
-            );
-        }
-        if self.redis_url.contains('?') {
-            return Err("invalid \"redis_url\": query parameters are not accepted".into());
-        }
-        if redis::Client::open(self.redis_url.as_str()).is_err() {
-            return Err(
-                "invalid \"redis_url\": not a valid redis://user:password@host:port/db URL".into(),
-            );
+        match (
+            self.redis_url.is_empty(),
+            self.redis_cluster_urls.is_empty(),
+        ) {
+            (true, true) => {
+                return Err(
+                    "missing \"redis_url\" (or \"redis_cluster_urls\" for a Redis Cluster)".into(),
+                )
+            }
+            (false, false) => {
+                return Err(
+                    "\"redis_url\" and \"redis_cluster_urls\" are both set (set exactly one)"
+                        .into(),
+                )
+            }
+            (false, true) => check_url("redis_url", &self.redis_url)?,
+            (true, false) => {
+                for url in &self.redis_cluster_urls {
+                    check_url("redis_cluster_urls", url)?;
+                    if redis::Client::open(url.as_str())
+                        .is_ok_and(|c| c.get_connection_info().redis_settings().db() != 0)
+                    {
+                        return Err(
+                            "invalid \"redis_cluster_urls\": a cluster has only database 0".into(),
+                        );
+                    }
+                }
+            }
         }
         if self.allowed_paths.is_empty() {
             return Err(
@@ -214,6 +248,12 @@ impl Config {
             1 << 32,
         )?;
         check_range("poll_interval_ms", self.poll_interval_ms, 100, 60_000)?;
+        check_range(
+            "redis_cluster_wait_ms",
+            self.redis_cluster_wait_ms,
+            0,
+            60_000,
+        )?;
         if let Some(level) = &self.log_level {
             if !["error", "warn", "info", "debug"].contains(&level.as_str()) {
                 return Err(format!(
@@ -230,6 +270,26 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// A Redis URL logtail can use; the message names `key`, never the URL.
+fn check_url(key: &str, url: &str) -> std::result::Result<(), String> {
+    if !url.starts_with("redis://") {
+        return Err(format!(
+            "invalid {key:?}: must start with redis:// (TLS is not supported by logtail)"
+        ));
+    }
+    if url.contains('?') {
+        return Err(format!(
+            "invalid {key:?}: query parameters are not accepted"
+        ));
+    }
+    if redis::Client::open(url).is_err() {
+        return Err(format!(
+            "invalid {key:?}: not a valid redis://user:password@host:port/db URL"
+        ));
+    }
+    Ok(())
 }
 
 fn check_range(key: &str, value: u64, min: u64, max: u64) -> std::result::Result<(), String> {
@@ -250,73 +310,5 @@ fn toml_error_summary(e: &toml::de::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MIN: &str = r#"
-        redis_url = "redis://logtail:s3cret@127.0.0.1:6379/0"
-        allowed_paths = ["/var/log/**"]
-        lock_dir = "/run/logtail"
-    "#;
-
-    fn parse(text: &str) -> Result<Config> {
-        Config::parse(Path::new("/etc/logtail.toml"), text)
-    }
-
-    #[test]
-    fn a_minimal_file_gets_the_documented_defaults() {
-        let c = parse(MIN).expect("valid");
-        assert_eq!(c.max_line_bytes, 65_536);
-        assert_eq!(c.batch_max_bytes, 262_144);
-        assert_eq!(c.stream_max_len, 100_000);
-        assert_eq!(c.stream_expire_secs, 3_600);
-        assert_eq!(c.stream_max_bytes, 64 * 1024 * 1024);
-        assert_eq!(c.stream_max_age_secs, 3_600);
-        assert_eq!(c.buffer_max_bytes, 8 * 1024 * 1024);
-        assert_eq!(c.rate_limit_lines_per_sec, 0);
-        assert_eq!(c.poll_interval_ms, 1_000);
-        assert!(c.log_file.is_none());
-    }
-
-    #[test]
-    fn debug_output_hides_the_redis_password() {
-        let c = parse(MIN).expect("valid");
-        assert!(!format!("{c:?}").contains("s3cret"));
-    }
-
-    #[test]
-    fn bad_values_name_the_key() {
-        for (extra, key) in [
-            ("max_line_bytes = 1", "max_line_bytes"),
-            ("poll_interval_ms = 5", "poll_interval_ms"),
-            ("stream_max_bytes = 10", "stream_max_bytes"),
-            ("stream_max_age_secs = 0", "stream_max_age_secs"),
-            ("log_level = \"loud\"", "log_level"),
-            ("bogus = 1", "bogus"),
-        ] {
-            let err = parse(&format!("{MIN}\n{extra}"))
-                .expect_err(extra)
-                .to_string();
-            assert!(err.contains(key), "{err}");
-        }
-        let err = parse(&MIN.replace("redis://", "rediss://"))
-            .expect_err("tls")
-            .to_string();
-        assert!(
-            err.contains("redis_url") && !err.contains("s3cret"),
-            "{err}"
-        );
-        let err = parse(&MIN.replace("/var/log/**", "var/log"))
-            .expect_err("relative glob")
-            .to_string();
-        assert!(err.contains("allowed_paths"), "{err}");
-    }
-
-    #[test]
-    fn a_syntax_error_does_not_echo_the_password() {
-        let err = parse("redis_url = \"redis://u:s3cret@h/0\" oops")
-            .expect_err("syntax")
-            .to_string();
-        assert!(!err.contains("s3cret"), "{err}");
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

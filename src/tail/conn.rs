@@ -13,13 +13,19 @@ pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
 /// Longest reconnect delay.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// Server errors worth retrying (after a backoff) rather than giving up.
-pub const TRANSIENT: [&str; 6] = [
+/// The cluster ones (`MOVED`, `ASK`, `CLUSTERDOWN`; `READONLY` from a master
+/// that became a replica) drop the connection; the reconnect asks the
+/// cluster again where the stream's slot lives (`cluster.rs`).
+pub const TRANSIENT: [&str; 9] = [
     "LOADING",
     "BUSY",
     "OOM",
     "TRYAGAIN",
     "MASTERDOWN",
     "READONLY",
+    "MOVED",
+    "ASK",
+    "CLUSTERDOWN",
 ];
 
 /// The server address of a URL, for messages (never the password).

@@ -156,7 +156,7 @@ pub fn run(cfg: &Config, opts: &ExecOptions) -> Result<()> {
     };
     let program_name = program.to_string_lossy().into_owned();
     let sigs = Signals::new(true).map_err(|e| Error::os("cannot set up signal handling", e))?;
-    let mut publisher = Publisher::connect(&cfg.redis_url, cfg.publish_target(&opts.stream))?;
+    let mut publisher = Publisher::connect(cfg, cfg.publish_target(&opts.stream))?;
     let owner = Owner::current();
 
     let mut cmd = Command::new(program);

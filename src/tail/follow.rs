@@ -71,7 +71,7 @@ pub fn run(cfg: &Config, opts: &FollowOptions) -> Result<()> {
     // The backlog depth stays in the stream however old: later viewers take
     // their last N lines from it (docs/sharing.md).
     publish_to.keep_lines = opts.lines;
-    let publisher = Publisher::connect(&cfg.redis_url, publish_to)?;
+    let publisher = Publisher::connect(cfg, publish_to)?;
     let mut interrupted = || {
         signals
             .pending()

@@ -12,6 +12,7 @@ pub(crate) mod allowlist;
 pub(crate) mod backlog;
 pub(crate) mod batch;
 pub mod cli;
+pub(crate) mod cluster;
 pub(crate) mod config;
 pub(crate) mod conn;
 pub mod error;

@@ -11,20 +11,24 @@ use std::time::{Duration, Instant};
 use redis::{ConnectionLike, Value};
 
 use super::batch::Batch;
-use super::conn::{open, server_of, BACKOFF_MAX, BACKOFF_MIN, TRANSIENT};
+use super::cluster::Endpoint;
+use super::config::Config;
+use super::conn::{BACKOFF_MAX, BACKOFF_MIN, TRANSIENT};
 use super::error::{Error, Result};
 pub use super::item::{Item, Target};
 use super::losses::{Cause, Losses};
-use super::retention::{self, Retention};
-use super::xadd::encode_xadd;
+use super::retention::Retention;
+use super::xadd::{encode_wait, encode_xadd};
 use crate::wire::{self, Event};
+
+mod replication;
 
 /// The most text sent in one pipelined round trip.
 const PIPELINE_MAX_BYTES: usize = 4 << 20;
 
 /// The Redis side of a tailer.
 pub struct Publisher {
-    client: redis::Client,
+    endpoint: Endpoint,
     conn: Option<redis::Connection>,
     target: Target,
     queue: VecDeque<Item>,
@@ -46,6 +50,9 @@ pub struct Publisher {
     in_flight_bytes: usize,
     /// The encoded pipeline, reused.
     out: Vec<u8>,
+    /// Cluster mode with `WAIT`: replies of the pipeline's `XADD`s, held
+    /// until its `WAIT` answers (`replication.rs`).
+    replies: Vec<Value>,
     /// Texts of acknowledged batches, handed back to the batcher: big
     /// buffers are reused instead of being mapped and zeroed each time.
     spare: Vec<String>,
@@ -64,14 +71,13 @@ impl std::fmt::Debug for Publisher {
 impl Publisher {
     /// Connects (exit 5 on failure) and checks the credentials with an
     /// allowed command (`EXISTS` on the lease key; the tailer user cannot PING).
-    pub fn connect(redis_url: &str, target: Target) -> Result<Publisher> {
+    pub fn connect(cfg: &Config, target: Target) -> Result<Publisher> {
         let (max_bytes, max_age, keep) = (target.max_bytes, target.max_age, target.keep_lines);
-        let client = redis::Client::open(redis_url)
-            .map_err(|_| Error::RedisAtStart("redis_url is not a valid redis:// URL".into()))?;
-        let server = server_of(&client);
-        let conn = open(&client).map_err(|e| Error::RedisAtStart(format!("{server}: {e}")))?;
+        let mut endpoint = Endpoint::from_config(cfg, &target.stream)?;
+        let (conn, server) = (endpoint.open(), endpoint.server());
+        let conn = conn.map_err(|e| Error::RedisAtStart(format!("{server}: {e}")))?;
         let mut p = Publisher {
-            client,
+            endpoint,
             conn: Some(conn),
             target,
             queue: VecDeque::new(),
@@ -85,6 +91,7 @@ impl Publisher {
             in_flight: 0,
             in_flight_bytes: 0,
             out: Vec::new(),
+            replies: Vec::new(),
             spare: Vec::new(),
         };
         let lease = wire::lease_key(&p.target.stream);
@@ -206,8 +213,9 @@ impl Publisher {
         if Instant::now() < self.next_attempt {
             return;
         }
-        match open(&self.client) {
-            Ok(conn) => {
+        match self.endpoint.open() {
+            Ok(mut conn) => {
+                self.skip_already_written(&mut conn);
                 tracing::warn!(dropped = self.losses.total(), "redis reachable again");
                 self.conn = Some(conn);
                 self.backoff = BACKOFF_MIN;
@@ -232,6 +240,7 @@ impl Publisher {
             "redis unreachable"
         );
         self.conn = None;
+        self.replies.clear();
         self.in_flight = 0;
         self.in_flight_bytes = 0;
         self.next_attempt = Instant::now() + self.backoff;
@@ -263,6 +272,9 @@ impl Publisher {
         };
         if n == 0 {
             return Ok(());
+        }
+        if let Some(ms) = self.endpoint.wait_ms() {
+            encode_wait(&mut self.out, ms);
         }
         match conn.send_packed_command(&self.out) {
             Ok(()) => {
@@ -306,22 +318,7 @@ impl Publisher {
                         detail: format!("{code} {detail}"),
                     });
                 }
-                Ok(reply) => {
-                    self.in_flight -= 1;
-                    if let Some(item) = self.queue.pop_front() {
-                        self.queued_bytes -= item.weight();
-                        self.note_ack(&reply, &item);
-                        self.in_flight_bytes = self.in_flight_bytes.saturating_sub(item.weight());
-                        if let Item::Lines(b) = item {
-                            self.lines_sent += u64::from(b.lines);
-                            if self.spare.len() < 4 {
-                                let mut text = b.text;
-                                text.clear();
-                                self.spare.push(text);
-                            }
-                        }
-                    }
-                }
+                Ok(reply) => self.on_reply(reply),
                 Err(e) => {
                     self.lost_connection(&e);
                     return Ok(());
@@ -381,20 +378,5 @@ impl Publisher {
             })
             .sum();
         Ok(unsent + self.losses.total())
-    }
-
-    /// Feeds an acknowledged `XADD` (its reply is the new id) to retention.
-    fn note_ack(&mut self, reply: &Value, item: &Item) {
-        if let (Value::BulkString(raw), Item::Lines(_) | Item::Event(_)) = (reply, item) {
-            if let Some(id) = retention::parse_id(raw) {
-                let lines = match item {
-                    Item::Lines(b) => u64::from(b.lines),
-                    _ => 0,
-                };
-                self.retention
-                    .acked(id, item.weight() as u64, lines, Instant::now());
-                self.retention.cap(self.target.max_len);
-            }
-        }
     }
 }

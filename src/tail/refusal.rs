@@ -56,7 +56,7 @@ pub fn report_refusal(cfg: &Config, opts: &FollowOptions, e: Error) -> Error {
             }
             other => other.to_string(),
         };
-        if let Ok(mut p) = Publisher::connect(&cfg.redis_url, cfg.publish_target(&opts.stream)) {
+        if let Ok(mut p) = Publisher::connect(cfg, cfg.publish_target(&opts.stream)) {
             let _ = p.push_event(events::stopped(StopReason::Error, message));
             let _ = p.drain_until(Instant::now() + STOP_DRAIN);
             let _ = p.expire(cfg.stream_expire_secs, None);

@@ -15,6 +15,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use super::item::Item;
+
 /// A stream entry id `ms-seq`.
 pub type EntryId = (u64, u64);
 
@@ -57,6 +59,21 @@ impl Retention {
             trimmed_to: (0, 0),
             next_age_trim: now + age_every,
             age_every,
+        }
+    }
+
+    /// Feeds an acknowledged `XADD` of `item` (its reply is the new id),
+    /// then keeps at most `max_len` entries.
+    pub fn acked_reply(&mut self, reply: &redis::Value, item: &Item, max_len: u64) {
+        if let (redis::Value::BulkString(raw), Item::Lines(_) | Item::Event(_)) = (reply, item) {
+            if let Some(id) = parse_id(raw) {
+                let lines = match item {
+                    Item::Lines(b) => u64::from(b.lines),
+                    _ => 0,
+                };
+                self.acked(id, item.weight() as u64, lines, Instant::now());
+                self.cap(max_len);
+            }
         }
     }
 

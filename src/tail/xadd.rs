@@ -60,6 +60,12 @@ pub fn encode_xadd(out: &mut Vec<u8>, target: &Target, item: &Item) {
     }
 }
 
+/// Appends `WAIT 1 <ms>`: block until one replica has everything written
+/// so far on this connection, or `ms` passed (Redis Cluster mode).
+pub fn encode_wait(out: &mut Vec<u8>, ms: u64) {
+    encode_command(out, &[b"WAIT", b"1", ms.to_string().as_bytes()]);
+}
+
 /// RESP encoding of one command: `*N` then `$len` + bytes per argument.
 fn encode_command(out: &mut Vec<u8>, args: &[&[u8]]) {
     use std::io::Write;
@@ -80,7 +86,7 @@ mod tests {
 
     fn target() -> Target {
         Target {
-            stream: "logs:web-01.example.com:/var/log/app-1/x.log".into(),
+            stream: "logs:{b4}:web-01.example.com:/var/log/app-1/x.log".into(),
             max_len: 10_000,
             max_bytes: 1 << 20,
             max_age: std::time::Duration::from_secs(60),
@@ -184,7 +190,7 @@ mod tests {
     #[test]
     fn a_lines_entry_carries_the_wire_fields() {
         let target = Target {
-            stream: "logs:m:/x".into(),
+            stream: "logs:{b9}:m:/x".into(),
             max_len: 100,
             max_bytes: 1 << 20,
             max_age: std::time::Duration::from_secs(60),
@@ -209,7 +215,7 @@ mod tests {
             parts,
             [
                 "XADD",
-                "logs:m:/x",
+                "logs:{b9}:m:/x",
                 "MAXLEN",
                 "~",
                 "100",

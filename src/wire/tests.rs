@@ -8,14 +8,63 @@ fn roundtrip(e: &Entry) -> Entry {
 
 #[test]
 fn keys_follow_the_documented_layout() {
+    // fnv1a32("web-01:/var/log/app.log") % 16 = 12 = 0xc (checked in Python too)
     let s = stream_key("logs", "web-01", "/var/log/app.log");
-    assert_eq!(s, "logs:web-01:/var/log/app.log");
-    assert_eq!(lease_key(&s), "logs:web-01:/var/log/app.log:lease");
-    assert_eq!(owner_key(&s), "logs:web-01:/var/log/app.log:owner");
+    assert_eq!(s, "logs:{bc}:web-01:/var/log/app.log");
+    assert_eq!(lease_key(&s), "logs:{bc}:web-01:/var/log/app.log:lease");
+    assert_eq!(owner_key(&s), "logs:{bc}:web-01:/var/log/app.log:owner");
     assert_eq!(
         command_stream_key("logs", "web-01", "disk", "ab12"),
-        "logs:web-01:cmd:disk:ab12"
+        "logs:{bc}:web-01:cmd:disk:ab12"
     );
+    assert_eq!(
+        command_stream_key("logs", "web-01", "disk", ""),
+        "logs:{bc}:web-01:cmd:disk:",
+        "the bucket does not depend on the run"
+    );
+}
+
+#[test]
+fn command_stream_keys_parse_back_only_with_their_own_bucket() {
+    let k = command_stream_key("logs", "web-01", "disk", "0123456789abcdef");
+    assert_eq!(
+        parse_command_stream_key("logs", "web-01", &k),
+        Some(("disk", "0123456789abcdef"))
+    );
+    assert_eq!(parse_command_stream_key("logs", "web-02", &k), None);
+    assert_eq!(parse_command_stream_key("other", "web-01", &k), None);
+    let wrong_bucket = k.replace("{bc}", "{b0}");
+    assert_eq!(
+        parse_command_stream_key("logs", "web-01", &wrong_bucket),
+        None
+    );
+    assert_eq!(
+        parse_command_stream_key("logs", "web-01", "logs:web-01:cmd:disk:0123456789abcdef"),
+        None,
+        "the untagged format of older versions"
+    );
+}
+
+#[test]
+fn a_stream_its_lease_and_its_owner_share_a_cluster_slot() {
+    for (m, p) in [("web-01", "/var/log/app.log"), ("db-7", "/var/log/x/y.log")] {
+        let s = stream_key("logs", m, p);
+        let slot = key_slot(s.as_bytes());
+        assert_eq!(key_slot(lease_key(&s).as_bytes()), slot);
+        assert_eq!(key_slot(owner_key(&s).as_bytes()), slot);
+        let tag = hash_tag(s.as_bytes()).expect("tagged");
+        assert_eq!(tag.len(), 2, "b + one hex digit: {s}");
+    }
+}
+
+#[test]
+fn streams_spread_over_every_bucket() {
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..200 {
+        let s = stream_key("logs", &format!("web-{i:02}"), "/var/log/syslog");
+        seen.insert(hash_tag(s.as_bytes()).expect("tagged").to_vec());
+    }
+    assert_eq!(seen.len() as u32, STREAM_BUCKETS);
 }
 
 #[test]

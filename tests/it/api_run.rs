@@ -23,11 +23,13 @@ async fn a_named_commands_stdout_stderr_and_exit_status_arrive() {
     let ticket = app.ticket_of(a.url());
     assert_eq!(ticket.kind, TicketKind::Command);
     assert_eq!(ticket.target, "pipe-check");
-    let prefix = format!("{}:{minion}:cmd:pipe-check:", app.settings.redis.prefix);
-    let run_id = ticket
-        .stream
-        .strip_prefix(&prefix)
-        .expect("command stream key");
+    let (command, run_id) = salt_logview::wire::parse_command_stream_key(
+        &app.settings.redis.prefix,
+        minion,
+        &ticket.stream,
+    )
+    .expect("command stream key");
+    assert_eq!(command, "pipe-check");
     assert!(
         run_id.len() == 16 && run_id.bytes().all(|b| b.is_ascii_hexdigit()),
         "{run_id}"

@@ -76,7 +76,7 @@ fn a_missing_file_is_exit_4_and_a_bad_stream_is_exit_2() {
         .arg(&env.config)
         .args([
             "--stream",
-            "logs:test-minion:/var/log/other.log",
+            "logs:{ba}:test-minion:/var/log/other.log",
             "--lines",
             "1",
             "--max-duration",

@@ -55,6 +55,9 @@ mod logtail_rotation;
 /// logtail never reads outside the allow-list: symlink/directory swaps, FIFOs, legit links.
 mod logtail_symlink;
 
+/// Redis Cluster stack only: ACLs on every node, and a master killed mid-stream.
+mod drill_redis_failover;
+
 /// Redis ACL users from one definition: the tailer only appends and touches its own keys.
 mod redis_acl;
 

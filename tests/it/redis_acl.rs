@@ -58,10 +58,10 @@ fn the_tailer_appends_to_streams_and_touches_only_its_own_lease_and_owner_keys()
     let mut admin = redis.admin();
     allowed(
         &mut admin,
-        &[b"XADD", b"logs:m:/var/log/a.log", b"*", b"k", b"v"],
+        &[b"XADD", b"logs:{b1}:m:/var/log/a.log", b"*", b"k", b"v"],
     );
     let mut t = connect(&redis.tailer_url());
-    let stream: &[u8] = b"logs:m:/var/log/a.log";
+    let stream: &[u8] = b"logs:{b1}:m:/var/log/a.log";
     allowed(
         &mut t,
         &[
@@ -70,17 +70,23 @@ fn the_tailer_appends_to_streams_and_touches_only_its_own_lease_and_owner_keys()
     );
     allowed(&mut t, &[b"XTRIM", stream, b"MINID", b"0-1"]);
     allowed(&mut t, &[b"EXPIRE", stream, b"600"]);
-    allowed(&mut t, &[b"EXISTS", b"logs:m:/var/log/a.log:lease"]);
-    allowed(&mut t, &[b"PTTL", b"logs:m:/var/log/a.log:lease"]);
-    let owner: &[u8] = b"logs:m:/var/log/a.log:owner";
+    allowed(&mut t, &[b"EXISTS", b"logs:{b1}:m:/var/log/a.log:lease"]);
+    allowed(&mut t, &[b"PTTL", b"logs:{b1}:m:/var/log/a.log:lease"]);
+    let owner: &[u8] = b"logs:{b1}:m:/var/log/a.log:owner";
     allowed(&mut t, &[b"SET", owner, b"host 1 2", b"EX", b"600"]);
     allowed(&mut t, &[b"GET", owner]);
     allowed(&mut t, &[b"DEL", owner]);
 
-    // A stream cannot be turned into a string, nor deleted or read.
-    refused(&mut t, &[b"SET", stream, b"logs:m:/var/log/b.log"]);
+    // A stream cannot be turned into a string, nor deleted or read other
+    // than newest-first (what a new master holds after a failover), and the
+    // tailer may wait for replicas (Redis Cluster, docs/redis-cluster.md).
+    refused(&mut t, &[b"SET", stream, b"logs:{b0}:m:/var/log/b.log"]);
     refused(&mut t, &[b"DEL", stream]);
     refused(&mut t, &[b"XRANGE", stream, b"-", b"+"]);
+    refused(&mut t, &[b"XREAD", b"STREAMS", stream, b"0"]);
+    allowed(&mut t, &[b"XREVRANGE", stream, b"+", b"-", b"COUNT", b"1"]);
+    allowed(&mut t, &[b"WAIT", b"0", b"0"]);
+    refused(&mut t, &[b"XREVRANGE", b"other:/x", b"+", b"-"]);
     let kind: String = redis::cmd("TYPE")
         .arg(stream)
         .query(&mut admin)
@@ -89,9 +95,9 @@ fn the_tailer_appends_to_streams_and_touches_only_its_own_lease_and_owner_keys()
     // No values under any other name, whatever their size.
     let big = vec![b'x'; 10 << 20];
     refused(&mut t, &[b"SET", b"logs:m:junk", &big]);
-    refused(&mut t, &[b"SET", b"logs:m:/var/log/a.log:junk", b"x"]);
+    refused(&mut t, &[b"SET", b"logs:{b1}:m:/var/log/a.log:junk", b"x"]);
     // The lease is logview's to set.
-    refused(&mut t, &[b"SET", b"logs:m:/var/log/a.log:lease", b"x"]);
+    refused(&mut t, &[b"SET", b"logs:{b1}:m:/var/log/a.log:lease", b"x"]);
     // Nothing outside the prefix.
     refused(&mut t, &[b"XADD", b"other:/x", b"*", b"k", b"v"]);
 }
@@ -100,14 +106,20 @@ fn the_tailer_appends_to_streams_and_touches_only_its_own_lease_and_owner_keys()
 fn logview_reads_owner_heartbeats_but_writes_only_leases() {
     let redis = RedisServer::start();
     let mut v = connect(&redis.logview_url());
-    let owner: &[u8] = b"logs:m:/var/log/a.log:owner";
+    let owner: &[u8] = b"logs:{b1}:m:/var/log/a.log:owner";
     // Whether a running tailer can be shared is read from its heartbeat.
     allowed(&mut v, &[b"GET", owner]);
     refused(&mut v, &[b"SET", owner, b"forged"]);
     refused(&mut v, &[b"DEL", owner]);
     allowed(
         &mut v,
-        &[b"SET", b"logs:m:/var/log/a.log:lease", b"x", b"EX", b"5"],
+        &[
+            b"SET",
+            b"logs:{b1}:m:/var/log/a.log:lease",
+            b"x",
+            b"EX",
+            b"5",
+        ],
     );
     refused(&mut v, &[b"GET", b"other:key"]);
 }
@@ -126,25 +138,37 @@ fn a_production_minion_user_cannot_touch_another_minions_keys() {
     let mut t = connect(&url);
     allowed(
         &mut t,
-        &[b"XADD", b"logs:web-01:/var/log/a.log", b"*", b"k", b"v"],
+        &[
+            b"XADD",
+            b"logs:{bc}:web-01:/var/log/a.log",
+            b"*",
+            b"k",
+            b"v",
+        ],
     );
     allowed(
         &mut t,
-        &[b"SET", b"logs:web-01:/var/log/a.log:owner", b"me"],
+        &[b"SET", b"logs:{bc}:web-01:/var/log/a.log:owner", b"me"],
     );
     refused(
         &mut t,
-        &[b"XADD", b"logs:web-02:/var/log/a.log", b"*", b"k", b"v"],
+        &[
+            b"XADD",
+            b"logs:{bb}:web-02:/var/log/a.log",
+            b"*",
+            b"k",
+            b"v",
+        ],
     );
     refused(
         &mut t,
-        &[b"SET", b"logs:web-02:/var/log/a.log:owner", b"me"],
+        &[b"SET", b"logs:{bb}:web-02:/var/log/a.log:owner", b"me"],
     );
     refused(
         &mut t,
         &[b"SET", b"logs:web-01:junk", &vec![b'x'; 10 << 20]],
     );
-    refused(&mut t, &[b"SET", b"logs:web-01:/var/log/a.log", b"x"]);
+    refused(&mut t, &[b"SET", b"logs:{bc}:web-01:/var/log/a.log", b"x"]);
 }
 
 /// The admin password of the test ACL (the production example has none).

@@ -25,7 +25,7 @@ async fn the_first_command_after_a_redis_restart_succeeds() {
     let settings = settings(&redis);
     let control = StreamControl::new(&settings).expect("stream control");
     let hub = Hub::new(settings.clone(), Arc::new(Metrics::new()));
-    let stream = "logs:web-01:/var/log/restart.log";
+    let stream = "logs:{bc}:web-01:/var/log/restart.log";
     control
         .set_lease(stream)
         .await

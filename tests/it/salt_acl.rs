@@ -16,7 +16,11 @@ fn probe_path(name: &str) -> String {
 }
 
 fn stream_for(path: &str) -> String {
-    format!("logs:{}:{path}", stack().get("MINION_ID"))
+    salt_logview::wire::stream_key(
+        salt_logview::wire::DEFAULT_PREFIX,
+        stack().get("MINION_ID"),
+        path,
+    )
 }
 
 /// `logtail follow` argv exactly as the service sends it (docs/salt-acl.md, call 3).
@@ -71,7 +75,12 @@ fn allowed_command() -> (String, Vec<String>) {
 /// `logtail exec` chunk for `name` running `argv` (docs/salt-acl.md, call 4).
 fn exec_chunk(name: &str, argv: &[String]) -> Value {
     let s = stack();
-    let stream = format!("logs:{}:cmd:{name}:0123456789abcdef", s.get("MINION_ID"));
+    let stream = salt_logview::wire::command_stream_key(
+        salt_logview::wire::DEFAULT_PREFIX,
+        s.get("MINION_ID"),
+        name,
+        "0123456789abcdef",
+    );
     let mut full = vec![
         json!(s.get("LOGTAIL_BIN")),
         json!("exec"),

@@ -71,7 +71,7 @@ pub async fn start_service(overrides: &[(&str, &str)]) -> Service {
     }
 }
 
-/// A stream nobody else uses: `logs:test-<random>:/var/log/x.log`.
+/// A stream nobody else uses: `logs:{bX}:test-<random>:/var/log/x.log`.
 pub struct TestStream {
     pub minion: String,
     pub path: String,

@@ -215,7 +215,7 @@ async fn tampered_expired_and_foreign_tickets_are_refused_before_the_upgrade() {
         kind: TicketKind::File,
         minion: s.minion.clone(),
         target: s.path.clone(),
-        stream: "logs:other-minion:/var/log/secret.log".into(),
+        stream: "logs:{b8}:other-minion:/var/log/secret.log".into(),
         exp: u64::MAX / 4,
         start_after: String::new(),
         skip_lines: 0,

@@ -141,7 +141,7 @@ mod tests {
             kind: TicketKind::Command,
             minion: "web-01".into(),
             target: "disk".into(),
-            stream: "logs:web-01:cmd:disk:0123456789abcdef".into(),
+            stream: "logs:{bc}:web-01:cmd:disk:0123456789abcdef".into(),
             exp: 42,
             start_after: String::new(),
             skip_lines: 0,

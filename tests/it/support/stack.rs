@@ -19,6 +19,11 @@ impl Stack {
             .unwrap_or_else(|| panic!("stack.env has no {key}; is the stack up to date? (scripts/stack.sh up --name test)"))
     }
 
+    /// The value of `key`, or `default` when the stack.env lacks it.
+    pub fn get_or<'a>(&'a self, key: &str, default: &'a str) -> &'a str {
+        self.vars.get(key).map(String::as_str).unwrap_or(default)
+    }
+
     /// `get` as a path.
     pub fn path(&self, key: &str) -> PathBuf {
         PathBuf::from(self.get(key))
