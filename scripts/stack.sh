@@ -4,11 +4,14 @@
 # salt-api, logtail deployed to the minions through salt-api, saltgate (the
 # only client of
 # salt-api), then logview; with --portal also the example Django portal
-# (examples/django_portal). All state lives under
+# (examples/django_portal); with --replicas N also N logview replicas behind
+# nginx (docs/deploy.md). All state lives under
 # .stack/NAME/ (profiles `dev`, the default, and `test` use different ports).
 #
-#   scripts/stack.sh up     [--name NAME] [--portal] [--redis-cluster|--single-redis]   install what is missing, start, wait until ready
-#                           (--redis-cluster: streams in a 3+3 node Redis Cluster, docs/redis-cluster.md;
+#   scripts/stack.sh up     [--name NAME] [--portal] [--replicas N] [--redis-cluster|--single-redis]
+#                           install what is missing, start, wait until ready
+#                           (--replicas is remembered per profile; --replicas 0 removes them;
+#                            --redis-cluster: streams in a 3+3 node Redis Cluster, docs/redis-cluster.md;
 #                            the choice is remembered per profile, --single-redis switches back)
 #   scripts/stack.sh down   [--name NAME]   stop exactly what the stack started
 #   scripts/stack.sh status [--name NAME]   what runs, where, and the URL
@@ -16,7 +19,8 @@
 #
 # Ports (remembered per profile in .stack/NAME/ports.env) can be changed with
 # SLV_REDIS_PORT, SLV_SALT_PUBLISH_PORT, SLV_SALT_RET_PORT, SLV_SALT_API_PORT,
-# SLV_SALTGATE_PORT, SLV_LOGVIEW_PORT, SLV_PORTAL_PORT, SLV_REDIS_CLUSTER_PORT_BASE. SLV_LOGVIEW_BIN=path runs
+# SLV_SALTGATE_PORT, SLV_LOGVIEW_PORT, SLV_PORTAL_PORT, SLV_REDIS_CLUSTER_PORT_BASE,
+# SLV_NGINX_PORT, SLV_LOGVIEW_REPLICA_PORT (replica i: + i - 1). SLV_LOGVIEW_BIN=path runs
 # that logview binary (no build). LOGVIEW__SECTION__KEY variables reach logview.
 set -euo pipefail
 
@@ -34,13 +38,15 @@ source "$REPO_ROOT/scripts/lib/salt.sh"
 source "$REPO_ROOT/scripts/lib/minions.sh"
 # shellcheck source=scripts/lib/logview.sh
 source "$REPO_ROOT/scripts/lib/logview.sh"
+# shellcheck source=scripts/lib/nginx.sh
+source "$REPO_ROOT/scripts/lib/nginx.sh"
 # shellcheck source=scripts/lib/gate.sh
 source "$REPO_ROOT/scripts/lib/gate.sh"
 # shellcheck source=scripts/lib/portal.sh
 source "$REPO_ROOT/scripts/lib/portal.sh"
 
 usage() {
-    sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -50,6 +56,7 @@ shift
 PROFILE="dev"
 WITH_PORTAL=0
 REDIS_CLUSTER=""
+REPLICAS_ARG=""
 MINION_ARGS=()
 while (($#)); do
     case "$1" in
@@ -74,16 +81,27 @@ while (($#)); do
         PROFILE="${1#--name=}"
         shift
         ;;
+    --replicas)
+        [[ $# -ge 2 ]] || die "--replicas needs a number (0-9)"
+        REPLICAS_ARG="$2"
+        shift 2
+        ;;
+    --replicas=*)
+        REPLICAS_ARG="${1#--replicas=}"
+        shift
+        ;;
     -h | --help) usage ;;
     [!-]*)
         # minion stop|start ID: the words after the action (checked by cmd_minion).
-        [[ "$ACTION" == "minion" ]] || die "unknown argument '$1' (expected --name NAME, --portal, --redis-cluster or --single-redis)"
+        [[ "$ACTION" == "minion" ]] || die "unknown argument '$1' (expected --name NAME, --portal, --replicas N, --redis-cluster or --single-redis)"
         MINION_ARGS+=("$1")
         shift
         ;;
-    *) die "unknown argument '$1' (expected --name NAME, --portal, --redis-cluster or --single-redis)" ;;
+    *) die "unknown argument '$1' (expected --name NAME, --portal, --replicas N, --redis-cluster or --single-redis)" ;;
     esac
 done
+[[ -z "$REPLICAS_ARG" || "$REPLICAS_ARG" =~ ^[0-9]$ ]] || die "--replicas '$REPLICAS_ARG': use a number 0-9 (0 = no replicas, no nginx)"
+[[ -z "$REPLICAS_ARG" || "$ACTION" == "up" ]] || die "--replicas is an option of up (down and status act on what runs)"
 [[ "$PROFILE" =~ ^[a-z0-9][a-z0-9_-]{0,31}$ ]] || die "--name '$PROFILE': use 1-32 characters of a-z 0-9 _ - (e.g. dev, test)"
 
 PROFILE_DIR="$STACK_ROOT/$PROFILE"
@@ -106,6 +124,7 @@ load_paths() {
     redis_cluster_paths
     salt_paths
     logview_paths
+    nginx_paths
     gate_paths
     portal_paths
 }
@@ -114,6 +133,7 @@ load_profile() {
     mkdir -p "$PROFILE_DIR/run/log" "$SECRETS" "$LOG_DIR"
     chmod 700 "$SECRETS"
     load_paths
+    resolve_replicas
     REDIS_ADMIN_PASSWORD="$(secret_get "$SECRETS/redis-admin.password")"
     REDIS_TAILER_PASSWORD="$(secret_get "$SECRETS/redis-logtail.password")"
     REDIS_LOGVIEW_PASSWORD="$(secret_get "$SECRETS/redis-logview.password")"
@@ -182,6 +202,8 @@ OPS_PASSWORD=$OPS_PASSWORD
 PORTAL_URL=$PORTAL_URL
 PORTAL_USER=$PORTAL_USER
 PORTAL_PASSWORD=$PORTAL_PASSWORD
+REPLICAS=$REPLICAS
+$(replica_stack_env)
 ENV
 }
 
@@ -210,6 +232,7 @@ check_ports() {
     if ((WITH_PORTAL)) && ! portal_running; then
         require_free_port "$PORTAL_PORT" "the Django portal" SLV_PORTAL_PORT
     fi
+    check_replica_ports
 }
 
 # On a failed up: say what is left running and how to stop it.
@@ -228,6 +251,7 @@ cmd_up() {
     install_stack_prerequisites
     load_profile
     if ((REDIS_CLUSTER)); then echo cluster >"$REDIS_MODE_FILE"; else echo single >"$REDIS_MODE_FILE"; fi
+    ((REPLICAS == 0)) || install_nginx
     check_ports
     build_logtail_musl
     build_logview
@@ -266,16 +290,31 @@ cmd_up() {
         start_portal
         wait_portal_ready
     fi
+    # Replicas above the asked number (or all, and nginx, for 0) stop.
+    stop_replicas_from $((REPLICAS + 1))
+    if ((REPLICAS > 0)); then
+        write_replica_settings
+        start_replicas
+        wait_replicas_ready
+        write_nginx_config
+        start_nginx
+        wait_nginx_ready
+    else
+        stop_pidfiles 10 "$NGINX_PID|nginx"
+    fi
     stage_end
 
+    # With replicas, the one URL to open is the load balancer's.
+    OPEN_URL="$LOGVIEW_URL"
+    ((REPLICAS == 0)) || OPEN_URL="$LB_URL"
     local total=$(($(now_ms) - t0))
     say "stage times: ${STAGE_TIMES[*]}; total $((total / 1000)).$(((total % 1000) / 100)) s"
     cat >&2 <<MSG
 
   salt-logview stack '$PROFILE' is up.
-    Open:      ${LOGVIEW_URL}minions/$MINION_ID
+    Open:      ${OPEN_URL}minions/$MINION_ID
     Log in as: $OPS_USER / $OPS_PASSWORD      (HTTP Basic)
-    API token: $API_TOKEN   (POST ${LOGVIEW_URL}api/tail, Authorization: Bearer ...)
+    API token: $API_TOKEN   (POST ${OPEN_URL}api/tail, Authorization: Bearer ...)
     Tail e.g.: $LOG_DIR/app.log   (on each of ${MINION_IDS[*]}; each has its own)
     Minions:   scripts/stack.sh minion stop|start ID --name $PROFILE   (unreachable / back)
     Everything (ports, passwords, paths): $STACK_ENV
@@ -287,6 +326,13 @@ cmd_up() {
     Change it: LOGVIEW__SERVER__FRAME_ANCESTORS="'self' http://127.0.0.1:8000" scripts/stack.sh up --name $PROFILE
                (in your own settings: [server] frame_ancestors = "'self' https://portal.example.com")
 MSG
+    if ((REPLICAS > 0)); then
+        cat >&2 <<MSG
+    Replicas:  $REPLICAS logview processes behind nginx at $LB_URL (ports $(replica_port 1)-$(replica_port "$REPLICAS"),
+               run/logview-replica-N.pid); the plain logview still answers on $LOGVIEW_URL
+               (scripts/stack.sh up --name $PROFILE --replicas 0 removes the replicas and nginx)
+MSG
+    fi
     if portal_running; then
         cat >&2 <<MSG
     Portal:    ${PORTAL_URL}logs/$MINION_ID/?path=$LOG_DIR/app.log
@@ -330,6 +376,8 @@ cmd_down() {
     # logview first (no new tailers, leases lapse), then the tailers while
     # Redis still takes their final `stopped` event, then Salt, then Redis.
     stop_pidfiles 10 "$PORTAL_PID|portal"
+    stop_pidfiles 10 "$NGINX_PID|nginx"
+    stop_replicas_from 1
     stop_pidfiles 10 "$LOGVIEW_PID|logview"
     stop_pidfiles 10 "$SALTGATE_PID|saltgate"
     stop_logtails
@@ -378,6 +426,7 @@ cmd_status() {
     show "$API_PID" salt-api "$SALT_API_URL"
     show "$SALTGATE_PID" saltgate "$SALTGATE_URL"
     show "$LOGVIEW_PID" logview "${LOGVIEW_URL}minions/$MINION_ID"
+    show_replicas
     if pid_alive "$PORTAL_PID"; then
         show "$PORTAL_PID" portal "$PORTAL_URL"
     else

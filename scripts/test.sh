@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # THE test command: installs what is missing, checks format and lints, builds
 # the static logtail, runs the example Django portal's own tests, brings up the
-# real test stack (profile `test`, with the portal), runs every cargo test
+# real test stack (profile `test`, with the portal and 3 logview replicas
+# behind nginx for the drills), runs every cargo test
 # against it (SLV_STACK_ENV), runs the browser tests, and always stops the
 # stack again (trap), pass or fail.
 #
@@ -99,8 +100,10 @@ rm -f "$PORTAL_TEST_LOG"
 ) 2>&1 | tee "$PORTAL_TEST_LOG"
 stage_end
 
-stage_begin "stack up (profile test, with the Django portal)"
-SLV_LOGVIEW_BIN="$REPO_ROOT/target/debug/logview" "$REPO_ROOT/scripts/stack.sh" up --name test --portal
+stage_begin "stack up (profile test, with the Django portal and 3 logview replicas behind nginx)"
+# --replicas 3: the drills (tests/it/drill_*.rs) kill a replica and restart
+# nginx under viewers; three more debug logview processes cost seconds.
+SLV_LOGVIEW_BIN="$REPO_ROOT/target/debug/logview" "$REPO_ROOT/scripts/stack.sh" up --name test --portal --replicas 3
 stage_end
 
 export SLV_STACK_ENV="$STACK_ROOT/test/stack.env"

@@ -35,7 +35,7 @@ mod slot;
 pub use entry_id::{BadEntryId, EntryId};
 pub use keys::{
     command_stream_key, command_stream_key_pattern, lease_key, owner_key, parse_command_stream_key,
-    stream_bucket, stream_key, STREAM_BUCKETS,
+    start_claim_key, stream_bucket, stream_key, STREAM_BUCKETS,
 };
 pub use owner::{OwnerValue, OWNER_REFRESH_SECS, OWNER_TTL_SECS, VERSION};
 pub use pos::{BadFilePos, FilePos};

@@ -72,7 +72,9 @@ write_private() {
 # next up use the same ones. Env var names are the "setting" an error names.
 # SLV_REDIS_CLUSTER_PORT_BASE: the --redis-cluster nodes listen on BASE+1..BASE+6
 # (cluster bus BASE+11..BASE+16), scripts/lib/redis_cluster.sh.
-PORT_VARS=(SLV_REDIS_PORT SLV_SALT_PUBLISH_PORT SLV_SALT_RET_PORT SLV_SALT_API_PORT SLV_SALTGATE_PORT SLV_LOGVIEW_PORT SLV_PORTAL_PORT SLV_REDIS_CLUSTER_PORT_BASE)
+# SLV_NGINX_PORT and SLV_LOGVIEW_REPLICA_PORT (replica i listens on it + i - 1)
+# are used only by `up --replicas N`.
+PORT_VARS=(SLV_REDIS_PORT SLV_SALT_PUBLISH_PORT SLV_SALT_RET_PORT SLV_SALT_API_PORT SLV_SALTGATE_PORT SLV_LOGVIEW_PORT SLV_PORTAL_PORT SLV_REDIS_CLUSTER_PORT_BASE SLV_NGINX_PORT SLV_LOGVIEW_REPLICA_PORT)
 
 default_port() {
     local var="$1" base
@@ -90,12 +92,14 @@ default_port() {
     SLV_LOGVIEW_PORT) echo "${base}8080" ;;
     SLV_PORTAL_PORT) echo "${base}8090" ;;
     SLV_REDIS_CLUSTER_PORT_BASE) echo "${base}7000" ;;
+    SLV_NGINX_PORT) echo "${base}8100" ;;
+    SLV_LOGVIEW_REPLICA_PORT) echo "${base}8101" ;;
     esac
 }
 
 # resolve_ports: sets REDIS_PORT, SALT_PUBLISH_PORT, SALT_RET_PORT,
-# SALT_API_PORT, SALTGATE_PORT, LOGVIEW_PORT, PORTAL_PORT, REDIS_CLUSTER_PORT_BASE
-# (env > remembered > default) and remembers them.
+# SALT_API_PORT, SALTGATE_PORT, LOGVIEW_PORT, PORTAL_PORT, REDIS_CLUSTER_PORT_BASE,
+# NGINX_PORT, LOGVIEW_REPLICA_PORT (env > remembered > default) and remembers them.
 resolve_ports() {
     local saved="$PROFILE_DIR/ports.env" var value
     declare -A remembered=()

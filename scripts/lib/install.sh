@@ -29,6 +29,24 @@ install_stack_packages() {
     apt_ensure redis-server=redis-server redis-tools=redis-cli file=file curl=curl
 }
 
+# nginx (the load balancer of `stack.sh up --replicas N`), only when missing.
+# The stack runs it as the user with its own config; the package's own
+# service must not start: where no policy-rc.d forbids starting services
+# (a container image usually has one), one is put in place for the install.
+install_nginx() {
+    command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] && return 0
+    local policy=/usr/sbin/policy-rc.d placed=0
+    if [[ ! -e "$policy" ]]; then
+        printf '#!/bin/sh\n# placed by salt-logview scripts/lib/install.sh during apt-get install nginx\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        placed=1
+    fi
+    local rc=0
+    (apt_install nginx) || rc=$?
+    ((placed == 0)) || rm -f "$policy"
+    ((rc == 0)) || die "installing nginx failed. Read $STACK_ROOT/apt.log"
+}
+
 # Salt from PyPI into $VENV (route A of docs/salt-gotchas.md): salt 3008.5 pins
 # certifi>=2026.10.23, newer than any certifi the registry has, so uv installs
 # it with an override `certifi>=2026.1.4` (certifi only carries CA roots; the

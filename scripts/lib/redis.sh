@@ -29,7 +29,9 @@ redis_prefix() {
 #     names, read streams except XREVRANGE (below), or touch another minion's keys (per-minion users).
 #   logview (src/session, src/stream): read streams and (GET) the :owner
 #     heartbeats of running tailers (src/session/stream_control.rs), write
-#     only :lease keys.
+#     only :lease keys, and claim the start of a stream across replicas
+#     (src/session/start_claim.rs: SET NX PX, and EVAL of a compare-and-delete
+#     script that runs GET + DEL, on :start keys only).
 #   Both may run CLUSTER SLOTS (no key; where a slot lives, docs/redis-cluster.md);
 #   on a single Redis it is refused as "cluster support disabled", harmless.
 #   In a cluster the tailer also runs WAIT 1 <ms> after each pipeline and, after
@@ -50,12 +52,15 @@ redis_tailer_acl() {
 }
 
 # redis_logview_acl PASSWORD PREFIX AUDIT_KEY: logview reads streams and
-# owner keys (GET is a read: %R~), writes only leases, and (a selector) appends to and reads the audit stream.
+# owner keys (GET is a read: %R~), writes only leases, (a selector) sets and
+# deletes only start claims (SET NX PX; EVAL of the release script, whose DEL
+# the selector allows on :start keys alone), and (a selector) appends to and
+# reads the audit stream.
 # %R~/%W~ split read and write key patterns, so it cannot overwrite a stream
-# with SET, nor read a lease with SET ... GET.
+# with SET, nor read a lease with SET ... GET, nor DEL anything but a claim.
 redis_logview_acl() {
-    printf 'user logview on >%s resetchannels -@all +xread +xrange +xrevrange +get +set +cluster|slots +ping %%R~%s:* %%W~%s:*:lease (+xadd +xrevrange ~%s)\n' \
-        "$1" "$2" "$2" "$3"
+    printf 'user logview on >%s resetchannels -@all +xread +xrange +xrevrange +get +set +cluster|slots +ping %%R~%s:* %%W~%s:*:lease (+set +eval +del ~%s:*:start) (+xadd +xrevrange ~%s)\n' \
+        "$1" "$2" "$2" "$2" "$3"
 }
 
 # redis_saltgate_acl PASSWORD AUDIT_KEY: saltgate may only append to the audit stream.

@@ -125,7 +125,9 @@ impl ApiError {
                 | SessionError::SaltFunction { .. }
                 | SessionError::NotStarted { .. }
                 | SessionError::Prepare { .. } => StatusCode::BAD_GATEWAY,
-                SessionError::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
+                SessionError::Redis(_) | SessionError::StartBusy { .. } => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
                 SessionError::Local(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::Access(e) => match e {

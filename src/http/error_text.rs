@@ -94,6 +94,10 @@ pub fn session(e: &SessionError) -> Text {
             .arg("minion", minion)
             .arg("path", path)
             .arg("reason", reason),
+        SessionError::StartBusy { minion, path, secs } => Text::new("api.session.start_busy")
+            .arg("minion", minion)
+            .arg("path", path)
+            .arg("secs", secs),
         SessionError::Redis(_) => Text::new("api.session.redis"),
         SessionError::Local(reason) => Text::new("api.session.local").arg("reason", reason),
     }
@@ -190,6 +194,11 @@ mod tests {
                 minion: m(),
                 path: "/var/log/x".into(),
                 reason: "r".into(),
+            },
+            SessionError::StartBusy {
+                minion: m(),
+                path: "/var/log/x".into(),
+                secs: 71,
             },
             SessionError::Local("no logtail".into()),
         ];

@@ -88,6 +88,17 @@ pub enum SessionError {
         /// What failed.
         reason: String,
     },
+    /// Another logview replica held the start of this stream for longer than
+    /// a start can take (its claim did not expire, or was taken again).
+    #[error("another logview is still starting the tail of {path} on {minion} (waited {secs} s); try again shortly")]
+    StartBusy {
+        /// The minion (or local host id).
+        minion: String,
+        /// The path.
+        path: String,
+        /// How long this request waited.
+        secs: u64,
+    },
     /// Redis is unreachable or refused a command.
     #[error(
         "the stream store (Redis) is not reachable; try again shortly (operators: check redis.url)"

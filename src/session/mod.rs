@@ -14,6 +14,7 @@ mod launch;
 mod request;
 mod resume;
 mod share;
+mod start_claim;
 mod start_locks;
 pub(crate) mod status;
 mod status_probe;
@@ -29,11 +30,10 @@ use crate::salt_api::{SaltApi, SaltCall, SaltError};
 use crate::settings::Settings;
 use crate::stream::EntryId;
 use crate::target::MinionId;
-use crate::tickets::{Ticket, TicketKind, TicketSigner};
+use crate::tickets::{TicketKind, TicketSigner};
 use crate::wire;
 
 use launch::{FollowSpec, Launcher};
-use share::Window;
 
 pub use error::SessionError;
 pub use launch::backlog_depth;
@@ -56,6 +56,7 @@ struct Inner {
     status: status::StatusCache,
     audit: Arc<AuditLog>,
     starts: start_locks::StartLocks,
+    claims: start_claim::StartClaims,
 }
 
 impl Orchestrator {
@@ -69,6 +70,7 @@ impl Orchestrator {
         audit: Arc<AuditLog>,
     ) -> Orchestrator {
         let local = LocalTailer::new(&settings);
+        let claims = start_claim::StartClaims::new(&settings, streams.connection());
         Orchestrator {
             inner: Arc::new(Inner {
                 settings,
@@ -79,6 +81,7 @@ impl Orchestrator {
                 status: status::StatusCache::default(),
                 audit,
                 starts: start_locks::StartLocks::default(),
+                claims,
             }),
         }
     }
@@ -157,7 +160,6 @@ impl Orchestrator {
         let s = &self.inner.settings;
         let (minion, path) = (&req.minion, &req.path);
         let launcher = Launcher::for_minion(s, minion);
-        let want = req.line_count.get();
         let (m, p) = (minion.as_str(), path.as_str());
 
         // Asked even when a tailer already runs: a deleted file is reported
@@ -170,8 +172,35 @@ impl Orchestrator {
         }
 
         let stream = wire::stream_key(&s.redis.prefix, m, p);
-        // A concurrent request for this file waits, then shares what this one starts.
+        // A concurrent request for this file waits, then shares what this
+        // one starts: in this process, then across replicas (start_claim.rs).
         let _start = self.inner.starts.lock(&stream).await;
+        let waited = std::time::Instant::now();
+        let Some(claim) = self.inner.claims.acquire(&stream).await? else {
+            return Err(SessionError::StartBusy {
+                minion: m.to_owned(),
+                path: p.to_owned(),
+                secs: waited.elapsed().as_secs(),
+            });
+        };
+        let result = self.start_claimed(req, who, launcher, stream).await;
+        claim.release().await;
+        result
+    }
+
+    /// The steps of [`Self::start_tail`] while this replica holds the
+    /// stream's start claim: share the running tailer, or start one.
+    async fn start_claimed(
+        &self,
+        req: &TailRequest,
+        who: &Principal,
+        launcher: Launcher,
+        stream: String,
+    ) -> Result<Started, SessionError> {
+        let s = &self.inner.settings;
+        let (minion, path) = (&req.minion, &req.path);
+        let want = req.line_count.get();
+        let (m, p) = (minion.as_str(), path.as_str());
         // The lease first: a shared tailer must not go idle meanwhile.
         self.inner.streams.set_lease(&stream).await?;
         let owner = self.inner.streams.owner(&stream).await?;
@@ -330,43 +359,6 @@ impl Orchestrator {
             Confirmation::Silent => Err(not_started(format!(
                 "no `started` event within {secs} s (is logtail installed at salt.logtail_bin and can it reach Redis?)"
             ))),
-        }
-    }
-
-    /// The viewer URL and ticket of a session of `what` = (kind, minion,
-    /// target) whose viewer starts at `window`, run by `tailer` = (pid, shared).
-    fn started(
-        &self,
-        what: (TicketKind, &str, &str),
-        stream: String,
-        window: Window,
-        tailer: (u32, bool),
-        who: &Principal,
-    ) -> Started {
-        let (kind, minion, target) = what;
-        // The viewer starts at this session's `started` event (or inside the
-        // session, for a viewer sharing it), not at an earlier session's
-        // lines still retained in the same stream.
-        let ticket = self.inner.signer.issue_ticket(Ticket {
-            kind,
-            minion: minion.to_owned(),
-            target: target.to_owned(),
-            stream: stream.clone(),
-            exp: 0,
-            start_after: window.floor.map(|id| id.to_string()).unwrap_or_default(),
-            skip_lines: window.skip_lines,
-            by: who.describe(),
-        });
-        Started {
-            viewer_url: format!("{}view/{ticket}", self.inner.settings.public_base()),
-            ticket,
-            stream,
-            kind,
-            minion: minion.to_owned(),
-            target: target.to_owned(),
-            started_id: window.started.map(|id| id.to_string()).unwrap_or_default(),
-            pid: tailer.0,
-            shared: tailer.1,
         }
     }
 }

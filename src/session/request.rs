@@ -1,10 +1,13 @@
 //! What goes into and comes out of the orchestrator: a [`TailRequest`] and
-//! a [`Started`] session.
+//! a [`Started`] session (with its signed viewer ticket, `Orchestrator::started`).
 
 use super::launch::Launcher;
+use super::share::Window;
+use super::Orchestrator;
+use crate::audit::Principal;
 use crate::settings::Settings;
 use crate::target::{InputError, LineCount, LogPath, MinionId};
-use crate::tickets::TicketKind;
+use crate::tickets::{Ticket, TicketKind};
 
 /// A validated request to follow a file (the Django `POST /api/tail`, the
 /// ops page form): nothing downstream parses a string again.
@@ -69,4 +72,43 @@ pub struct Started {
     pub pid: u32,
     /// Whether this viewer shares a tailer that was already running.
     pub shared: bool,
+}
+
+impl Orchestrator {
+    /// The viewer URL and ticket of a session of `what` = (kind, minion,
+    /// target) whose viewer starts at `window`, run by `tailer` = (pid, shared).
+    pub(super) fn started(
+        &self,
+        what: (TicketKind, &str, &str),
+        stream: String,
+        window: Window,
+        tailer: (u32, bool),
+        who: &Principal,
+    ) -> Started {
+        let (kind, minion, target) = what;
+        // The viewer starts at this session's `started` event (or inside the
+        // session, for a viewer sharing it), not at an earlier session's
+        // lines still retained in the same stream.
+        let ticket = self.inner.signer.issue_ticket(Ticket {
+            kind,
+            minion: minion.to_owned(),
+            target: target.to_owned(),
+            stream: stream.clone(),
+            exp: 0,
+            start_after: window.floor.map(|id| id.to_string()).unwrap_or_default(),
+            skip_lines: window.skip_lines,
+            by: who.describe(),
+        });
+        Started {
+            viewer_url: format!("{}view/{ticket}", self.inner.settings.public_base()),
+            ticket,
+            stream,
+            kind,
+            minion: minion.to_owned(),
+            target: target.to_owned(),
+            started_id: window.started.map(|id| id.to_string()).unwrap_or_default(),
+            pid: tailer.0,
+            shared: tailer.1,
+        }
+    }
 }

@@ -74,6 +74,11 @@ impl StreamControl {
         })
     }
 
+    /// The shared connection (the start claims use it too).
+    pub(crate) fn connection(&self) -> RedisConn {
+        self.manager.clone()
+    }
+
     /// `SET <stream>:lease logview EX lease_ttl_secs`.
     pub async fn set_lease(&self, stream: &str) -> Result<(), RedisError> {
         // `SET … EX`, not SETEX: the logview ACL user may run SET only.

@@ -66,3 +66,10 @@ pub fn lease_key(stream: &str) -> String {
 pub fn owner_key(stream: &str) -> String {
     format!("{stream}:owner")
 }
+
+/// Key a logview replica holds (`SET NX PX`, a random token) while it starts
+/// or shares the tailer of `stream`, so that replicas start one tailer per
+/// stream between them (`session/start_claim.rs`). Same slot as `stream`.
+pub fn start_claim_key(stream: &str) -> String {
+    format!("{stream}:start")
+}

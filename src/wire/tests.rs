@@ -14,6 +14,10 @@ fn keys_follow_the_documented_layout() {
     assert_eq!(lease_key(&s), "logs:{bc}:web-01:/var/log/app.log:lease");
     assert_eq!(owner_key(&s), "logs:{bc}:web-01:/var/log/app.log:owner");
     assert_eq!(
+        start_claim_key(&s),
+        "logs:{bc}:web-01:/var/log/app.log:start"
+    );
+    assert_eq!(
         command_stream_key("logs", "web-01", "disk", "ab12"),
         "logs:{bc}:web-01:cmd:disk:ab12"
     );

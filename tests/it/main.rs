@@ -24,6 +24,17 @@ mod api_i18n;
 mod tail_resume;
 mod tail_sharing;
 
+/// logview as replicas: one tailer for concurrent starts on two, tickets,
+/// resume and ops-page forms across them.
+mod replicas;
+
+/// Drills against the replica stack (`up --replicas N`; skipped without):
+/// a replica killed under viewers, nginx reloaded and restarted.
+mod drill_nginx;
+mod drill_replica;
+mod drill_support;
+mod drill_viewers;
+
 /// Every bad input answered clearly with nothing started.
 mod api_input;
 

@@ -125,6 +125,58 @@ fn logview_reads_owner_heartbeats_but_writes_only_leases() {
 }
 
 #[test]
+fn logview_claims_starts_and_deletes_nothing_but_its_claims() {
+    let redis = RedisServer::start();
+    let mut admin = redis.admin();
+    let stream: &[u8] = b"logs:m:/var/log/a.log";
+    allowed(&mut admin, &[b"XADD", stream, b"*", b"k", b"v"]);
+    let mut v = connect(&redis.logview_url());
+    let claim: &[u8] = b"logs:m:/var/log/a.log:start";
+    // What session/start_claim.rs runs: SET NX PX, GET, the release script.
+    allowed(&mut v, &[b"SET", claim, b"tok", b"NX", b"PX", b"60000"]);
+    allowed(&mut v, &[b"GET", claim]);
+    let release: &[u8] = b"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+    allowed(&mut v, &[b"EVAL", release, b"1", claim, b"tok"]);
+    let left: Option<String> = redis::cmd("GET").arg(claim).query(&mut admin).expect("GET");
+    assert_eq!(left, None, "the release script deleted the claim");
+    // DEL and EVAL reach no other key: not a stream, lease, owner or audit.
+    let lease: &[u8] = b"logs:m:/var/log/a.log:lease";
+    let owner: &[u8] = b"logs:m:/var/log/a.log:owner";
+    for key in [stream, lease, owner, b"salt-logview:audit".as_slice()] {
+        refused(&mut v, &[b"DEL", key]);
+        refused(
+            &mut v,
+            &[b"EVAL", b"return redis.call('DEL', KEYS[1])", b"1", key],
+        );
+    }
+    // A script declaring a claim key still cannot delete anything else.
+    assert!(
+        run(
+            &mut v,
+            &[
+                b"EVAL",
+                b"return redis.call('DEL', ARGV[1])",
+                b"1",
+                claim,
+                stream
+            ]
+        )
+        .is_err(),
+        "a script must not delete a stream through an undeclared key"
+    );
+    let kind: String = redis::cmd("TYPE")
+        .arg(stream)
+        .query(&mut admin)
+        .expect("TYPE");
+    assert_eq!(kind, "stream", "the stream is still there");
+    // SET reaches claims and leases only: not streams, owners, other names.
+    refused(&mut v, &[b"SET", stream, b"x"]);
+    refused(&mut v, &[b"SET", owner, b"x"]);
+    refused(&mut v, &[b"SET", b"logs:m:junk", b"x"]);
+    refused(&mut v, &[b"SET", b"other:x:start", b"x"]);
+}
+
+#[test]
 fn a_production_minion_user_cannot_touch_another_minions_keys() {
     // The example exactly as shipped (an aclfile takes `user` lines only),
     // plus the admin user the fixture awaits the server with.
