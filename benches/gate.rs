@@ -203,7 +203,7 @@ async fn run() -> Result<(), BoxError> {
         None,
     )?;
     let call = SaltCall::FileExists {
-        minion: MinionId::parse("web-01")?,
+        minions: vec![MinionId::parse("web-01")?],
         path: LogPath::parse("/var/log/syslog", &["/var/log/**".to_owned()])?,
     };
     // Warm up both paths (connections, logins, the Redis connection).
@@ -243,7 +243,10 @@ async fn run() -> Result<(), BoxError> {
         std::slice::from_ref(&log_dir),
     )?;
     let allowed = format!("/var/log/**,{log_dir}");
-    let real = SaltCall::FileExists { minion, path };
+    let real = SaltCall::FileExists {
+        minions: vec![minion],
+        path,
+    };
     let timeouts = [
         ("LOGVIEW__SALT__MINION_TIMEOUT_SECS", "3"),
         ("LOGVIEW__SALT__GATHER_JOB_TIMEOUT_SECS", "3"),

@@ -3,8 +3,9 @@
 # the static logtail, runs the example Django portal's own tests, brings up the
 # real test stack (profile `test`, with the portal and 3 logview replicas
 # behind nginx for the drills), runs every cargo test
-# against it (SLV_STACK_ENV), runs the browser tests, and always stops the
-# stack again (trap), pass or fail.
+# against it (SLV_STACK_ENV), runs the browser tests, then the Redis Cluster
+# drill on a second stack (profile `cluster`, `--redis-cluster`), and always
+# stops the stacks again (trap), pass or fail.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh -- ARGS    extra arguments for `cargo test` (e.g. -- stack_deploy)
@@ -33,6 +34,9 @@ PORTAL_TEST_LOG="$STACK_ROOT/portal-test.log"
 stop_stack() {
     local rc=$?
     "$REPO_ROOT/scripts/stack.sh" down --name test || rc=1
+    if [[ -d "$STACK_ROOT/cluster" ]]; then
+        "$REPO_ROOT/scripts/stack.sh" down --name cluster || rc=1
+    fi
     local ms=$(($(now_ms) - STAGE_T0_ALL))
     say "test stage times: ${STAGE_TIMES[*]:-none}; total $((ms / 1000)) s; exit $rc"
     # One closing line over every cargo test binary (the last binary cargo
@@ -116,3 +120,15 @@ stage_begin "browser tests (headless Chromium)"
 rm -f "$BROWSER_TEST_LOG"
 "$REPO_ROOT/scripts/browser-test.sh" 2>&1 | tee "$BROWSER_TEST_LOG"
 stage_end
+
+# The Redis Cluster drill needs the streams in a cluster: a second stack
+# (profile `cluster`, its own ports) in cluster mode, after the first is down
+# (the machine runs one stack at a time). Its results count with cargo test's.
+if [[ ${#CARGO_TEST_ARGS[@]} -eq 0 ]]; then
+    stage_begin "Redis Cluster drill (profile cluster: 3 masters + 3 replicas, a master killed mid-stream)"
+    "$REPO_ROOT/scripts/stack.sh" down --name test
+    SLV_LOGVIEW_BIN="$REPO_ROOT/target/debug/logview" "$REPO_ROOT/scripts/stack.sh" up --name cluster --redis-cluster
+    SLV_STACK_ENV="$STACK_ROOT/cluster/stack.env" cargo test --test it drill_redis_failover -- --nocapture 2>&1 |
+        tee -a "$CARGO_TEST_LOG"
+    stage_end
+fi

@@ -90,7 +90,7 @@ pub struct AuditRecord {
     pub time: String,
     /// `logview` or `saltgate`.
     pub source: String,
-    /// `tail`, `run`, `attach`, `detach`, or a Salt call (`file_exists`, `stop`, `follow`, `exec`, `refused`).
+    /// `tail`, `run`, `fleet`, `attach`, `detach`, or a Salt call (`file_exists`, `stop`, `follow`, `exec`, `resolve`, `refused`).
     pub action: String,
     /// Who asked.
     pub principal: Principal,
@@ -106,6 +106,9 @@ pub struct AuditRecord {
     /// The command name, for commands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// The `[targets.*]` name, for a target's resolution and a fleet start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// `ok`, or `refused: …` / `failed: …` in words.
     pub outcome: String,
 }
@@ -122,6 +125,7 @@ impl AuditRecord {
             minion: None,
             path: None,
             command: None,
+            target: None,
             outcome: outcome.to_owned(),
         }
     }

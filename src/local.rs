@@ -89,10 +89,10 @@ impl LocalTailer {
 
     /// Spawns `logtail follow …` in its own process group (it outlives a
     /// logview restart, as on minions) and reaps it when it exits.
-    #[allow(clippy::too_many_arguments)]
+    /// The stream is the one of the local config's `minion_id` (which must
+    /// be `local.host_id`) and `path`, as on a minion.
     pub fn follow(
         &self,
-        stream: &str,
         lines: u32,
         max_duration_secs: u64,
         idle_exit_secs: u64,
@@ -102,7 +102,6 @@ impl LocalTailer {
         let argv = lowstate::follow_argv(
             &self.bin,
             &self.config,
-            stream,
             lines,
             max_duration_secs,
             idle_exit_secs,

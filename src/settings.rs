@@ -18,9 +18,11 @@ pub use http_url::HttpUrl;
 mod gate;
 mod hardening;
 pub mod http_url;
+mod targets;
 mod validate;
 pub use gate::{AuditSettings, GateClient, GateSettings};
 pub use hardening::{HttpSettings, LoginSettings};
+pub use targets::{is_target_name, TargetSettings, TARGET_TYPES};
 
 /// Everything `logview` can be told. See `settings.toml` for each key.
 #[derive(Debug, Clone, Deserialize)]
@@ -43,6 +45,9 @@ pub struct Settings {
     /// `[commands.<name>]`: allow-listed commands runnable on minions.
     #[serde(default)]
     pub commands: BTreeMap<String, CommandSettings>,
+    /// `[targets.<name>]`: named Salt targets of the fleet view.
+    #[serde(default)]
+    pub targets: BTreeMap<String, TargetSettings>,
     /// `[local]`: files on logview's own host, tailed without Salt.
     pub local: LocalSettings,
     /// `[gate]`: saltgate's own settings (logview ignores them).
@@ -193,6 +198,8 @@ pub struct LimitSettings {
     pub viewer_queue: usize,
     /// Bytes of live messages one stream keeps for its slowest viewer.
     pub stream_buffer_bytes: usize,
+    /// Minions one fleet start may cover (a target's resolution, a `minion_ids` list).
+    pub max_fleet: usize,
 }
 
 /// `[viewer]`

@@ -35,4 +35,5 @@ logtail-config-file:
         redis_cluster_urls: {{ redis_cluster_urls | json }}
         allowed_paths: {{ logtail.allowed_paths | json }}
         lock_dir: {{ logtail.lock_dir | json }}
+        minion_id: {{ grains['id'] | json }}
         tunables: {{ logtail.tunables | json }}

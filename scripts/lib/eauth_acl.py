@@ -65,14 +65,15 @@ def build(args: argparse.Namespace) -> str:
                               "'" + path_re + "'"])
     follow = argv_regex(
         head
+        # no --stream: logtail derives its key from its config's minion_id, so one
+        # argv serves a whole list of minions (a fleet start is one call)
         + [lit("follow"), lit("--config"), cfg,
-           lit("--stream"), "'" + re.escape(prefix) + ":" + BUCKET + ":" + MINION + ":(?P<p>" + path_re + ")'",
            lit("--lines"), "'" + NUMBER + "'",
            lit("--max-duration"), "'" + NUMBER + "'",
            lit("--idle-exit"), "'" + NUMBER + "'"
            # optional: where a dead tailer stopped (DEV:INODE:OFFSET, decimal)
            + "(?:, " + lit("--resume-at") + ", '" + POS + "')?",
-           "'(?P=p)'"]
+           "'" + path_re + "'"]
     )
     execs = []
     for name, command in sorted(settings.get("commands", {}).items()):
@@ -110,7 +111,7 @@ def build(args: argparse.Namespace) -> str:
     w("            kwargs: &pins")
     for key, value in PINS.items():
         w(f"              {key}: {yq(value)}")
-    w("        # logtail follow ... PATH (the path inside --stream must equal PATH)")
+    w("        # logtail follow --config CFG --lines N ... PATH (same argv on every minion)")
     w("        - '^cmd\\.run_bg$':")
     w("            args:")
     w(f"              - {yq(follow)}")

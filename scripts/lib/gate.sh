@@ -48,6 +48,7 @@ saltgate:
   allowed_paths:
     - /var/log/**
     - $LOG_DIR/**
+$(stack_targets_yaml)
 CONF
 }
 

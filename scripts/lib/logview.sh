@@ -96,6 +96,7 @@ minion_suggestions = [$(ids=(); for id in "${MINION_IDS[@]}"; do ids+=("$(toml_s
 
 [audit]
 file = $(toml_str "$LOGVIEW_AUDIT")
+$(stack_targets_toml)
 TOML
 }
 

@@ -16,6 +16,34 @@
 EXTRA_MINION_IDS=(web-02 web-03)
 MINION_IDS=("$MINION_ID" "${EXTRA_MINION_IDS[@]}")
 
+# The stack's named targets (the fleet view), NAME|TYPE|EXPR|DESCRIPTION:
+# written into logview's overlay (stack_targets_toml) and saltgate's minion
+# config (stack_targets_yaml), which must agree. Every minion has the grain
+# role: web (print_minion_config).
+STACK_TARGETS=(
+    "web|glob|web-*|Every web server of the stack (glob web-*)"
+    "pair|list|web-01,web-02|web-01 and web-02 (a list)"
+    "webrole|grain|role:web|Minions with the grain role:web"
+)
+
+stack_targets_toml() {
+    local t name type expr desc
+    for t in "${STACK_TARGETS[@]}"; do
+        IFS='|' read -r name type expr desc <<<"$t"
+        printf '\n[targets.%s]\nexpr = %s\ntype = %s\ndescription = %s\n' \
+            "$name" "$(toml_str "$expr")" "$(toml_str "$type")" "$(toml_str "$desc")"
+    done
+}
+
+stack_targets_yaml() {
+    local t name type expr desc
+    echo "  targets:"
+    for t in "${STACK_TARGETS[@]}"; do
+        IFS='|' read -r name type expr desc <<<"$t"
+        printf "    %s: {expr: '%s', type: %s, description: '%s'}\n" "$name" "$expr" "$type" "$desc"
+    done
+}
+
 minion_dir() { echo "$PROFILE_DIR/minions/$1"; }
 
 # Config dir (salt-minion -c) of minion ID: web-01 shares the master's.

@@ -58,6 +58,9 @@ acceptance_wait_time: 1
 random_reauth_delay: 0
 enable_fqdns_grains: False
 enable_gpu_grains: False
+# A grain for the stack's grain target (targets.webrole = role:web).
+grains:
+  role: web
 # Where the logtail state installs things on THIS minion (read by
 # salt/logtail/map.jinja from the minion's own opts, never from pillar).
 logtail:

@@ -7,9 +7,12 @@
 //!
 //! `POST /v1/call` takes `{"principal": {kind, name, on_behalf_of?},
 //! "lowstate": [ONE chunk]}` and answers salt-api's JSON as it is.
+//! `POST /v1/resolve` takes `{"principal", "target": NAME}` and resolves a
+//! `[targets.NAME]` of the gate's own settings (`resolve.rs`).
 //! `GET /healthz` (process up) and `GET /readyz` (salt-api answers) need no token.
 
 mod error;
+mod resolve;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -61,6 +64,7 @@ impl GateState {
 pub fn router(state: GateState) -> Router {
     Router::new()
         .route("/v1/call", post(call))
+        .route("/v1/resolve", post(resolve::resolve))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .fallback(not_reachable)
@@ -94,7 +98,7 @@ pub async fn serve(
 
 async fn not_reachable(req: Request) -> GateError {
     GateError::Refused(format!(
-        "saltgate forwards only POST /v1/call; {} {} is not reachable through it",
+        "saltgate forwards only POST /v1/call and POST /v1/resolve; {} {} is not reachable through it",
         req.method(),
         req.uri().path()
     ))
@@ -174,7 +178,7 @@ async fn call(State(state): State<GateState>, req: Request) -> Result<Response, 
         Ok(_) => "ok: forwarded to salt-api".to_owned(),
         Err(e) => format!("failed: {e}"),
     };
-    tracing::info!(client = %client, who = ?who.describe(), function = call.function(), minion = call.minion().as_str(), outcome = %outcome, "saltgate call");
+    tracing::info!(client = %client, who = ?who.describe(), function = call.function(), minions = %call.minion_list(), outcome = %outcome, "saltgate call");
     audit(
         &state,
         call.action(),
@@ -206,7 +210,7 @@ async fn audit(
     let mut rec = AuditRecord::now("saltgate", action, who, outcome);
     rec.client = client.map(str::to_owned);
     if let Some(c) = call {
-        rec = rec.on(Some(c.minion().as_str()), c.path(), c.command());
+        rec = rec.on(Some(&c.minion_list()), c.path(), c.command());
     }
     state.audit.record(&rec).await;
 }
@@ -223,12 +227,27 @@ fn parse_body(bytes: &[u8]) -> Result<(Principal, Value), GateError> {
             "the key {k:?} is not allowed (allowed: principal, lowstate)"
         )));
     }
+    let who = principal_of(obj)?;
+    match obj.get("lowstate") {
+        Some(Value::Array(chunks)) if chunks.len() == 1 => Ok((who, chunks[0].clone())),
+        Some(Value::Array(chunks)) => Err(GateError::Refused(format!(
+            "lowstate must hold exactly one chunk, not {}",
+            chunks.len()
+        ))),
+        _ => Err(refused("lowstate must be a list of exactly one chunk")),
+    }
+}
+
+/// The `principal` of a request body: who asked, checked.
+fn principal_of(obj: &serde_json::Map<String, Value>) -> Result<Principal, GateError> {
     let who: Principal = obj
         .get("principal")
         .cloned()
         .and_then(|p| serde_json::from_value(p).ok())
         .ok_or_else(|| {
-            refused("principal must be {\"kind\", \"name\", \"on_behalf_of\"?} (who asked)")
+            GateError::Refused(
+                "principal must be {\"kind\", \"name\", \"on_behalf_of\"?} (who asked)".into(),
+            )
         })?;
     let fields = [Some(&who.kind), Some(&who.name), who.on_behalf_of.as_ref()];
     if fields.iter().flatten().any(|f| {
@@ -238,14 +257,7 @@ fn parse_body(bytes: &[u8]) -> Result<(Principal, Value), GateError> {
             "principal fields must be 1 to {PRINCIPAL_FIELD_MAX} printable characters"
         )));
     }
-    match obj.get("lowstate") {
-        Some(Value::Array(chunks)) if chunks.len() == 1 => Ok((who, chunks[0].clone())),
-        Some(Value::Array(chunks)) => Err(GateError::Refused(format!(
-            "lowstate must hold exactly one chunk, not {}",
-            chunks.len()
-        ))),
-        _ => Err(refused("lowstate must be a list of exactly one chunk")),
-    }
+    Ok(who)
 }
 
 #[cfg(test)]

@@ -4,13 +4,15 @@
 //!
 //! Local mode: when `[local].enabled`, `POST /api/tail` with
 //! `minion_id` = `local.host_id` tails a file on logview's own host.
+//! With `target` or `minion_ids` instead of `minion_id`, `POST /api/tail`
+//! starts a fleet view (`api_fleet.rs`); `GET /api/targets` lists the names.
 
 use std::collections::HashMap;
 
 use axum::extract::{FromRequest, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde_json::{json, Value};
 
@@ -20,7 +22,7 @@ use super::auth::ApiClient;
 use super::error::ApiError;
 use super::state::AppState;
 use crate::audit::{parse_on_behalf_of, Principal};
-use crate::i18n::Text;
+use crate::i18n::{Lang, Text};
 use crate::session::{Started, TailRequest};
 use crate::settings::Settings;
 
@@ -29,7 +31,8 @@ use crate::settings::Settings;
 pub fn router(settings: &Settings) -> Router<AppState> {
     let routes = Router::new()
         .route("/api/tail", post(tail))
-        .route("/api/run", post(run));
+        .route("/api/run", post(run))
+        .route("/api/targets", get(super::api_fleet::targets));
     limit_bodies(routes, settings)
 }
 
@@ -75,10 +78,14 @@ pub fn token_name(state: &AppState, index: usize) -> String {
 async fn tail(
     State(state): State<AppState>,
     client: ApiClient,
+    lang: Lang,
     fields: Fields,
 ) -> Result<Response, ApiError> {
     stream_capacity(&state)?;
     let who = principal(&state, &client, &fields)?;
+    if let Some(which) = super::api_fleet::fleet_field(&fields)? {
+        return super::api_fleet::tail_fleet(&state, which, &fields, &who, lang).await;
+    }
     let minion = fields.text("minion_id")?.unwrap_or_default();
     let path = fields.text("log_path")?.unwrap_or_default();
     let lines = fields.text("line_count")?;
@@ -130,6 +137,30 @@ fn success(started: &Started) -> Response {
 pub struct Fields(HashMap<String, Value>);
 
 impl Fields {
+    /// The fields of a JSON object (unit tests).
+    #[cfg(test)]
+    pub(crate) fn of(v: Value) -> Fields {
+        match v {
+            Value::Object(map) => Fields(map.into_iter().collect()),
+            _ => Fields::default(),
+        }
+    }
+
+    /// Whether the body has field `name` (not null, not an empty string: a
+    /// form sends its empty inputs too).
+    pub fn is_given(&self, name: &str) -> bool {
+        match self.0.get(name) {
+            None | Some(Value::Null) => false,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(_) => true,
+        }
+    }
+
+    /// Field `name` as sent.
+    pub fn raw(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+
     /// Field `name` as text: strings as they are, numbers written out, null or
     /// absent as `None`; objects, lists and booleans are refused.
     pub fn text(&self, name: &'static str) -> Result<Option<String>, ApiError> {

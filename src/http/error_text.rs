@@ -23,6 +23,9 @@ pub struct Localized {
     pub text: Text,
     /// The request field at fault.
     pub field: Option<&'static str>,
+    /// A fleet start in which no minion joined: every minion's outcome,
+    /// added to the body (`started`, `of`, `minions`) in the reader's language.
+    pub fleet: Option<std::sync::Arc<crate::session::FleetReport>>,
 }
 
 impl Localized {
@@ -31,6 +34,16 @@ impl Localized {
         let mut body = json!({"success": false, "message": self.text.render(lang)});
         if let Some(field) = self.field {
             body["field"] = json!(field);
+        }
+        if let Some(report) = &self.fleet {
+            let words =
+                Text::new("api.session.fleet_none_started").arg("summary", report.summary_in(lang));
+            body["message"] = json!(words.render(lang));
+            if let Value::Object(parts) = report.to_json(lang) {
+                for (k, v) in parts.into_iter().filter(|(k, _)| k != "message") {
+                    body[k.as_str()] = v;
+                }
+            }
         }
         body
     }
@@ -100,6 +113,21 @@ pub fn session(e: &SessionError) -> Text {
             .arg("secs", secs),
         SessionError::Redis(_) => Text::new("api.session.redis"),
         SessionError::Local(reason) => Text::new("api.session.local").arg("reason", reason),
+        SessionError::UnknownTarget { name } => {
+            Text::new("api.session.unknown_target").arg("name", name)
+        }
+        SessionError::TargetEmpty { name } => {
+            Text::new("api.session.target_empty").arg("name", name)
+        }
+        SessionError::FleetTooLarge { field, count, max } => {
+            Text::new("api.session.fleet_too_large")
+                .arg("field", field)
+                .arg("count", count)
+                .arg("max", max)
+        }
+        SessionError::FleetNoneStarted(r) => {
+            Text::new("api.session.fleet_none_started").arg("summary", r.summary())
+        }
     }
 }
 
@@ -201,6 +229,13 @@ mod tests {
                 secs: 71,
             },
             SessionError::Local("no logtail".into()),
+            SessionError::UnknownTarget { name: "web".into() },
+            SessionError::TargetEmpty { name: "web".into() },
+            SessionError::FleetTooLarge {
+                field: "target",
+                count: 60,
+                max: 50,
+            },
         ];
         for e in sessions {
             assert_eq!(session(&e).to_string(), e.to_string());
@@ -249,6 +284,7 @@ mod tests {
             let zh = Localized {
                 text: api.text(),
                 field: api.field(),
+                fleet: None,
             }
             .body(Lang::ZhCn);
             let msg = zh["message"].as_str().expect("message");

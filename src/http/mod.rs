@@ -2,6 +2,7 @@
 //! serves it until shutdown.
 
 pub(crate) mod api;
+mod api_fleet;
 pub(crate) mod auth;
 pub(crate) mod conn;
 pub(crate) mod error;

@@ -1,5 +1,7 @@
 //! The HTML surface of logview: the ops page of a minion (and its form
-//! posts), the index page, the live viewer pages (one stream, a fleet), and the static assets. Every response carries
+//! posts), the page of a named target (`targets.rs`, the fleet view's
+//! start), the index page, the live viewer pages (one stream: `viewer.rs`; a
+//! fleet: `fleet_view.rs`), and the static assets. Every response carries
 //! the security headers of [`security`]; every error is a page in words (or the
 //! API's JSON shape when the ops page's script asks for JSON).
 
@@ -13,6 +15,7 @@ mod ops_forms;
 mod ops_limits;
 mod post_only;
 mod security;
+mod targets;
 mod viewer;
 
 use axum::http::header::WWW_AUTHENTICATE;
@@ -37,7 +40,8 @@ pub use ops_limits::OperatorSlots;
 pub fn router(settings: &Settings) -> Router<AppState> {
     let forms = Router::new()
         .route("/minions/{minion_id}/tail", post(ops_forms::start_tail))
-        .route("/minions/{minion_id}/run", post(ops_forms::run_command));
+        .route("/minions/{minion_id}/run", post(ops_forms::run_command))
+        .route("/targets/{name}/tail", post(targets::start));
     // A GET of a form's address (bookmark, reload) gets a page that explains.
     let explained = Router::new()
         .route("/minions/{minion_id}/tail", get(post_only::explain))
@@ -49,6 +53,7 @@ pub fn router(settings: &Settings) -> Router<AppState> {
         .route("/minions/", get(index::page))
         .route("/minions", get(index::page))
         .route("/minions/{minion_id}", get(ops::page))
+        .route("/targets/{name}", get(targets::page))
         .route("/view/{ticket}", get(viewer::page))
         .route("/fleet/{ticket}", get(fleet_view::page))
         .route("/audit", get(audit::page))

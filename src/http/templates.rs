@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("fleet.html", include_str!("../../templates/fleet.html")),
     ("index.html", include_str!("../../templates/index.html")),
     ("minion.html", include_str!("../../templates/minion.html")),
+    ("target.html", include_str!("../../templates/target.html")),
     ("viewer.html", include_str!("../../templates/viewer.html")),
     (
         "viewer_log.html",

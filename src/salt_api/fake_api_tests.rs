@@ -114,7 +114,7 @@ fn client_for(url: &str) -> SaltApi {
 /// `file.file_exists /var/log/x` on web-01.
 fn probe() -> SaltCall {
     SaltCall::FileExists {
-        minion: crate::target::MinionId::parse("web-01").expect("id"),
+        minions: vec![crate::target::MinionId::parse("web-01").expect("id")],
         path: crate::target::LogPath::parse("/var/log/x", &["/var/log/**".to_owned()])
             .expect("path"),
     }

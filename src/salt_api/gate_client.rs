@@ -19,13 +19,26 @@ impl SaltApi {
         who: &Principal,
         function: &str,
     ) -> Result<Value, SaltError> {
+        let body = json!({"principal": who, "lowstate": [chunk]});
+        self.post_gate_body(token, "v1/call", body, function).await
+    }
+
+    /// `POST {gate}/PATH` with logview's token and `body`; saltgate's
+    /// answer mapped as for `/v1/call`.
+    pub(super) async fn post_gate_body(
+        &self,
+        token: &SecretString,
+        path: &str,
+        body: Value,
+        function: &str,
+    ) -> Result<Value, SaltError> {
         let req = self
             .inner
             .http
-            .post(format!("{}v1/call", self.inner.base))
+            .post(format!("{}{path}", self.inner.base))
             .header("Accept", "application/json")
             .bearer_auth(token.expose_secret())
-            .json(&json!({"principal": who, "lowstate": [chunk]}));
+            .json(&body);
         let resp = req.send().await.map_err(|e| self.transport_error(&e))?;
         let status = resp.status();
         let text = resp.text().await.map_err(|e| self.transport_error(&e))?;

@@ -1,6 +1,6 @@
 //! Builds the exact lowstate chunks the `logview` eauth ACL allows
-//! (docs/salt-acl.md, "The calls the service makes"): `client=local`, a one-element
-//! `tgt` list with `tgt_type=list`, `full_return`, per-call timeouts, argv
+//! (docs/salt-acl.md, "The calls the service makes"): `client=local`, a `tgt`
+//! list of literal minion ids (one, or a fleet's list) with `tgt_type=list`, `full_return`, per-call timeouts, argv
 //! lists, and the pinned keyword arguments.
 
 use serde_json::{json, Map, Value};
@@ -39,13 +39,13 @@ pub fn pins() -> Value {
     })
 }
 
-/// One `client=local` chunk for `function` on exactly `minion`.
+/// One `client=local` chunk for `function` on exactly the `minions` listed.
 ///
 /// Positional string arguments that look like `key=value` would be turned
 /// into keyword arguments by the minion (docs/salt-gotchas.md#g10); they are refused here, so such
 /// values can only travel inside `kwarg` or an argv list.
 pub fn chunk(
-    minion: &str,
+    minions: &[&str],
     function: &str,
     arg: Vec<Value>,
     kwarg: Option<Value>,
@@ -62,7 +62,7 @@ pub fn chunk(
     }
     let mut c = Map::new();
     c.insert("client".into(), json!("local"));
-    c.insert("tgt".into(), json!([minion]));
+    c.insert("tgt".into(), json!(minions));
     c.insert("tgt_type".into(), json!("list"));
     c.insert("fun".into(), json!(function));
     c.insert("arg".into(), Value::Array(arg));
@@ -92,11 +92,11 @@ fn looks_like_kwarg(s: &str) -> bool {
 
 /// argv of `logtail follow`, every option in the pinned order, values as
 /// strings; `--resume-at DEV:INODE:OFFSET` just before the path when given.
-#[allow(clippy::too_many_arguments)]
+/// No stream key: logtail derives it from its config's `minion_id`, so the
+/// argv is the same on every minion of a list (one Salt call for a fleet).
 pub fn follow_argv(
     bin: &str,
     config: &str,
-    stream: &str,
     lines: u32,
     max_duration_secs: u64,
     idle_exit_secs: u64,
@@ -113,8 +113,6 @@ pub fn follow_argv(
         "follow",
         "--config",
         config,
-        "--stream",
-        stream,
         "--lines",
         &lines.to_string(),
         "--max-duration",
@@ -184,7 +182,14 @@ mod tests {
             false,
             "/var/log/a.log",
         );
-        let c = chunk("web-01", "cmd.run_all", vec![json!(argv)], Some(pins()), T).expect("chunk");
+        let c = chunk(
+            &["web-01"],
+            "cmd.run_all",
+            vec![json!(argv)],
+            Some(pins()),
+            T,
+        )
+        .expect("chunk");
         assert_eq!(
             c,
             json!({
@@ -198,16 +203,7 @@ mod tests {
 
     #[test]
     fn follow_argv_sends_every_option_in_the_pinned_order() {
-        let a = follow_argv(
-            "/b/logtail",
-            "/c.toml",
-            "logs:{be}:m:/var/log/x",
-            100,
-            86400,
-            60,
-            None,
-            "/var/log/x",
-        );
+        let a = follow_argv("/b/logtail", "/c.toml", 100, 86400, 60, None, "/var/log/x");
         assert_eq!(
             a,
             [
@@ -215,8 +211,6 @@ mod tests {
                 "follow",
                 "--config",
                 "/c.toml",
-                "--stream",
-                "logs:{be}:m:/var/log/x",
                 "--lines",
                 "100",
                 "--max-duration",
@@ -239,15 +233,22 @@ mod tests {
     #[test]
     fn positional_key_value_strings_are_refused() {
         assert!(chunk(
-            "m",
+            &["m"],
             "file.file_exists",
             vec![json!("path=/etc/shadow")],
             None,
             T
         )
         .is_err());
-        assert!(chunk("m", "file.file_exists", vec![json!("/tmp/a=b")], None, T).is_ok());
-        let c = chunk("m", "file.file_exists", vec![json!("/var/log/x")], None, T).expect("ok");
+        assert!(chunk(&["m"], "file.file_exists", vec![json!("/tmp/a=b")], None, T).is_ok());
+        let c = chunk(
+            &["m"],
+            "file.file_exists",
+            vec![json!("/var/log/x")],
+            None,
+            T,
+        )
+        .expect("ok");
         assert!(c.get("kwarg").is_none(), "file_exists sends no kwarg");
     }
 }

@@ -21,7 +21,7 @@ use crate::wire::FilePos;
 const BIN: &str = "/opt/logtail-1.2/bin/logtail";
 const CONFIG: &str = "/etc/logtail/logtail.d/main-1.toml";
 const PATH: &str = "/var/log/app-1.x/web.err-2024.01.log";
-const STREAM: &str = "logs:{b1}:web-01.example.com:/var/log/app-1.x/web.err-2024.01.log";
+const STREAM: &str = "logs:{b5}:web-01.example.com:cmd:disk:0123456789abcdef";
 
 fn parse(argv: &[String]) -> Command {
     match Cli::try_parse_from(argv) {
@@ -72,20 +72,10 @@ fn follow_reads_back_every_value_including_zero_lines_and_the_maxima() {
                 offset: u64::MAX,
             }),
         ] {
-            let argv = follow_argv(
-                BIN,
-                CONFIG,
-                STREAM,
-                lines,
-                max_duration,
-                idle_exit,
-                resume_at,
-                PATH,
-            );
+            let argv = follow_argv(BIN, CONFIG, lines, max_duration, idle_exit, resume_at, PATH);
             assert_eq!(argv[0], BIN);
             let f = follow(&argv);
             assert_eq!(f.config, PathBuf::from(CONFIG));
-            assert_eq!(f.stream, STREAM);
             assert_eq!(f.lines, u64::from(lines));
             assert_eq!(f.max_duration, max_duration);
             assert_eq!(f.idle_exit, idle_exit);
@@ -158,7 +148,7 @@ fn line_count_zero_from_the_api_reaches_logtail_as_lines_zero() {
     );
     s.tail.shared_backlog_lines = 0;
     let call = SaltCall::Follow {
-        minion: req.minion.clone(),
+        minions: vec![req.minion.clone()],
         path: req.path.clone(),
         lines: backlog_depth(&s, lines),
         max_duration_secs: s.tail.max_duration_secs,
@@ -181,7 +171,7 @@ fn every_call_built_from_the_settings_parses() {
     let minion = MinionId::parse("web-01").expect("id");
     let path = LogPath::parse("/var/log/app/x.log", &s.tail.allowed_paths).expect("path");
     let stop_call = SaltCall::Stop {
-        minion: minion.clone(),
+        minions: vec![minion.clone()],
         path: path.clone(),
         replacing: true,
     };
@@ -191,7 +181,7 @@ fn every_call_built_from_the_settings_parses() {
         .expect("stop runs logtail");
     assert_eq!(stop(&argv).path, PathBuf::from(path.as_str()));
     let follow_call = SaltCall::Follow {
-        minion: minion.clone(),
+        minions: vec![minion.clone()],
         path: path.clone(),
         lines: s.tail.max_lines,
         max_duration_secs: s.tail.max_duration_secs,

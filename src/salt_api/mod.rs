@@ -7,7 +7,9 @@
 //! ~90 s, docs/salt-gotchas.md#g5). Salt's answers are parsed into typed outcomes either way.
 
 mod error;
+mod fleet_calls;
 mod gate_client;
+mod login;
 pub(crate) mod lowstate;
 pub(crate) mod outcome;
 pub mod shape;
@@ -22,6 +24,7 @@ use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
 pub use error::{strip_html, SaltError, Unavailable};
+pub use fleet_calls::{Each, Resolved};
 pub use lowstate::CallTimeouts;
 pub use outcome::RunAll;
 pub use shape::{Refusal, SaltCall};
@@ -131,20 +134,20 @@ impl SaltApi {
     /// one), `false` for missing, a directory or a dangling link.
     pub async fn file_exists(&self, call: &SaltCall, who: &Principal) -> Result<bool, SaltError> {
         let r = self.call(call, who).await?;
-        outcome::boolean(r, "file.file_exists", call.minion().as_str())
+        outcome::boolean(r, "file.file_exists", first(call))
     }
 
     /// `test.ping`: whether the minion answers (`false` never comes back:
     /// a silent minion is a [`SaltError::MinionUnreachable`]).
     pub async fn test_ping(&self, call: &SaltCall, who: &Principal) -> Result<bool, SaltError> {
         let r = self.call(call, who).await?;
-        outcome::boolean(r, "test.ping", call.minion().as_str())
+        outcome::boolean(r, "test.ping", first(call))
     }
 
     /// A `cmd.run_all` call (`logtail stop`): waits and returns status and output.
     pub async fn run_all(&self, call: &SaltCall, who: &Principal) -> Result<RunAll, SaltError> {
         let r = self.call(call, who).await?;
-        outcome::run_all(r, call.minion().as_str())
+        outcome::run_all(r, first(call))
     }
 
     /// A `cmd.run_bg` call (`logtail follow|exec`): launches and returns the
@@ -152,7 +155,7 @@ impl SaltApi {
     /// (docs/salt-gotchas.md#g3).
     pub async fn run_bg(&self, call: &SaltCall, who: &Principal) -> Result<u32, SaltError> {
         let r = self.call(call, who).await?;
-        outcome::run_bg_pid(r, call.minion().as_str())
+        outcome::run_bg_pid(r, first(call))
     }
 
     /// Sends one already checked chunk to salt-api and returns Salt's JSON
@@ -192,7 +195,7 @@ impl SaltApi {
     ) -> Result<outcome::MinionReturn, SaltError> {
         let started = Instant::now();
         let function = call.function();
-        let minion = call.minion().as_str();
+        let minion = first(call);
         let result = self.call_inner(call, who).await;
         if let Some(o) = &self.inner.observer {
             let label = match &result {
@@ -221,6 +224,17 @@ impl SaltApi {
         call: &SaltCall,
         who: &Principal,
     ) -> Result<outcome::MinionReturn, SaltError> {
+        let answer = self.send_call(call, who).await?;
+        outcome::minion_return(
+            &answer,
+            call.function(),
+            first(call),
+            self.inner.timeouts.down_minion_wait(),
+        )
+    }
+
+    /// Sends `call` (to the gate or salt-api) and returns Salt's whole answer.
+    async fn send_call(&self, call: &SaltCall, who: &Principal) -> Result<Value, SaltError> {
         let timeouts = self.inner.timeouts;
         let function = call.function();
         let chunk =
@@ -228,16 +242,10 @@ impl SaltApi {
                 .map_err(|r| SaltError::Unexpected {
                     detail: format!("refusing to send {function}: {r}"),
                 })?;
-        let answer = match &self.inner.gate {
-            Some(token) => self.post_gate(token, chunk, who, function).await?,
-            None => self.post_direct(json!([chunk]), function, None).await?,
-        };
-        outcome::minion_return(
-            &answer,
-            function,
-            call.minion().as_str(),
-            timeouts.down_minion_wait(),
-        )
+        match &self.inner.gate {
+            Some(token) => self.post_gate(token, chunk, who, function).await,
+            None => self.post_direct(json!([chunk]), function, None).await,
+        }
     }
 
     /// `POST /` of salt-api with the token, logging in again once on 401.
@@ -285,73 +293,6 @@ impl SaltApi {
         }
     }
 
-    /// The current token, logging in first when there is none.
-    async fn token(&self) -> Result<SecretString, SaltError> {
-        let mut slot = self.inner.token.lock().await;
-        if let Some(t) = slot.as_ref() {
-            return Ok(t.clone());
-        }
-        let fresh = self.login().await?;
-        *slot = Some(fresh.clone());
-        Ok(fresh)
-    }
-
-    /// Drops `used` unless another task already replaced it.
-    async fn forget(&self, used: &SecretString) {
-        let mut slot = self.inner.token.lock().await;
-        if slot
-            .as_ref()
-            .map(|t| t.expose_secret() == used.expose_secret())
-            == Some(true)
-        {
-            *slot = None;
-        }
-    }
-
-    async fn login(&self) -> Result<SecretString, SaltError> {
-        let req = self
-            .inner
-            .http
-            .post(format!("{}login", self.inner.base))
-            .header("Accept", "application/json")
-            .json(&json!({
-                "username": self.inner.username,
-                "password": self.inner.password.expose_secret(),
-                "eauth": self.inner.eauth,
-            }));
-        let resp = req.send().await.map_err(|e| self.transport_error(&e))?;
-        let status = resp.status();
-        let header = resp
-            .headers()
-            .get("X-Auth-Token")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        if status == StatusCode::UNAUTHORIZED {
-            return Err(SaltError::LoginRefused {
-                user: self.inner.username.clone(),
-                eauth: self.inner.eauth.clone(),
-            });
-        }
-        let text = resp.text().await.map_err(|e| self.transport_error(&e))?;
-        if !status.is_success() {
-            return Err(self.status_error(status, strip_html(&text)));
-        }
-        let from_body = serde_json::from_str::<Value>(&text).ok().and_then(|v| {
-            v.pointer("/return/0/token")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        });
-        match header.or(from_body) {
-            Some(t) if !t.is_empty() => {
-                tracing::info!(user = %self.inner.username, eauth = %self.inner.eauth, "logged in to salt-api");
-                Ok(SecretString::from(t))
-            }
-            _ => Err(SaltError::Unexpected {
-                detail: "the /login answer carries no token".into(),
-            }),
-        }
-    }
-
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<Answer, SaltError> {
         let resp = req.send().await.map_err(|e| self.transport_error(&e))?;
         let status = resp.status();
@@ -394,6 +335,14 @@ impl SaltApi {
             reason,
         }
     }
+}
+
+/// The first (for single calls: the one) targeted minion.
+fn first(call: &SaltCall) -> &str {
+    call.minions()
+        .first()
+        .map(|m| m.as_str())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -9,8 +9,11 @@
 //! `arg`, `kwarg` (only for `cmd.*`), `full_return`, `timeout`,
 //! `gather_job_timeout`; `client` = `"local"`; `fun` one string (Salt
 //! authorises a *list* of functions as soon as one of them is allowed, see
-//! `SECURITY.md`); `tgt` a list of one literal minion id with `tgt_type` =
-//! `"list"`; `arg` exactly the argv of `logtail stop|follow|exec`, the one
+//! `SECURITY.md`); `tgt` a list of literal minion ids with `tgt_type` =
+//! `"list"` (exactly one for `test.ping` and `exec`; 1 to `limits.max_fleet`
+//! distinct ids for `file.file_exists`, `stop` and `follow`: a fleet start is one
+//! call per step, and their argv is the same on every minion); `arg` exactly
+//! the argv of `logtail stop|follow|exec`, the one
 //! path of `file.file_exists`, or nothing for `test.ping`; `kwarg` exactly the pins with their JSON types.
 
 use serde_json::{json, Value};
@@ -50,24 +53,26 @@ pub enum SaltCall {
     },
     /// `file.file_exists PATH`.
     FileExists {
-        /// The one targeted minion.
-        minion: MinionId,
+        /// The targeted minions (1 to `limits.max_fleet`, distinct).
+        minions: Vec<MinionId>,
         /// An allowed path.
         path: LogPath,
     },
     /// `cmd.run_all [logtail stop --config C [--replacing] PATH]`.
     Stop {
-        /// The one targeted minion.
-        minion: MinionId,
+        /// The targeted minions (1 to `limits.max_fleet`, distinct).
+        minions: Vec<MinionId>,
         /// An allowed path.
         path: LogPath,
         /// A successor follows: the tailer's `stopped` says `replaced`.
         replacing: bool,
     },
-    /// `cmd.run_bg [logtail follow …]` into the stream of `minion` + `path`.
+    /// `cmd.run_bg [logtail follow …]`: each minion's tailer writes into
+    /// the stream of its own id (logtail's config) + `path`.
     Follow {
-        /// The one targeted minion.
-        minion: MinionId,
+        /// The targeted minions (1 to `limits.max_fleet`, distinct; exactly
+        /// one with `resume_at`, a position in that minion's file).
+        minions: Vec<MinionId>,
         /// An allowed path.
         path: LogPath,
         /// Backlog lines, `0..=tail.max_lines`.
@@ -108,15 +113,22 @@ pub(super) fn refuse(field: impl Into<String>, message: impl Into<String>) -> Re
 }
 
 impl SaltCall {
-    /// The targeted minion.
-    pub fn minion(&self) -> &MinionId {
+    /// The targeted minions, in the order of `tgt`.
+    pub fn minions(&self) -> &[MinionId] {
         match self {
-            SaltCall::Ping { minion }
-            | SaltCall::FileExists { minion, .. }
-            | SaltCall::Stop { minion, .. }
-            | SaltCall::Follow { minion, .. }
-            | SaltCall::Exec { minion, .. } => minion,
+            SaltCall::Ping { minion } | SaltCall::Exec { minion, .. } => {
+                std::slice::from_ref(minion)
+            }
+            SaltCall::FileExists { minions, .. }
+            | SaltCall::Stop { minions, .. }
+            | SaltCall::Follow { minions, .. } => minions,
         }
+    }
+
+    /// The targeted minions joined with `,` (logs, the audit trail).
+    pub fn minion_list(&self) -> String {
+        let ids: Vec<&str> = self.minions().iter().map(MinionId::as_str).collect();
+        ids.join(",")
     }
 
     /// The Salt function name.
@@ -167,25 +179,21 @@ impl SaltCall {
                 path, replacing, ..
             } => Some(lowstate::stop_argv(bin, config, *replacing, path.as_str())),
             SaltCall::Follow {
-                minion,
                 path,
                 lines,
                 max_duration_secs,
                 idle_exit_secs,
                 resume_at,
-            } => {
-                let stream = wire::stream_key(&s.redis.prefix, minion.as_str(), path.as_str());
-                Some(lowstate::follow_argv(
-                    bin,
-                    config,
-                    &stream,
-                    *lines,
-                    *max_duration_secs,
-                    *idle_exit_secs,
-                    *resume_at,
-                    path.as_str(),
-                ))
-            }
+                ..
+            } => Some(lowstate::follow_argv(
+                bin,
+                config,
+                *lines,
+                *max_duration_secs,
+                *idle_exit_secs,
+                *resume_at,
+                path.as_str(),
+            )),
             SaltCall::Exec {
                 minion,
                 command,
@@ -214,14 +222,9 @@ impl SaltCall {
             None => (vec![json!(self.path().unwrap_or_default())], None),
             Some(argv) => (vec![json!(argv)], Some(lowstate::pins())),
         };
-        lowstate::chunk(
-            self.minion().as_str(),
-            self.function(),
-            arg,
-            kwarg,
-            timeouts,
-        )
-        .map_err(|e| refuse("arg", e.to_string()))
+        let ids: Vec<&str> = self.minions().iter().map(MinionId::as_str).collect();
+        lowstate::chunk(&ids, self.function(), arg, kwarg, timeouts)
+            .map_err(|e| refuse("arg", e.to_string()))
     }
 }
 

@@ -47,21 +47,7 @@ impl SaltCall {
             _ => return Err(refuse("fun", "must be one function name as a string")),
         };
         exact_str(c, "tgt_type", "list")?;
-        let minion = match c.get("tgt") {
-            Some(Value::Array(ids)) if ids.len() == 1 => match &ids[0] {
-                Value::String(id) => {
-                    MinionId::parse(id).map_err(|e| refuse("tgt", e.message.clone()))?
-                }
-                _ => return Err(refuse("tgt", "the minion id must be a string")),
-            },
-            Some(Value::Array(_)) => {
-                return Err(refuse("tgt", "must list exactly one literal minion id"))
-            }
-            _ => return Err(refuse(
-                "tgt",
-                "must be a list of one literal minion id (no glob, grain or compound expression)",
-            )),
-        };
+        let minions = target_list(c, s.limits.max_fleet)?;
         if c.get("full_return") != Some(&Value::Bool(true)) {
             return Err(refuse("full_return", "must be the JSON boolean true"));
         }
@@ -79,9 +65,11 @@ impl SaltCall {
                     "test.ping takes no arguments: arg must be []",
                 ));
             }
-            SaltCall::Ping { minion }
+            SaltCall::Ping {
+                minion: only_one(minions, "test.ping")?,
+            }
         } else {
-            Self::checked_arg_call(c, fun, minion, s)?
+            Self::checked_arg_call(c, fun, minions, s)?
         };
         // The typed call must rebuild exactly the chunk that was sent.
         if &call.to_chunk(s, timeouts)? != chunk {
@@ -97,7 +85,7 @@ impl SaltCall {
     fn checked_arg_call(
         c: &Map<String, Value>,
         fun: &str,
-        minion: MinionId,
+        minions: Vec<MinionId>,
         s: &Settings,
     ) -> Result<SaltCall, Refusal> {
         let arg = match c.get("arg") {
@@ -115,7 +103,7 @@ impl SaltCall {
                 .as_str()
                 .ok_or_else(|| refuse("arg", "file.file_exists takes one path string"))?;
             SaltCall::FileExists {
-                minion,
+                minions,
                 path: allowed_path(path, s)?,
             }
         } else {
@@ -129,8 +117,54 @@ impl SaltCall {
                 ));
             }
             let argv = string_list(arg)?;
-            parse_argv(fun, minion, &argv, s)?
+            parse_argv(fun, minions, &argv, s)?
         })
+    }
+}
+
+/// `tgt`: a list of 1 to `max` distinct literal minion ids.
+fn target_list(c: &Map<String, Value>, max: usize) -> Result<Vec<MinionId>, Refusal> {
+    let ids = match c.get("tgt") {
+        Some(Value::Array(ids)) if !ids.is_empty() && ids.len() <= max => ids,
+        Some(Value::Array(ids)) => {
+            return Err(refuse(
+                "tgt",
+                format!(
+                    "must list 1 to {max} literal minion ids (limits.max_fleet), not {}",
+                    ids.len()
+                ),
+            ))
+        }
+        _ => {
+            return Err(refuse(
+                "tgt",
+                "must be a list of literal minion ids (no glob, grain or compound expression)",
+            ))
+        }
+    };
+    let mut out: Vec<MinionId> = Vec::with_capacity(ids.len());
+    for (i, v) in ids.iter().enumerate() {
+        let field = format!("tgt[{i}]");
+        let id = v
+            .as_str()
+            .ok_or_else(|| refuse(field.clone(), "the minion id must be a string"))?;
+        let id = MinionId::parse(id).map_err(|e| refuse(field.clone(), e.message.clone()))?;
+        if out.contains(&id) {
+            return Err(refuse(field, format!("{:?} is listed twice", id.as_str())));
+        }
+        out.push(id);
+    }
+    Ok(out)
+}
+
+/// The one minion of a call that targets exactly one.
+fn only_one(mut minions: Vec<MinionId>, what: &str) -> Result<MinionId, Refusal> {
+    match minions.len() {
+        1 => Ok(minions.remove(0)),
+        n => Err(refuse(
+            "tgt",
+            format!("{what} targets exactly one minion id, not {n}"),
+        )),
     }
 }
 
@@ -181,13 +215,13 @@ fn number(argv: &[String], i: usize, name: &str, max: u64, min: u64) -> Result<u
 }
 
 /// The optional `--resume-at DEV:INODE:OFFSET` of a follow argv (elements
-/// 12 and 13 of 15): strictly three decimal numbers; anything else around it
+/// 10 and 11 of 13): strictly three decimal numbers; anything else around it
 /// is refused when the rebuilt chunk is compared.
 fn resume_at(argv: &[String]) -> Result<Option<FilePos>, Refusal> {
-    if argv.get(12).map(String::as_str) != Some("--resume-at") {
+    if argv.get(10).map(String::as_str) != Some("--resume-at") {
         return Ok(None);
     }
-    let raw = argv.get(13).map(String::as_str).unwrap_or_default();
+    let raw = argv.get(11).map(String::as_str).unwrap_or_default();
     raw.parse::<FilePos>().map(Some).map_err(|_| {
         refuse(
             "arg",
@@ -199,7 +233,7 @@ fn resume_at(argv: &[String]) -> Result<Option<FilePos>, Refusal> {
 /// The typed call for a `cmd.*` argv; `from_chunk` then compares the rebuilt chunk.
 fn parse_argv(
     fun: &str,
-    minion: MinionId,
+    minions: Vec<MinionId>,
     argv: &[String],
     s: &Settings,
 ) -> Result<SaltCall, Refusal> {
@@ -211,20 +245,30 @@ fn parse_argv(
     }
     match (fun, argv.get(1).map(String::as_str)) {
         ("cmd.run_all", Some("stop")) => Ok(SaltCall::Stop {
-            minion,
+            minions,
             path: allowed_path(argv.last().map(String::as_str).unwrap_or_default(), s)?,
             // Anything else there is refused when the rebuilt chunk is compared.
             replacing: argv.len() == 6 && argv[4] == "--replacing",
         }),
-        ("cmd.run_bg", Some("follow")) => Ok(SaltCall::Follow {
-            minion,
-            path: allowed_path(argv.last().map(String::as_str).unwrap_or_default(), s)?,
-            lines: number(argv, 7, "--lines", u64::from(s.tail.max_lines), 0)? as u32,
-            max_duration_secs: number(argv, 9, "--max-duration", s.tail.max_duration_secs, 1)?,
-            idle_exit_secs: number(argv, 11, "--idle-exit", s.tail.idle_exit_secs, 1)?,
-            resume_at: resume_at(argv)?,
-        }),
+        ("cmd.run_bg", Some("follow")) => {
+            let resume_at = resume_at(argv)?;
+            if resume_at.is_some() && minions.len() != 1 {
+                return Err(refuse(
+                    "tgt",
+                    "--resume-at is a position in one minion's file: a follow with it targets exactly one minion id",
+                ));
+            }
+            Ok(SaltCall::Follow {
+                minions,
+                path: allowed_path(argv.last().map(String::as_str).unwrap_or_default(), s)?,
+                lines: number(argv, 5, "--lines", u64::from(s.tail.max_lines), 0)? as u32,
+                max_duration_secs: number(argv, 7, "--max-duration", s.tail.max_duration_secs, 1)?,
+                idle_exit_secs: number(argv, 9, "--idle-exit", s.tail.idle_exit_secs, 1)?,
+                resume_at,
+            })
+        }
         ("cmd.run_bg", Some("exec")) => {
+            let minion = only_one(minions, "logtail exec")?;
             let stream = argv.get(5).map(String::as_str).unwrap_or_default();
             let (command, run_id) =
                 wire::parse_command_stream_key(&s.redis.prefix, minion.as_str(), stream)

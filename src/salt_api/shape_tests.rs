@@ -31,16 +31,16 @@ fn every_call(s: &Settings) -> Vec<SaltCall> {
     vec![
         SaltCall::Ping { minion: minion() },
         SaltCall::FileExists {
-            minion: minion(),
+            minions: vec![minion()],
             path: path(s),
         },
         SaltCall::Stop {
-            minion: minion(),
+            minions: vec![minion()],
             path: path(s),
             replacing: false,
         },
         SaltCall::Follow {
-            minion: minion(),
+            minions: vec![minion()],
             path: path(s),
             lines: 0,
             max_duration_secs: s.tail.max_duration_secs,
@@ -53,7 +53,7 @@ fn every_call(s: &Settings) -> Vec<SaltCall> {
             run_id: "0123456789abcdef".into(),
         },
         SaltCall::Follow {
-            minion: minion(),
+            minions: vec![minion()],
             path: path(s),
             lines: 10,
             max_duration_secs: s.tail.max_duration_secs,
@@ -65,7 +65,7 @@ fn every_call(s: &Settings) -> Vec<SaltCall> {
             }),
         },
         SaltCall::Stop {
-            minion: minion(),
+            minions: vec![minion()],
             path: path(s),
             replacing: true,
         },
@@ -120,17 +120,19 @@ fn a_list_of_functions_is_refused_in_either_order() {
 }
 
 #[test]
-fn targets_other_than_one_literal_id_are_refused() {
+fn targets_other_than_literal_ids_are_refused() {
     let s = settings();
     let legit = chunk_of(&every_call(&s)[1], &s);
     for (tgt, tgt_type, field) in [
         (json!("*"), json!("glob"), "tgt_type"),
         (json!("*"), json!("list"), "tgt"),
-        (json!(["*"]), json!("list"), "tgt"),
-        (json!(["web-*"]), json!("list"), "tgt"),
+        (json!(["*"]), json!("list"), "tgt[0]"),
+        (json!(["web-*"]), json!("list"), "tgt[0]"),
+        (json!(["web-01", "web-*"]), json!("list"), "tgt[1]"),
+        (json!(["web-01", "web-01"]), json!("list"), "tgt[1]"),
+        (json!(["web-01", 7]), json!("list"), "tgt[1]"),
         (json!("G@os:Debian or web-*"), json!("compound"), "tgt_type"),
         (json!("os:Debian"), json!("grain"), "tgt_type"),
-        (json!(["web-01", "web-02"]), json!("list"), "tgt"),
         (json!([]), json!("list"), "tgt"),
         (json!(["web-01"]), json!("compound"), "tgt_type"),
     ] {
@@ -212,9 +214,10 @@ fn argv_neighbours_are_refused() {
     for bad in [
         edit(&follow, 0, "/bin/sh"),
         edit(&follow, 3, "/tmp/other.toml"),
-        edit(&follow, 5, "logs:{bd}:web-01:/var/log/other.log"),
-        edit(&follow, 7, "99999999"),
-        edit(&follow, 7, "010"),
+        edit(&follow, 4, "--stream"),
+        edit(&follow, 5, "99999999"),
+        edit(&follow, 5, "010"),
+        edit(&follow, 7, "0"),
         edit(&follow, 9, "0"),
         edit(&follow, last, "/etc/shadow"),
         edit(&follow, last, "/var/log/../../etc/shadow"),
@@ -245,23 +248,23 @@ fn argv_neighbours_are_refused() {
 fn resume_at_neighbours_are_refused() {
     let s = settings();
     let resumed = chunk_of(&every_call(&s)[5], &s);
-    assert_eq!(resumed["arg"][0][12], "--resume-at");
-    assert_eq!(resumed["arg"][0][13], "2049:131074:8192");
+    assert_eq!(resumed["arg"][0][10], "--resume-at");
+    assert_eq!(resumed["arg"][0][11], "2049:131074:8192");
     let edit = |i: usize, v: &str| {
         let mut c = resumed.clone();
         c["arg"][0][i] = json!(v);
         c
     };
     for bad in [
-        edit(13, "1:2"),
-        edit(13, "1:2:3:4"),
-        edit(13, "-1:2:3"),
-        edit(13, "1:2:03x"),
-        edit(13, " 1:2:3"),
-        edit(13, "1:2:99999999999999999999"),
-        edit(13, "/var/log/app/x.log"),
-        edit(12, "--resume"),
-        edit(12, "--lines"),
+        edit(11, "1:2"),
+        edit(11, "1:2:3:4"),
+        edit(11, "-1:2:3"),
+        edit(11, "1:2:03x"),
+        edit(11, " 1:2:3"),
+        edit(11, "1:2:99999999999999999999"),
+        edit(11, "/var/log/app/x.log"),
+        edit(10, "--resume"),
+        edit(10, "--lines"),
     ] {
         assert_eq!(refused_field(&bad, &s), "arg", "{bad}");
     }
@@ -276,13 +279,13 @@ fn resume_at_neighbours_are_refused() {
     }
     assert_eq!(refused_field(&twice, &s), "arg");
     // Leading zeros parse but do not rebuild the same chunk.
-    assert_eq!(refused_field(&edit(13, "01:2:3"), &s), "arg");
+    assert_eq!(refused_field(&edit(11, "01:2:3"), &s), "arg");
     // The flag without its value, twice, or after the path.
     let mut argv: Vec<Value> = resumed["arg"][0].as_array().cloned().unwrap_or_default();
     let path = argv.pop().unwrap_or_default();
     for shape in [
         {
-            let mut a = argv[..13].to_vec();
+            let mut a = argv[..11].to_vec();
             a.push(path.clone());
             a
         },
@@ -292,7 +295,7 @@ fn resume_at_neighbours_are_refused() {
             a
         },
         {
-            let mut a = argv[..12].to_vec();
+            let mut a = argv[..10].to_vec();
             a.extend([path.clone(), json!("--resume-at"), json!("1:2:3")]);
             a
         },
@@ -319,4 +322,64 @@ fn ping_takes_no_arguments() {
     glob["tgt"] = json!("*");
     glob["tgt_type"] = json!("glob");
     assert_eq!(refused_field(&glob, &s), "tgt_type");
+}
+
+/// The fleet's list calls: the same argv for 1 to `limits.max_fleet` ids,
+/// rebuilt unchanged; everything that names one minion stays one.
+#[test]
+fn file_exists_stop_and_follow_take_a_list_of_ids() {
+    let s = settings();
+    let ids: Vec<MinionId> = ["web-01", "web-02", "web-03"]
+        .iter()
+        .map(|m| MinionId::parse(m).expect("id"))
+        .collect();
+    let calls = vec![
+        SaltCall::FileExists {
+            minions: ids.clone(),
+            path: path(&s),
+        },
+        SaltCall::Stop {
+            minions: ids.clone(),
+            path: path(&s),
+            replacing: false,
+        },
+        SaltCall::Follow {
+            minions: ids.clone(),
+            path: path(&s),
+            lines: 10,
+            max_duration_secs: s.tail.max_duration_secs,
+            idle_exit_secs: s.tail.idle_exit_secs,
+            resume_at: None,
+        },
+    ];
+    for call in &calls {
+        let chunk = chunk_of(call, &s);
+        assert_eq!(chunk["tgt"], json!(["web-01", "web-02", "web-03"]));
+        assert_eq!(chunk["tgt_type"], "list");
+        let (back, _) = SaltCall::from_chunk(&chunk, &s).expect("the gate accepts it");
+        assert_eq!(&back, call);
+        assert_eq!(back.minion_list(), "web-01,web-02,web-03");
+    }
+    // The follow argv names no minion: one argv for the whole list.
+    let single = chunk_of(&every_call(&s)[3], &s);
+    let mut list = single.clone();
+    list["tgt"] = json!(["web-01", "web-02", "web-03"]);
+    assert_eq!(
+        SaltCall::from_chunk(&list, &s)
+            .expect("ok")
+            .0
+            .minions()
+            .len(),
+        3
+    );
+    // More ids than limits.max_fleet.
+    let mut small = s.clone();
+    small.limits.max_fleet = 2;
+    assert_eq!(refused_field(&chunk_of(&calls[0], &s), &small), "tgt");
+    // Ping, exec and a follow --resume-at target exactly one minion.
+    for i in [0, 4, 5] {
+        let mut c = chunk_of(&every_call(&s)[i], &s);
+        c["tgt"] = json!(["web-01", "web-02"]);
+        assert_eq!(refused_field(&c, &s), "tgt", "{c}");
+    }
 }

@@ -107,6 +107,31 @@ pub enum SessionError {
     /// The local host cannot run logtail.
     #[error("local tailing failed: {0}")]
     Local(String),
+    /// A fleet request names a target that is not a `[targets.*]` name.
+    #[error("target {name} is not one of the configured targets ([targets.*]); GET /api/targets lists them")]
+    UnknownTarget {
+        /// The name asked for.
+        name: String,
+    },
+    /// The target's expression matches no minion.
+    #[error("target {name} matches no minion with an accepted key")]
+    TargetEmpty {
+        /// The name asked for.
+        name: String,
+    },
+    /// A fleet covers more minions than `limits.max_fleet`.
+    #[error("{field} covers {count} minions, more than limits.max_fleet ({max})")]
+    FleetTooLarge {
+        /// `target` or `minion_ids`.
+        field: &'static str,
+        /// How many minions it covers.
+        count: usize,
+        /// `limits.max_fleet`.
+        max: usize,
+    },
+    /// A fleet start in which no minion joined the view (every outcome inside).
+    #[error("the view started on none of the minions: {}", .0.summary())]
+    FleetNoneStarted(Box<super::fleet_outcome::FleetReport>),
 }
 
 impl SessionError {
@@ -118,6 +143,8 @@ impl SessionError {
                 Some("minion_id")
             }
             SessionError::FileMissing { .. } => Some("log_path"),
+            SessionError::UnknownTarget { .. } | SessionError::TargetEmpty { .. } => Some("target"),
+            SessionError::FleetTooLarge { field, .. } => Some(field),
             _ => None,
         }
     }

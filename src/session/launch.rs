@@ -23,7 +23,6 @@ pub(crate) enum Launcher {
 pub(crate) struct FollowSpec<'a> {
     pub minion: &'a MinionId,
     pub path: &'a LogPath,
-    pub stream: &'a str,
     /// Backlog lines written to the stream (`--lines`).
     pub lines: u32,
     /// Where the replaced tailer stopped (`--resume-at`), if known.
@@ -71,7 +70,7 @@ impl Orchestrator {
             Launcher::Local => Ok(crate::local::LocalTailer::file_exists(path.as_str()).await),
             Launcher::Salt => {
                 let call = SaltCall::FileExists {
-                    minion: minion.clone(),
+                    minions: vec![minion.clone()],
                     path: path.clone(),
                 };
                 self.salt_step(minion.as_str(), self.inner.salt.file_exists(&call, who))
@@ -105,7 +104,7 @@ impl Orchestrator {
                 .map_err(|e| prepare(e.to_string()));
         }
         let call = SaltCall::Stop {
-            minion: minion.clone(),
+            minions: vec![minion.clone()],
             path: path.clone(),
             replacing,
         };
@@ -139,7 +138,6 @@ impl Orchestrator {
                 .inner
                 .local
                 .follow(
-                    spec.stream,
                     spec.lines,
                     s.tail.max_duration_secs,
                     s.tail.idle_exit_secs,
@@ -149,7 +147,7 @@ impl Orchestrator {
                 .map_err(|e| SessionError::Local(e.to_string())),
             Launcher::Salt => {
                 let call = SaltCall::Follow {
-                    minion: spec.minion.clone(),
+                    minions: vec![spec.minion.clone()],
                     path: spec.path.clone(),
                     lines: spec.lines,
                     max_duration_secs: s.tail.max_duration_secs,

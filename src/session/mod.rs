@@ -10,6 +10,9 @@
 //! local mode) is `launch.rs`.
 
 mod error;
+mod fleet;
+mod fleet_launch;
+mod fleet_outcome;
 mod launch;
 mod request;
 mod resume;
@@ -36,6 +39,8 @@ use crate::wire;
 use launch::{FollowSpec, Launcher};
 
 pub use error::SessionError;
+pub use fleet::{FleetRequest, FleetStarted, FleetTarget};
+pub use fleet_outcome::{FleetReport, MinionOutcome, Outcome};
 pub use launch::backlog_depth;
 pub use request::{Started, TailRequest};
 pub use status::{MinionStatus, Reachability};
@@ -236,7 +241,6 @@ impl Orchestrator {
         let spec = FollowSpec {
             minion,
             path,
-            stream: &stream,
             lines: depth,
             resume_at,
         };

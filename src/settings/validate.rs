@@ -85,6 +85,7 @@ impl Settings {
             return Err(invalid("redis.lease_ttl_secs", "must be at least 3"));
         }
         self.validate_gate()?;
+        self.validate_targets()?;
         for (key, value) in [
             ("salt.logtail_bin", &self.salt.logtail_bin),
             ("salt.logtail_config", &self.salt.logtail_config),

@@ -1,6 +1,6 @@
 //! Which paths `logtail` may follow: the path shape, the `allowed_paths`
 //! globs and segment rule shared with logview (`crate::path_glob`), symlink
-//! resolution and the check that `--stream` belongs to the path.
+//! resolution and the syntax of a stream key.
 
 use std::path::{Path, PathBuf};
 
@@ -109,30 +109,6 @@ fn check_allowed(given: &Path, canonical: &Path, allowed: &[String]) -> Result<(
     }
 }
 
-/// Checks that `stream` is a plausible key that ends with `:` + the path as
-/// given or as resolved (logview names the stream after the requested path).
-pub fn check_stream_for_path(stream: &str, target: &Target) -> Result<()> {
-    check_stream_syntax(stream)?;
-    let ends = |p: &Path| {
-        p.to_str().is_some_and(|p| {
-            stream
-                .strip_suffix(p)
-                .is_some_and(|head| head.len() > 1 && head.ends_with(':'))
-        })
-    };
-    if ends(&target.given) || ends(&target.canonical) {
-        Ok(())
-    } else {
-        Err(Error::Usage {
-            arg: "--stream",
-            reason: format!(
-                "{stream:?} must end with \":{}\" (the path being followed)",
-                target.given.display()
-            ),
-        })
-    }
-}
-
 /// Checks a stream key: 1..=1024 printable bytes, no spaces.
 pub fn check_stream_syntax(stream: &str) -> Result<()> {
     if stream.is_empty()
@@ -181,18 +157,5 @@ mod tests {
         assert!(!ok("/var/log/a b"));
         assert!(!ok("/var/log/x;rm"));
         assert!(!ok("/etc/shadow"));
-    }
-
-    #[test]
-    fn the_stream_must_name_the_path() {
-        let t = Target {
-            given: "/var/log/app.log".into(),
-            canonical: "/srv/app/current.log".into(),
-        };
-        assert!(check_stream_for_path("logs:{bc}:web-01:/var/log/app.log", &t).is_ok());
-        assert!(check_stream_for_path("logs:{b3}:web-01:/srv/app/current.log", &t).is_ok());
-        assert!(check_stream_for_path("logs:{bd}:web-01:/var/log/other.log", &t).is_err());
-        assert!(check_stream_for_path(":/var/log/app.log", &t).is_err());
-        assert!(check_stream_for_path("logs:web 01:/var/log/app.log", &t).is_err());
     }
 }

@@ -26,7 +26,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Send the last N lines of PATH, then follow it (tail -F) into --stream.
+    /// Send the last N lines of PATH, then follow it (tail -F) into the
+    /// stream of this host's `minion_id` (config) and PATH.
     Follow(FollowArgs),
     /// Stop the tailer following PATH on this host (exit 0 if none ran).
     Stop(StopArgs),
@@ -37,12 +38,10 @@ pub enum Command {
 /// `logtail follow`.
 #[derive(Debug, Args)]
 pub struct FollowArgs {
-    /// The configuration file (redis_url, allowed_paths, lock_dir, tunables).
+    /// The configuration file (redis_url, allowed_paths, lock_dir,
+    /// minion_id, tunables).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
-    /// The stream key; must end with ":" + PATH.
-    #[arg(long, value_name = "KEY")]
-    pub stream: String,
     /// How many of the last lines to send first.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=MAX_LINES))]
     pub lines: u64,
@@ -108,8 +107,6 @@ mod tests {
             "follow",
             "--config",
             "/etc/logtail/logtail.toml",
-            "--stream",
-            "logs:{b1}:m:/var/log/a.log",
             "--lines",
             "100",
             "--max-duration",
@@ -134,8 +131,6 @@ mod tests {
                 "follow",
                 "--config",
                 "/c",
-                "--stream",
-                "s",
                 "--lines",
                 "10",
                 "--resume-at",
@@ -188,13 +183,13 @@ mod tests {
     #[test]
     fn bad_numbers_and_missing_arguments_are_usage_errors() {
         for args in [
+            &["follow", "--config", "/c", "--lines", "-1", "/p"][..],
+            &["follow", "--config", "/c", "--lines", "2000000", "/p"],
+            &["follow", "--config", "/c", "/p"],
+            // The stream is derived from the config's minion_id, never given.
             &[
-                "follow", "--config", "/c", "--stream", "s", "--lines", "-1", "/p",
-            ][..],
-            &[
-                "follow", "--config", "/c", "--stream", "s", "--lines", "2000000", "/p",
+                "follow", "--config", "/c", "--stream", "s", "--lines", "1", "/p",
             ],
-            &["follow", "--config", "/c", "--stream", "s", "/p"],
             &["stop", "/p"],
             &["exec", "--config", "/c", "--stream", "s"],
             &["frobnicate"],

@@ -55,6 +55,14 @@ pub struct Config {
     pub allowed_paths: Vec<String>,
     /// Directory of the per-path lock files (created 0700 if missing).
     pub lock_dir: PathBuf,
+    /// This host's minion id (the Salt state writes `grains['id']`; local
+    /// mode logview's `local.host_id`): `follow` derives its stream key from
+    /// it, so one `logtail follow` argv serves a whole list of minions.
+    #[serde(default)]
+    pub minion_id: Option<String>,
+    /// The stream key prefix; must equal logview's `redis.prefix`.
+    #[serde(default = "default_stream_prefix")]
+    pub stream_prefix: String,
     /// Lines longer than this many bytes are cut and marked.
     #[serde(default = "default_max_line_bytes")]
     pub max_line_bytes: usize,
@@ -93,6 +101,11 @@ pub struct Config {
 fn default_redis_cluster_wait_ms() -> u64 {
     DEFAULT_REDIS_CLUSTER_WAIT_MS
 }
+
+fn default_stream_prefix() -> String {
+    crate::wire::DEFAULT_PREFIX.to_owned()
+}
+
 fn default_max_line_bytes() -> usize {
     DEFAULT_MAX_LINE_BYTES
 }
@@ -150,6 +163,16 @@ impl Config {
             max_age: std::time::Duration::from_secs(self.stream_max_age_secs),
             keep_lines: 0,
             buffer_max_bytes: self.buffer_max_bytes,
+        }
+    }
+
+    /// The stream key of a followed `path` on this host:
+    /// `wire::stream_key(stream_prefix, minion_id, path)`; a config without
+    /// `minion_id` cannot follow (the key would be a guess).
+    pub fn follow_stream(&self, path: &str) -> std::result::Result<String, String> {
+        match &self.minion_id {
+            Some(id) => Ok(crate::wire::stream_key(&self.stream_prefix, id, path)),
+            None => Err("the config has no \"minion_id\": logtail follow derives its stream key from it (the Salt state writes minion_id = grains['id']; local mode: logview's local.host_id)".into()),
         }
     }
 
@@ -213,6 +236,30 @@ impl Config {
         for glob in &self.allowed_paths {
             super::allowlist::validate_glob(glob)
                 .map_err(|why| format!("invalid \"allowed_paths\" entry {glob:?}: {why}"))?;
+        }
+        if let Some(id) = &self.minion_id {
+            if id.is_empty()
+                || id.len() > 255
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            {
+                return Err(format!(
+                    "invalid \"minion_id\": {id:?} (1 to 255 characters of A-Z, a-z, 0-9, '.', '_', '-')"
+                ));
+            }
+        }
+        if self.stream_prefix.is_empty()
+            || self.stream_prefix.contains(':')
+            || self
+                .stream_prefix
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(format!(
+                "invalid \"stream_prefix\": {:?} (non-empty, no ':', spaces or control characters; logview's redis.prefix)",
+                self.stream_prefix
+            ));
         }
         if !self.lock_dir.is_absolute() {
             return Err(format!(

@@ -80,10 +80,17 @@ fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Follow(a) => {
             let cfg = load(&a.config)?;
+            // One argv for every minion of a fleet start: the key is this host's.
+            let stream = cfg
+                .follow_stream(&a.path.to_string_lossy())
+                .map_err(|reason| Error::Config {
+                    path: a.config.clone(),
+                    reason,
+                })?;
             follow::run(
                 &cfg,
                 &follow::FollowOptions {
-                    stream: a.stream,
+                    stream,
                     lines: a.lines,
                     max_duration: secs(a.max_duration),
                     idle_exit: secs(a.idle_exit),

@@ -38,29 +38,23 @@ pub fn open_error(path: &Path, allowed: &[String], e: OpenError) -> Error {
     }
 }
 
-/// Writes `stopped: error` for a refused start when the stream is the
-/// path's own (best effort: Redis may be away too), then hands `e` back.
+/// Writes `stopped: error` for a refused start into the path's stream
+/// (derived from the config, so always the path's own; best effort: Redis
+/// may be away too), then hands `e` back.
 pub fn report_refusal(cfg: &Config, opts: &FollowOptions, e: Error) -> Error {
-    let given = opts.path.to_string_lossy();
-    let belongs = opts
-        .stream
-        .strip_suffix(given.as_ref())
-        .is_some_and(|head| head.len() > 1 && head.ends_with(':'));
-    if belongs {
-        let message = match &e {
-            Error::NotAllowed { path, .. } => {
-                format!(
-                    "{} is not in the allow-list of logtail on this host",
-                    path.display()
-                )
-            }
-            other => other.to_string(),
-        };
-        if let Ok(mut p) = Publisher::connect(cfg, cfg.publish_target(&opts.stream)) {
-            let _ = p.push_event(events::stopped(StopReason::Error, message));
-            let _ = p.drain_until(Instant::now() + STOP_DRAIN);
-            let _ = p.expire(cfg.stream_expire_secs, None);
+    let message = match &e {
+        Error::NotAllowed { path, .. } => {
+            format!(
+                "{} is not in the allow-list of logtail on this host",
+                path.display()
+            )
         }
+        other => other.to_string(),
+    };
+    if let Ok(mut p) = Publisher::connect(cfg, cfg.publish_target(&opts.stream)) {
+        let _ = p.push_event(events::stopped(StopReason::Error, message));
+        let _ = p.drain_until(Instant::now() + STOP_DRAIN);
+        let _ = p.expire(cfg.stream_expire_secs, None);
     }
     e
 }

@@ -260,7 +260,7 @@ async fn a_stopped_minion_is_a_504_naming_it_within_a_few_seconds() {
     let path = file.to_string_lossy().into_owned();
     let salt = app.state.orchestrator.salt().clone();
     let probe = SaltCall::FileExists {
-        minion: MinionId::parse(&spare.id).expect("id"),
+        minions: vec![MinionId::parse(&spare.id).expect("id")],
         path: LogPath::parse(&path, &app.settings.tail.allowed_paths).expect("path"),
     };
     let who = Principal::operator("api_salt-test");

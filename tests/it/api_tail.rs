@@ -74,12 +74,15 @@ async fn local_mode_tails_a_file_on_logviews_own_host_without_salt() {
     let s = stack();
     let dir = test_log_dir();
     let glob = format!("{}/**", dir.display());
+    // The local logtail's config names this host as local.host_id (logtail
+    // derives its stream key from it): the stack's, with that minion_id.
+    let config = local_logtail_config(s.get("LOGTAIL_CONFIG"), "logview-host");
     let app = spawn_app(&[
         ("LOGVIEW__LOCAL__ENABLED", "true"),
         ("LOGVIEW__LOCAL__HOST_ID", "logview-host"),
         ("LOGVIEW__LOCAL__ALLOWED_PATHS", glob.as_str()),
         ("LOGVIEW__LOCAL__LOGTAIL_BIN", s.get("LOGTAIL_BIN")),
-        ("LOGVIEW__LOCAL__LOGTAIL_CONFIG", s.get("LOGTAIL_CONFIG")),
+        ("LOGVIEW__LOCAL__LOGTAIL_CONFIG", config.as_str()),
         // salt-api is not consulted: an address where nothing listens
         ("LOGVIEW__SALT__API_URL", "http://127.0.0.1:9/"),
         // Only the request's own backlog, to check `--lines` in the stream.
@@ -267,4 +270,30 @@ async fn without_a_viewer_the_tailer_exits_after_idle_exit() {
 fn id_key(id: &str) -> (u64, u64) {
     let (ms, seq) = id.split_once('-').expect("entry ids are ms-seq");
     (ms.parse().expect("ms"), seq.parse().expect("seq"))
+}
+
+/// A copy of the logtail config `from` with `minion_id = ID` (mode 0600 in
+/// the test's own temporary directory, beside nothing else).
+fn local_logtail_config(from: &str, id: &str) -> String {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let text = std::fs::read_to_string(from).expect("the stack's logtail config");
+    let mut out: String = text
+        .lines()
+        .filter(|l| !l.starts_with("minion_id"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    out.push_str(&format!("minion_id = \"{id}\"\n"));
+    let dir = std::env::temp_dir().join(format!("slv-local-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("logtail-local.toml");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .expect("write the local config");
+    f.write_all(out.as_bytes()).expect("write");
+    path.to_string_lossy().into_owned()
 }

@@ -135,7 +135,7 @@ async fn a_list_of_functions_gets_root_from_salt_api_but_not_through_the_gate() 
 }
 
 #[tokio::test]
-async fn targets_other_than_one_literal_minion_are_refused() {
+async fn targets_other_than_literal_ids_are_refused() {
     for (tgt, tgt_type, field) in [
         (json!("*"), "glob", "tgt_type"),
         (json!("web-*"), "glob", "tgt_type"),
@@ -143,7 +143,8 @@ async fn targets_other_than_one_literal_minion_are_refused() {
         (json!("os:Debian"), "grain", "tgt_type"),
         (json!("*"), "list", "tgt"),
         (json!(["*"]), "list", "tgt"),
-        (json!(["web-01", "web-02"]), "list", "tgt"),
+        (json!(["web-01", "web-01"]), "list", "tgt[1]"),
+        (json!(["web-01", "web-*"]), "list", "tgt[1]"),
     ] {
         let mut c = legit_file_exists();
         c["tgt"] = tgt.clone();
@@ -152,6 +153,16 @@ async fn targets_other_than_one_literal_minion_are_refused() {
             .await
             .assert_refused(field, &format!("{tgt} {tgt_type}"));
     }
+    // A fleet's file_exists lists several ids; a ping still names one.
+    let mut list = legit_file_exists();
+    list["tgt"] = json!(["web-01", "web-02"]);
+    let passed = through_gate(list).await;
+    assert_eq!(passed.status, 200, "a list file_exists passes: {passed:?}");
+    let mut ping = chunk("test.ping", json!([]), None);
+    ping["tgt"] = json!(["web-01", "web-02"]);
+    through_gate(ping)
+        .await
+        .assert_refused("tgt", "a ping of two minions");
 }
 
 #[tokio::test]

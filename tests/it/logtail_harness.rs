@@ -55,12 +55,13 @@ impl Env {
         env
     }
 
-    /// Rewrites the config (allow-list = the log dir) with `extra` lines.
+    /// Rewrites the config (allow-list = the log dir, `minion_id` = [`MINION`])
+    /// with `extra` lines.
     pub fn write_config(&self, extra: &str) {
         std::fs::write(
             &self.config,
             format!(
-                "redis_url = \"{}\"\nallowed_paths = [\"{}/**\"]\nlock_dir = \"{}\"\n{extra}\n",
+                "redis_url = \"{}\"\nallowed_paths = [\"{}/**\"]\nlock_dir = \"{}\"\nminion_id = \"{MINION}\"\n{extra}\n",
                 self.redis.tailer_url(),
                 self.logs.display(),
                 self.locks.display()
@@ -91,7 +92,6 @@ impl Env {
         c.arg("follow")
             .arg("--config")
             .arg(&self.config)
-            .args(["--stream", &self.stream(path)])
             .args(["--lines", &lines.to_string()])
             .args(["--max-duration", &max_duration.to_string()])
             .args(["--idle-exit", &idle_exit.to_string()])

@@ -62,7 +62,7 @@ fn a_symlink_pointing_out_of_the_allow_list_is_refused() {
 }
 
 #[test]
-fn a_missing_file_is_exit_4_and_a_bad_stream_is_exit_2() {
+fn a_missing_file_is_exit_4_and_a_given_stream_or_no_minion_id_is_exit_2() {
     let env = Env::new();
     let (code, err) = status_code(env.follow_cmd(&env.log("nope.log"), 10, 0, 0));
     assert_eq!(code, 4, "{err}");
@@ -85,9 +85,22 @@ fn a_missing_file_is_exit_4_and_a_bad_stream_is_exit_2() {
             "0",
         ])
         .arg(&path);
+    // The key is the config's minion_id + the path: nobody can name another.
     let (code, err) = status_code(cmd);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--stream"), "{err}");
+
+    // A config without minion_id cannot follow: exit 2, said on stderr.
+    let text = std::fs::read_to_string(&env.config).expect("config");
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("minion_id"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&env.config, without).expect("write");
+    let (code, err) = status_code(env.follow_cmd(&path, 1, 0, 0));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("minion_id"), "{err}");
 }
 
 #[test]
@@ -253,16 +266,7 @@ fn version_and_usage_errors_have_their_exit_codes() {
         format!("logtail {}", env!("CARGO_PKG_VERSION"))
     );
     let out = Command::new(env!("CARGO_BIN_EXE_logtail"))
-        .args([
-            "follow",
-            "--config",
-            "/nonexistent",
-            "--stream",
-            "s",
-            "--lines",
-            "x",
-            "/p",
-        ])
+        .args(["follow", "--config", "/nonexistent", "--lines", "x", "/p"])
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));

@@ -82,6 +82,12 @@ mod gate_audit;
 /// The logview eauth user's Salt ACL: the calls of docs/salt-acl.md pass, nothing near them.
 mod salt_acl;
 
+/// The ops pages of the fleet view: the target picker and `/targets/{name}`.
+mod fleet_pages;
+/// Fleet starts with a stale member (replaced on its own) and a refusing one.
+mod fleet_stale;
+/// The fleet start (issue 11): targets, list calls, per-minion outcomes.
+mod fleet_start;
 /// logtail distributed by the Salt state through salt-api as the deploy user.
 mod stack_deploy;
 /// The stack's minions (MINION_IDS): each tails its own files; one stopped

@@ -14,12 +14,12 @@ use crate::api_support::*;
 use crate::support::stack::stack;
 
 const WAIT: Duration = Duration::from_secs(60);
-/// The minion this module stops and starts again (no other test does).
-const STOPPED: &str = "web-03";
+/// The minion this module and `fleet_start` stop and start again (no other test does).
+pub const STOPPED: &str = "web-03";
 
-/// Held by each test of this module: one stops `STOPPED`, the other needs
-/// every minion answering, and the tests of one binary run in parallel.
-static FLEET: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// Held by each test that stops `STOPPED` or needs every minion answering
+/// (this module's and `fleet_start`'s): the tests of one binary run in parallel.
+pub static FLEET: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn minion_ids() -> Vec<String> {
     stack()
@@ -30,14 +30,14 @@ fn minion_ids() -> Vec<String> {
 }
 
 /// Where minion `id` sees a file of its log dir, and where that file is on this host.
-fn minion_file(id: &str, name: &str) -> (String, PathBuf) {
+pub fn minion_file(id: &str, name: &str) -> (String, PathBuf) {
     let seen = format!("{}/{name}", stack().get("LOG_DIR"));
     let host = stack().path(&format!("LOG_DIR_{id}")).join(name);
     (seen, host)
 }
 
 /// `scripts/stack.sh minion VERB ID --name PROFILE`, as an operator runs it.
-fn stack_minion(verb: &str, id: &str) {
+pub fn stack_minion(verb: &str, id: &str) {
     let profile = stack()
         .path("STACK_DIR")
         .file_name()
@@ -57,7 +57,7 @@ fn stack_minion(verb: &str, id: &str) {
 
 /// Starts the stopped minion again however the test ends (a failed assert
 /// must not leave the stack with a minion down for the other tests).
-struct StartAgain(&'static str);
+pub struct StartAgain(pub &'static str);
 
 impl Drop for StartAgain {
     fn drop(&mut self) {

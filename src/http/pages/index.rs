@@ -1,6 +1,7 @@
 //! The landing page, `GET /` and `GET /minions/`: a minion id box with
 //! suggestions (`tail.minion_suggestions`, plus `local.host_id` in local
-//! mode) and the minions this browser viewed recently (`static/js/index.js`).
+//! mode), the configured targets (links to `/targets/{name}`) and the
+//! minions this browser viewed recently (`static/js/index.js`).
 //! `GET /minions/?minion=<id>` (the box's form) redirects to that minion's
 //! ops page. Behind the same operator sign-in as the ops page.
 
@@ -64,7 +65,13 @@ pub async fn page(
         Ok(op) => op,
         Err(e) => return auth_error_page(&app, e, lang),
     };
-    let ctx = context! { user => op.name, suggestions => minion_suggestions(&app.settings) };
+    let targets: Vec<minijinja::Value> = app
+        .settings
+        .targets
+        .iter()
+        .map(|(name, t)| context! { name => name, description => t.description })
+        .collect();
+    let ctx = context! { user => op.name, suggestions => minion_suggestions(&app.settings), targets => targets };
     render(
         &app,
         axum::http::StatusCode::OK,
