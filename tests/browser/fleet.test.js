@@ -19,6 +19,7 @@ import {
   screenshotPath,
   signedFleetUrl,
   stackEnv,
+  startFleet,
   startTail,
   ticketClaims,
   WAIT_MS,
@@ -132,6 +133,32 @@ describe("fleet viewer", () => {
       assert.equal(r.status(), 401, bad);
       assert.match(await page.textContent("h1"), /cannot be used/);
     }
+    await page.close();
+  });
+
+  test("a view started through the fleet API (target web, the file missing on web-03): both members merged, web-03's chip says why", async () => {
+    const logPath = fleetFile("api", ["web-01", "web-02"], (m) => [`${m} via the api`]);
+    const answer = await startFleet(env, { target: "web", log_path: logPath, line_count: 10 });
+    assert.equal(answer.started, 2, JSON.stringify(answer));
+    assert.match(answer.url, /\/fleet\/[^/]+$/);
+    const { page, incidents } = await watchedPage(browser.context);
+    await page.goto(answer.url);
+    await page.waitForFunction(() => document.querySelectorAll("#log .line").length === 2, null, { timeout: WAIT_MS });
+    const got = (await rows(page)).sort();
+    assert.deepEqual(got, [
+      ["web-01", "web-01 via the api"],
+      ["web-02", "web-02 via the api"],
+    ]);
+    const chips = await page.evaluate(() =>
+      [...document.querySelectorAll("#chips .chip")].map((c) => [c.tagName, c.dataset.minion, c.dataset.state]),
+    );
+    assert.deepEqual(chips, [
+      ["BUTTON", "web-01", "following"],
+      ["BUTTON", "web-02", "following"],
+      ["SPAN", "web-03", "missing"],
+    ]);
+    assert.equal(await page.textContent("#fleet-who"), "@web");
+    assert.deepEqual(incidents, []);
     await page.close();
   });
 

@@ -132,6 +132,24 @@ export async function startTail(env, file, lineCount = 200, minion = env.MINION_
   return body.url;
 }
 
+/**
+ * `POST {LOGVIEW_URL}api/tail` with a fleet `body` (`target` or `minion_ids`,
+ * `log_path`, `line_count`) → the answer (`url`, `started`, `of`, `minions`,
+ * `message`); throws the API's message unless it started somewhere.
+ */
+export async function startFleet(env, body) {
+  const res = await fetch(`${env.LOGVIEW_URL}api/tail`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${env.API_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const answer = await res.json().catch(() => ({}));
+  if (!res.ok || answer.success !== true) {
+    throw new Error(`POST api/tail ${JSON.stringify(body)} -> ${res.status}: ${answer.message || JSON.stringify(answer)}`);
+  }
+  return answer;
+}
+
 /** Opens the viewer URL and waits until the stream is live. */
 export async function openViewer(page, url) {
   await page.goto(url);

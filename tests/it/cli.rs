@@ -18,7 +18,7 @@ const HANG: Duration = Duration::from_secs(120);
 
 /// The client with `args`, its stdout and stderr piped, the URL and token
 /// from the environment (or `config` as its config file when given).
-fn client(app: &TestApp, args: &[&str], config: Option<&Path>) -> Command {
+pub(crate) fn client(app: &TestApp, args: &[&str], config: Option<&Path>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_logview"));
     cmd.args(args)
         .stdin(Stdio::null())
@@ -43,7 +43,7 @@ fn client(app: &TestApp, args: &[&str], config: Option<&Path>) -> Command {
 }
 
 /// Exit code, stdout and stderr of a client that ends by itself.
-async fn finish(mut cmd: Command) -> (Option<i32>, String, String) {
+pub(crate) async fn finish(mut cmd: Command) -> (Option<i32>, String, String) {
     let out = tokio::time::timeout(HANG, cmd.output())
         .await
         .expect("the client ends")
