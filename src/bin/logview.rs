@@ -18,12 +18,14 @@ Configuration (never on the command line): LOGVIEW_URL and LOGVIEW_TOKEN, else t
 $LOGVIEW_CLIENT_CONFIG or ~/.config/logview/client.toml (url = \"…\", token = \"…\"; mode 0600,
 refused when group or others may read it).
 Output: log lines on stdout, markers (started, rotated, dropped, exit status, …) on stderr.
+A fleet (@TARGET:PATH, MINION,MINION:PATH): each line as `web-01 | line`, where it started
+(and why not elsewhere) on stderr first; it ends when every member's tailer has stopped.
 Colours only on a terminal (NO_COLOR turns them off).
 
 Exit codes:
   0    the stream ended cleanly (tailer stopped; `run`: the command exited 0)
   N    `run`: the command's exit status (signal S: 128+S)
-  64   bad command line (target syntax, --grep regex, fleet target @NAME)
+  64   bad command line (target syntax, --grep regex, a fleet target for `run`)
   65   logview refused the request (its message and field are printed)
   69   logview unreachable or failing (5xx), or the stream could not be resumed
   70   the tailer stopped on an error (`run`: it ended without an exit status)
@@ -51,11 +53,11 @@ enum Command {
     Serve,
     /// Read a password on stdin and print its argon2 hash for `[[auth.users]]`.
     HashPassword,
-    /// Follow a log file on a minion: log lines on stdout, markers on stderr.
+    /// Follow a log file on a minion or a fleet: log lines on stdout, markers on stderr.
     #[command(after_help = CLIENT_HELP)]
     Tail {
-        /// MINION:PATH, e.g. web-01:/var/log/syslog (fleet targets @NAME:PATH
-        /// are not available in this version).
+        /// MINION:PATH (web-01:/var/log/syslog), a named target @TARGET:PATH
+        /// (@web:/var/log/nginx/error.log) or a list MINION,MINION:PATH.
         target: String,
         /// Backlog lines printed first (0 = only new lines; default: the
         /// server's tail.default_lines).

@@ -1,5 +1,5 @@
-//! The terminal client: `logview tail MINION:PATH` and `logview run MINION
-//! COMMAND`. The same API and stream as the browser: `POST /api/tail` or
+//! The terminal client: `logview tail MINION:PATH` (or a fleet:
+//! `@TARGET:PATH`, `MINION,MINION:PATH`) and `logview run MINION COMMAND`. The same API and stream as the browser: `POST /api/tail` or
 //! `/api/run` with the API token (from the environment or an owner-only
 //! file, [`config`]), then the viewer's SSE stream ([`stream`]), printed for
 //! a terminal or a pipe ([`output`]). Usage and exit codes: `docs/cli.md`.
@@ -8,6 +8,7 @@ pub mod api;
 pub mod config;
 pub mod error;
 pub mod output;
+pub mod position;
 pub mod sse;
 pub mod stream;
 pub mod target;
@@ -79,28 +80,39 @@ pub async fn main(request: Request, flags: PrintFlags) -> u8 {
 async fn execute(request: Request, opts: OutputOptions) -> Result<u8, ClientError> {
     let config = ClientConfig::load()?;
     let api = Api::new(config)?;
-    let (endpoint, body) = match &request {
+    let (endpoint, body, fleet) = match &request {
         Request::Tail { target, lines } => {
-            let mut body = json!({"minion_id": target.minion, "log_path": target.path});
+            let mut body = target.request_body();
             if let Some(n) = lines {
                 body["line_count"] = json!(n);
             }
-            ("tail", body)
+            ("tail", body, target.is_fleet())
         }
-        Request::Run { minion, command } => {
-            ("run", json!({"minion_id": minion, "command": command}))
-        }
+        Request::Run { minion, command } => (
+            "run",
+            json!({"minion_id": minion, "command": command}),
+            false,
+        ),
     };
-    let viewer = api.start(endpoint, &body).await?;
+    let (viewer, answer) = api.start(endpoint, &body).await?;
     let url = api::stream_url(&viewer)?;
     let stdout = io::stdout();
     let stderr = io::stderr();
-    let renderer = std::cell::RefCell::new(Renderer::new(opts, stdout.lock(), stderr.lock()));
+    let mut renderer = Renderer::new(opts, stdout.lock(), stderr.lock());
+    if fleet {
+        renderer = renderer.fleet(&api::fleet_members(&answer));
+        // Where it started and why not elsewhere, before the first line.
+        output_result(renderer.marker(&api::fleet_outcomes(&answer)))?;
+    }
+    let renderer = std::cell::RefCell::new(renderer);
     let result = stream::follow(
         api.http(),
         &url,
+        fleet,
         &Reconnect::default(),
-        &mut |message| output_result(renderer.borrow_mut().show(&message)),
+        &mut |minion, message| {
+            output_result(renderer.borrow_mut().show(minion.as_deref(), &message))
+        },
         &mut |attempt, delay, why| {
             output_result(renderer.borrow_mut().marker(&format!(
                 "connection lost ({why}); reconnecting in {:.1} s (attempt {attempt})",

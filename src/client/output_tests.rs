@@ -28,7 +28,10 @@ fn event(name: &str, fields: &[(&str, &str)]) -> Message<'static> {
 fn render(opts: OutputOptions, msgs: &[Message<'static>]) -> (String, String, Vec<Flow>) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut r = Renderer::new(opts, &mut out, &mut err);
-    let flows = msgs.iter().map(|m| r.show(m).expect("writes")).collect();
+    let flows = msgs
+        .iter()
+        .map(|m| r.show(None, m).expect("writes"))
+        .collect();
     drop(r);
     (
         String::from_utf8(out).expect("utf8"),
@@ -137,4 +140,75 @@ fn a_replaced_tailer_is_not_the_end_the_successor_continues() {
     );
     assert_eq!(out, "before\nafter\n");
     assert!(flows.iter().all(|f| *f == Flow::Continue), "{flows:?}");
+}
+
+fn render_fleet(
+    opts: OutputOptions,
+    members: &[&str],
+    msgs: &[(&str, Message<'static>)],
+) -> (String, String, Vec<Flow>) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let members: Vec<String> = members.iter().map(|m| m.to_string()).collect();
+    let mut r = Renderer::new(opts, &mut out, &mut err).fleet(&members);
+    let flows = msgs
+        .iter()
+        .map(|(minion, m)| r.show(Some(minion), m).expect("writes"))
+        .collect();
+    drop(r);
+    (
+        String::from_utf8(out).expect("utf8"),
+        String::from_utf8(err).expect("utf8"),
+        flows,
+    )
+}
+
+#[test]
+fn a_fleet_prefixes_each_line_with_its_minion_and_ends_when_every_member_stopped() {
+    let opts = OutputOptions {
+        grep: Some(Regex::new("^keep").expect("regex")),
+        ..OutputOptions::default()
+    };
+    let (out, err, flows) = render_fleet(
+        opts,
+        &["web-1", "web-02"],
+        &[
+            ("web-02", lines(None, &["keep a", "drop b"])),
+            ("web-1", lines(None, &["keep c"])),
+            ("web-1", event("stopped", &[("reason", "idle")])),
+            ("web-02", Message::slow_client(2)),
+            ("web-02", lines(None, &["keep d"])),
+            ("web-02", event("stopped", &[("reason", "error")])),
+        ],
+    );
+    // The column is as wide as the longest member id; --grep sees the line, not the prefix.
+    assert_eq!(out, "web-02 | keep a\nweb-1  | keep c\nweb-02 | keep d\n");
+    assert_eq!(
+        err,
+        "--- web-1: stopped: the stopped sentence\n--- web-02: dropped 2 lines (slow client)\n--- web-02: stopped: the stopped sentence\n"
+    );
+    assert_eq!(flows[2], Flow::Continue, "web-02 still runs");
+    assert_eq!(
+        flows.last(),
+        Some(&Flow::Stop(EXIT_STREAM_ERROR)),
+        "the worst end of the members"
+    );
+}
+
+#[test]
+fn a_fleets_minion_is_coloured_only_on_a_terminal() {
+    let tty = OutputOptions {
+        color_out: true,
+        ..OutputOptions::default()
+    };
+    let (out, _, _) = render_fleet(tty, &["web-01"], &[("web-01", lines(None, &["x"]))]);
+    assert!(
+        out.starts_with("\x1b[") && out.ends_with("web-01\x1b[0m | x\n"),
+        "{out:?}"
+    );
+    let (out, _, _) = render_fleet(
+        OutputOptions::default(),
+        &["web-01"],
+        &[("web-01", lines(None, &["x"]))],
+    );
+    assert_eq!(out, "web-01 | x\n");
 }

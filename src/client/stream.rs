@@ -1,15 +1,16 @@
 //! Reads a viewer's SSE stream and survives dropped connections: reconnects
-//! with backoff sending `Last-Event-ID` = the last entry id received, and
-//! skips any entry id it already has, so the caller sees every retained
-//! entry once, in order.
+//! with backoff sending `Last-Event-ID` = the last entry id received (a fleet
+//! stream: the cursor of each minion's last id, [`Position`]), and skips any
+//! entry it already has, so the caller sees every retained entry once, in
+//! order (per minion in a fleet stream).
 
 use std::time::Duration;
 
 use crate::stream::message::Message;
-use crate::stream::EntryId;
 
 use super::api::{answer_error, error_chain};
 use super::error::ClientError;
+use super::position::{minion_of, Position};
 use super::sse::SseParser;
 
 /// The reconnect policy.
@@ -52,17 +53,23 @@ enum Attempt {
     Broken { detail: String, progressed: bool },
 }
 
-/// Follows `url` until `on_message` says stop (its code is returned), a
-/// final refusal (401/403/404/400), or `policy.max_attempts` failures in a
-/// row. `on_retry(attempt, delay, why)` is told before each reconnect.
+/// What the caller is given: a message, and in a fleet stream its minion.
+pub type OnMessage<'a> =
+    dyn FnMut(Option<String>, Message<'static>) -> Result<Flow, ClientError> + 'a;
+
+/// Follows `url` (a fleet stream when `fleet`) until `on_message` says stop
+/// (its code is returned), a final refusal (401/403/404/400), or
+/// `policy.max_attempts` failures in a row. `on_retry(attempt, delay, why)`
+/// is told before each reconnect.
 pub async fn follow(
     http: &reqwest::Client,
     url: &str,
+    fleet: bool,
     policy: &Reconnect,
-    on_message: &mut dyn FnMut(Message<'static>) -> Result<Flow, ClientError>,
+    on_message: &mut OnMessage<'_>,
     on_retry: &mut dyn FnMut(u32, Duration, &str) -> Result<(), ClientError>,
 ) -> Result<u8, ClientError> {
-    let mut last: Option<EntryId> = None;
+    let mut last = Position::new(fleet);
     let mut failures = 0u32;
     loop {
         match attempt(http, url, policy, &mut last, on_message).await? {
@@ -95,12 +102,12 @@ async fn attempt(
     http: &reqwest::Client,
     url: &str,
     policy: &Reconnect,
-    last: &mut Option<EntryId>,
-    on_message: &mut dyn FnMut(Message<'static>) -> Result<Flow, ClientError>,
+    last: &mut Position,
+    on_message: &mut OnMessage<'_>,
 ) -> Result<Attempt, ClientError> {
     let mut req = http.get(url).header("Accept", "text/event-stream");
-    if let Some(id) = last {
-        req = req.header("Last-Event-ID", id.to_string());
+    if let Some(at) = last.resume_at() {
+        req = req.header("Last-Event-ID", at);
     }
     let mut resp = match req.send().await {
         Ok(r) => r,
@@ -153,13 +160,14 @@ async fn attempt(
                 continue;
             };
             progressed = true;
-            if let Some(id) = event.id.as_deref().and_then(|s| s.parse::<EntryId>().ok()) {
-                if last.is_some_and(|l| id <= l) {
-                    continue;
-                }
-                *last = Some(id);
+            let minion = match last {
+                Position::Fleet(_) => minion_of(&event.data),
+                Position::Stream(_) => None,
+            };
+            if !last.accept(event.id.as_deref(), minion.as_deref(), &message) {
+                continue;
             }
-            if let Flow::Stop(code) = on_message(message)? {
+            if let Flow::Stop(code) = on_message(minion, message)? {
                 return Ok(Attempt::Stopped(code));
             }
         }

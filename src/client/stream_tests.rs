@@ -80,8 +80,9 @@ async fn a_connection_dropped_mid_stream_resumes_without_gap_or_duplicate() {
     let code = follow(
         &http,
         &url,
+        false,
         &quick(),
-        &mut |m| {
+        &mut |_, m| {
             Ok(match m {
                 Message::Lines { lines, .. } => {
                     got.extend(lines.iter().cloned());
@@ -119,8 +120,9 @@ async fn a_refused_ticket_is_final_with_logviews_message() {
     let err = follow(
         &reqwest::Client::new(),
         &url,
+        false,
         &quick(),
-        &mut |_| Ok(Flow::Continue),
+        &mut |_, _| Ok(Flow::Continue),
         &mut |_, _, _| Ok(()),
     )
     .await
@@ -143,8 +145,9 @@ async fn a_stream_that_never_comes_back_gives_up_after_the_attempts() {
     let err = follow(
         &reqwest::Client::new(),
         &url,
+        false,
         &quick(),
-        &mut |_| Ok(Flow::Continue),
+        &mut |_, _| Ok(Flow::Continue),
         &mut |_, _, _| {
             retries += 1;
             Ok(())
@@ -157,4 +160,68 @@ async fn a_stream_that_never_comes_back_gives_up_after_the_attempts() {
         "{err}"
     );
     assert_eq!(retries, 3);
+}
+
+fn fleet_lines(minion: &str, id: &str, text: &str, cursor: &str) -> String {
+    format!(
+        "id: {cursor}\ndata: {{\"minion\":\"{minion}\",\"type\":\"lines\",\"id\":\"{id}\",\"lines\":[\"{text}\"]}}\n\n"
+    )
+}
+
+#[tokio::test]
+async fn a_dropped_fleet_stream_resumes_every_minion_after_its_own_id() {
+    // Merged by id across minions; the connection drops inside web-01's 3-0.
+    let first = format!(
+        "{OK}{}{}{}id: x\ndata: {{\"minion\":\"web-01\",\"type\":\"lines\",\"id\":\"3-0\",\"li",
+        fleet_lines("web-01", "1-0", "a1", "web-01=1-0"),
+        fleet_lines("web-02", "2-0", "b1", "web-01=1-0,web-02=2-0"),
+        fleet_lines("web-02", "2-1", "b2", "web-01=1-0,web-02=2-1"),
+    );
+    // The server overlaps on resume (web-02's 2-1 again) and web-01's 1-0.
+    let second = format!(
+        "{OK}{}{}{}{}",
+        fleet_lines("web-01", "1-0", "a1", "-"),
+        fleet_lines("web-02", "2-1", "b2", "-"),
+        fleet_lines("web-01", "3-0", "a2", "-"),
+        fleet_lines("web-02", "4-0", "b3", "-"),
+    );
+    let (url, seen) = server(vec![first, second, OK.to_owned()]).await;
+    let mut got = Vec::new();
+    let err = follow(
+        &reqwest::Client::new(),
+        &url,
+        true,
+        &Reconnect {
+            max_attempts: 1,
+            ..quick()
+        },
+        &mut |minion, m| {
+            if let Message::Lines { lines, .. } = m {
+                for l in lines.iter() {
+                    got.push(format!("{}|{l}", minion.clone().unwrap_or_default()));
+                }
+            }
+            Ok(Flow::Continue)
+        },
+        &mut |_, _, _| Ok(()),
+    )
+    .await
+    .expect_err("the test server ends with an empty stream");
+    assert!(matches!(err, ClientError::StreamLost { .. }), "{err}");
+    assert_eq!(
+        got,
+        [
+            "web-01|a1",
+            "web-02|b1",
+            "web-02|b2",
+            "web-01|a2",
+            "web-02|b3"
+        ],
+        "each minion's lines once, in its order"
+    );
+    assert_eq!(
+        seen.lock().expect("lock")[..2],
+        [None, Some("web-01=1-0,web-02=2-1".to_owned())],
+        "the reconnect sends each minion's own last id"
+    );
 }

@@ -1,11 +1,14 @@
 //! The HTML surface of logview: the ops page of a minion (and its form
-//! posts), the page of a named target (`targets.rs`, the fleet view's start), the index page, the live viewer page, and the static assets. Every response carries
+//! posts), the page of a named target (`targets.rs`, the fleet view's
+//! start), the index page, the live viewer pages (one stream: `viewer.rs`; a
+//! fleet: `fleet_view.rs`), and the static assets. Every response carries
 //! the security headers of [`security`]; every error is a page in words (or the
 //! API's JSON shape when the ops page's script asks for JSON).
 
 mod assets;
 mod audit;
 pub(crate) mod csrf;
+mod fleet_view;
 mod index;
 mod ops;
 mod ops_forms;
@@ -52,6 +55,7 @@ pub fn router(settings: &Settings) -> Router<AppState> {
         .route("/minions/{minion_id}", get(ops::page))
         .route("/targets/{name}", get(targets::page))
         .route("/view/{ticket}", get(viewer::page))
+        .route("/fleet/{ticket}", get(fleet_view::page))
         .route("/audit", get(audit::page))
         .route("/audit.json", get(audit::json))
         .route("/static/{*path}", get(assets::serve))

@@ -21,10 +21,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("audit.html", include_str!("../../templates/audit.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("fleet.html", include_str!("../../templates/fleet.html")),
     ("index.html", include_str!("../../templates/index.html")),
     ("minion.html", include_str!("../../templates/minion.html")),
     ("target.html", include_str!("../../templates/target.html")),
     ("viewer.html", include_str!("../../templates/viewer.html")),
+    (
+        "viewer_log.html",
+        include_str!("../../templates/viewer_log.html"),
+    ),
 ];
 
 /// Builds the environment: templates parsed once at start-up (a syntax error

@@ -1,20 +1,13 @@
 // connection.js — the one responsibility of this module: keep one live stream
 // open to logview (WebSocket first, Server-Sent Events as fallback), reconnect
 // with backoff, and resume after the last entry id it delivered, so the
-// consumer sees every entry once, in order.
+// consumer sees every entry once, in order (one stream, or a fleet stream
+// with one resume id per minion: cursor.js).
 
+import { StreamPosition } from "./cursor.js";
 import { t } from "./i18n.js";
 
-/** True when Redis stream id `a` ("ms-seq") comes after `b`. */
-export function idAfter(a, b) {
-  if (b === null || b === undefined) return true;
-  const [am, as] = a.split("-");
-  const [bm, bs] = b.split("-");
-  const amn = Number(am);
-  const bmn = Number(bm);
-  if (amn !== bmn) return amn > bmn;
-  return Number(as || 0) > Number(bs || 0);
-}
+export { idAfter } from "./cursor.js";
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15000;
@@ -25,16 +18,18 @@ const BACKOFF_MAX_MS = 15000;
  *   { state: "live", transport: "ws" | "sse" }
  *   { state: "reconnecting", retryAt: <epoch ms>, reason: "..." }
  *   { state: "refused", message: "..." }   (final: the ticket is no longer accepted)
- * Messages with an id are delivered once each, in id order, through `onMessage(m)`.
+ * Messages with an id are delivered once each, in id order, through
+ * `onMessage(m)`; `position` (cursor.js) decides which are new and where a
+ * reconnect resumes (default: one stream).
  */
 export class Connection {
-  constructor({ wsUrl, sseUrl, heartbeatSecs, onMessage, onState }) {
+  constructor({ wsUrl, sseUrl, heartbeatSecs, onMessage, onState, position = new StreamPosition() }) {
     this.wsUrl = wsUrl;
     this.sseUrl = sseUrl;
     this.onMessage = onMessage;
     this.onState = onState;
     this.silenceMs = Math.max(10, 3 * (heartbeatSecs || 15)) * 1000;
-    this.lastId = null;
+    this.position = position;
     this.failures = 0;
     this.preferSse = !("WebSocket" in window);
     this.current = null; // { close() } of the live attempt
@@ -67,7 +62,8 @@ export class Connection {
 
   openWs() {
     let url = this.wsUrl;
-    if (this.lastId !== null) url += `${url.includes("?") ? "&" : "?"}after=${encodeURIComponent(this.lastId)}`;
+    const after = this.position.resumeAt();
+    if (after !== null) url += `${url.includes("?") ? "&" : "?"}after=${encodeURIComponent(after)}`;
     let ws;
     try {
       ws = new WebSocket(url);
@@ -108,7 +104,8 @@ export class Connection {
     let opened = false;
     this.current = attempt;
     const headers = { Accept: "text/event-stream" };
-    if (this.lastId !== null) headers["Last-Event-ID"] = this.lastId;
+    const after = this.position.resumeAt();
+    if (after !== null) headers["Last-Event-ID"] = after;
     fetch(this.sseUrl, { headers, signal: ctrl.signal, cache: "no-store", credentials: "same-origin" })
       .then(async (res) => {
         if (this.current !== attempt) return;
@@ -159,7 +156,8 @@ export class Connection {
         } else if (line.startsWith("data:")) {
           data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
         }
-        // `id:` repeats the entry id the JSON carries; `:` lines are keep-alives.
+        // `id:` repeats the position the JSON carries (an entry id, or a fleet
+        // stream's whole cursor), which `position` keeps itself; `:` lines are keep-alives.
       }
     }
   }
@@ -174,10 +172,7 @@ export class Connection {
       return;
     }
     if (msg === null || typeof msg !== "object" || msg.type === "heartbeat") return;
-    if (typeof msg.id === "string") {
-      if (!idAfter(msg.id, this.lastId)) return; // already delivered
-      this.lastId = msg.id;
-    }
+    if (!this.position.accept(msg)) return; // already delivered
     this.onMessage(msg);
   }
 

@@ -48,7 +48,9 @@ function fileName(config, mode) {
   const what = (config.path || config.command || "log").split("/").pop() || "log";
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const kind = mode === "raw" ? "raw" : "shown";
-  return `${config.minion}_${what}_${kind}_${stamp}.log`.replace(/[^A-Za-z0-9._-]/g, "_");
+  // A fleet view: its target's name, or "fleet" for an explicit list.
+  const who = config.minion || config.target || "fleet";
+  return `${who}_${what}_${kind}_${stamp}.log`.replace(/[^A-Za-z0-9._-]/g, "_");
 }
 
 /** Keys that scroll the log when no control has the focus (the scroller's own keys). */

@@ -1,7 +1,7 @@
 // logview.js — the one responsibility of this module: hold the records shown
 // in the viewer (lines and markers), render them in batches once per animation
-// frame, keep at most `maxLines` of them, and apply pause, filter, highlight
-// and stick-to-bottom scrolling.
+// frame, keep at most `maxLines` of them, and apply pause, filter (text, and
+// in a fleet view the minion), highlight and stick-to-bottom scrolling.
 
 import { sgrOnly, stripAnsi } from "./ansi.js";
 import { fillText, levelOf, lineNode, markerNode } from "./render.js";
@@ -39,6 +39,8 @@ export class LogView {
     this.stick = true;
     this.frame = 0;
     this.visible = () => true;
+    this.only = null; // fleet view: the one minion shown, or null for all
+    this.colours = new Map(); // fleet view: minion id → palette index (palette.js)
     this.highlight = null;
     scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
   }
@@ -47,20 +49,39 @@ export class LogView {
    * Queues the lines of one `lines` message. Their time is when the tailer
    * read them: the ms part of the stream entry id `id` (`ms-seq`, the time
    * Redis stored the entry); the arrival time only when there is no id.
+   * `minion`: the member they came from in a fleet view (null otherwise).
    */
-  addLines(lines, fd, id) {
+  addLines(lines, fd, id, minion = null) {
     const at = entryTime(id);
-    for (const raw of lines) this.pending.push({ kind: "line", raw: String(raw), fd, at, text: null, node: null });
+    const colour = this.colourOf(minion);
+    for (const raw of lines) {
+      this.pending.push({ kind: "line", raw: String(raw), fd, at, minion, colour, text: null, node: null });
+    }
     this.capPending();
     this.schedule();
   }
 
-  /** Queues one marker line (an event or a notice from the viewer itself); `title` is its tooltip, `id` its stream entry id. */
-  addMarker(event, text, title = "", id = undefined) {
+  /**
+   * Queues one marker line (an event or a notice from the viewer itself);
+   * `title` is its tooltip, `id` its stream entry id, `minion` the fleet member it is about.
+   */
+  addMarker(event, text, title = "", id = undefined, minion = null) {
     const safe = String(event).replace(/[^a-z0-9-]/g, "") || "notice";
-    this.pending.push({ kind: "marker", event: safe, text, title, at: entryTime(id), node: null });
+    const colour = this.colourOf(minion);
+    this.pending.push({ kind: "marker", event: safe, text, title, at: entryTime(id), minion, colour, node: null });
     this.capPending();
     this.schedule();
+  }
+
+  colourOf(minion) {
+    return minion === null ? null : (this.colours.get(minion) ?? 0);
+  }
+
+  /** Whether a rendered or pending record passes the minion filter (and, for a line, the text filter). */
+  shows(rec) {
+    if (this.only !== null && rec.minion !== null && rec.minion !== undefined && rec.minion !== this.only) return false;
+    if (rec.kind !== "line") return true;
+    return this.visible(rec.text === null ? stripAnsi(rec.raw) : rec.text);
   }
 
   capPending() {
@@ -90,12 +111,13 @@ export class LogView {
         rec.level = levelOf(rec.text);
         rec.node = lineNode(rec, this.rangesOf(rec));
         this.lines += 1;
-        const show = this.visible(rec.text);
+        const show = this.shows(rec);
         if (!show) rec.node.classList.add("hidden");
         else this.shown += 1;
         if (this.highlight && this.highlight.test(rec.text)) rec.node.classList.add("hl");
       } else {
         rec.node = markerNode(rec);
+        if (!this.shows(rec)) rec.node.classList.add("hidden");
       }
       fragment.append(rec.node);
       this.held.push(rec);
@@ -164,12 +186,21 @@ export class LogView {
   /** Sets the visibility predicate and re-applies it to every held line. */
   setFilter(visible) {
     this.visible = visible;
+    this.refilter();
+  }
+
+  /** Fleet view: shows only the records of `minion` (null: every minion's). */
+  setOnly(minion) {
+    this.only = minion;
+    this.refilter();
+  }
+
+  refilter() {
     let shown = 0;
     for (const rec of this.held) {
-      if (rec.kind !== "line") continue;
-      const show = visible(rec.text);
+      const show = this.shows(rec);
       rec.node.classList.toggle("hidden", !show);
-      if (show) shown += 1;
+      if (show && rec.kind === "line") shown += 1;
     }
     this.shown = shown;
     if (this.stick) this.scroller.scrollTop = this.scroller.scrollHeight;
@@ -188,20 +219,19 @@ export class LogView {
   }
 
   /**
-   * The text of a Download: `shown` = the lines the filter lets through, as
-   * plain text (no escape codes, no marker lines); `raw` = every line held and
-   * pending as the tailer sent it (SGR colours kept, other escapes removed),
-   * no marker lines.
+   * The text of a Download: `shown` = the lines the filters (text, minion)
+   * let through, as plain text (no escape codes, no marker lines); `raw` =
+   * every line held and pending as the tailer sent it (SGR colours kept,
+   * other escapes removed), no marker lines. In a fleet view every line
+   * starts with its minion id and `: `.
    */
   text(mode) {
     const out = [];
     for (const rec of this.held.concat(this.pending)) {
       if (rec.kind !== "line") continue;
-      if (mode === "raw") out.push(sgrOnly(rec.raw));
-      else {
-        const text = rec.text === null ? stripAnsi(rec.raw) : rec.text;
-        if (this.visible(text)) out.push(text);
-      }
+      const prefix = typeof rec.minion === "string" ? `${rec.minion}: ` : "";
+      if (mode === "raw") out.push(prefix + sgrOnly(rec.raw));
+      else if (this.shows(rec)) out.push(prefix + (rec.text === null ? stripAnsi(rec.raw) : rec.text));
     }
     return out.length > 0 ? `${out.join("\n")}\n` : "";
   }
@@ -215,6 +245,7 @@ export class LogView {
       trimmed: this.trimmed,
       paused: this.paused,
       atBottom: this.stick,
+      only: this.only,
     };
   }
 

@@ -1,6 +1,7 @@
 // render.js — the one responsibility of this module: build the DOM nodes of
-// one log line or one event marker. Log text only ever reaches the page via
-// text nodes / textContent; styling comes from a fixed set of class names.
+// one log line or one event marker (in a fleet view with the minion's id as a
+// column). Log text only ever reaches the page via text nodes / textContent;
+// styling comes from a fixed set of class names.
 
 import { parseAnsi } from "./ansi.js";
 
@@ -81,6 +82,15 @@ function styled(seg) {
   return span;
 }
 
+/** The minion column of a fleet record (`rec.minion`, colour `rec.colour`), or null. */
+function minionNode(rec) {
+  if (typeof rec.minion !== "string") return null;
+  const span = document.createElement("span");
+  span.className = `mn mc-${Number.isInteger(rec.colour) ? rec.colour : 0}`;
+  span.textContent = rec.minion;
+  return span;
+}
+
 /** The node of one log line record. */
 export function lineNode(rec, ranges) {
   const div = document.createElement("div");
@@ -93,7 +103,9 @@ export function lineNode(rec, ranges) {
   const txt = document.createElement("span");
   txt.className = "txt";
   fillText(txt, rec.raw, ranges);
-  div.append(ts, txt);
+  const mn = minionNode(rec);
+  if (mn) div.append(ts, mn, txt);
+  else div.append(ts, txt);
   return div;
 }
 
@@ -109,6 +121,8 @@ export function markerNode(rec) {
   const txt = document.createElement("span");
   txt.className = "txt";
   txt.textContent = rec.text;
-  div.append(ts, txt);
+  const mn = minionNode(rec);
+  if (mn) div.append(ts, mn, txt);
+  else div.append(ts, txt);
   return div;
 }

@@ -73,6 +73,7 @@ export class StatusBar {
   counts(c) {
     const parts = [linesText(c.lines)];
     if (c.shown !== c.lines) parts.push(t("js.counts.shown", { count: fmt.format(c.shown) }));
+    if (c.only) parts.push(t("js.fleet.only", { minion: c.only }));
     this.countsEl.textContent = parts.join(" · ");
     this.pendingEl.hidden = !c.paused;
     this.pendingEl.textContent = t("js.pending", { count: fmt.format(c.pending) });

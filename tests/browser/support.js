@@ -118,18 +118,36 @@ export function append(file, lines) {
   fs.appendFileSync(file, lines.map((l) => `${l}\n`).join(""));
 }
 
-/** `POST {LOGVIEW_URL}api/tail` → the viewer URL (throws the API's message). */
-export async function startTail(env, file, lineCount = 200) {
+/** `POST {LOGVIEW_URL}api/tail` (on `minion`, default the stack's first) → the viewer URL (throws the API's message). */
+export async function startTail(env, file, lineCount = 200, minion = env.MINION_ID) {
   const res = await fetch(`${env.LOGVIEW_URL}api/tail`, {
     method: "POST",
     headers: { Authorization: `Bearer ${env.API_TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ minion_id: env.MINION_ID, log_path: file, line_count: lineCount }),
+    body: JSON.stringify({ minion_id: minion, log_path: file, line_count: lineCount }),
   });
   const body = await res.json().catch(() => ({}));
   if (!res.ok || body.success !== true) {
     throw new Error(`POST api/tail ${file} -> ${res.status}: ${body.message || JSON.stringify(body)}`);
   }
   return body.url;
+}
+
+/**
+ * `POST {LOGVIEW_URL}api/tail` with a fleet `body` (`target` or `minion_ids`,
+ * `log_path`, `line_count`) → the answer (`url`, `started`, `of`, `minions`,
+ * `message`); throws the API's message unless it started somewhere.
+ */
+export async function startFleet(env, body) {
+  const res = await fetch(`${env.LOGVIEW_URL}api/tail`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${env.API_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const answer = await res.json().catch(() => ({}));
+  if (!res.ok || answer.success !== true) {
+    throw new Error(`POST api/tail ${JSON.stringify(body)} -> ${res.status}: ${answer.message || JSON.stringify(answer)}`);
+  }
+  return answer;
 }
 
 /** Opens the viewer URL and waits until the stream is live. */
@@ -171,18 +189,43 @@ export function screenshotPath(name) {
   return path.join(dir, name);
 }
 
+/** The stack's ticket signing key (from its LOGVIEW_SETTINGS overlay). */
+function ticketKey(env) {
+  const settings = fs.readFileSync(env.LOGVIEW_SETTINGS, "utf8");
+  const key = settings.match(/^ticket_key\s*=\s*"([^"]+)"/m)?.[1];
+  if (!key) throw new Error(`no ticket_key in ${env.LOGVIEW_SETTINGS}`);
+  return key;
+}
+
+/** `payload.mac` of `claims`, signed like src/tickets.rs (HMAC-SHA256 over the base64url payload). */
+function signClaims(env, claims) {
+  const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
+  const mac = createHmac("sha256", ticketKey(env)).update(payload).digest("base64url");
+  return `${payload}.${mac}`;
+}
+
+/** The claims of the ticket in a viewer URL (`…/view/TICKET`). */
+export function ticketClaims(url) {
+  const token = url.split("/view/")[1];
+  return JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString("utf8"));
+}
+
 /**
  * The viewer URL `url` re-signed with the stack's ticket key (from its
  * LOGVIEW_SETTINGS overlay) to expire at `exp` (unix seconds): the tests'
  * way to hold a ticket that is valid now and expired later.
  */
 export function resignedViewerUrl(env, url, exp) {
-  const settings = fs.readFileSync(env.LOGVIEW_SETTINGS, "utf8");
-  const key = settings.match(/^ticket_key\s*=\s*"([^"]+)"/m)?.[1];
-  if (!key) throw new Error(`no ticket_key in ${env.LOGVIEW_SETTINGS}`);
-  const [base, token] = url.split("/view/");
-  const claims = JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString("utf8"));
-  const payload = Buffer.from(JSON.stringify({ ...claims, exp })).toString("base64url");
-  const mac = createHmac("sha256", key).update(payload).digest("base64url");
-  return `${base}/view/${payload}.${mac}`;
+  const base = url.split("/view/")[0];
+  return `${base}/view/${signClaims(env, { ...ticketClaims(url), exp })}`;
+}
+
+/**
+ * A fleet viewer URL for `ticket` (src/tickets/fleet.rs: `{path, target,
+ * members: [{m, a, s}], failed: [{m, o}], exp}`), signed with the stack's
+ * ticket key: a fleet view built from single starts, without the fleet start API.
+ */
+export function signedFleetUrl(env, ticket) {
+  const exp = ticket.exp ?? Math.floor(Date.now() / 1000) + 3600;
+  return `${env.LOGVIEW_URL}fleet/${signClaims(env, { ...ticket, exp })}`;
 }

@@ -3,10 +3,9 @@
 // the last entry id it had, and ends up with every line exactly once, in order.
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import fs from "node:fs";
-import path from "node:path";
 import { after, before, test } from "node:test";
+
+import { startLogview, stopLogview, until } from "./restart.js";
 
 import {
   append,
@@ -17,7 +16,6 @@ import {
   resignedViewerUrl,
   numbered,
   openViewer,
-  REPO,
   stackEnv,
   startTail,
   waitForLastLine,
@@ -37,51 +35,6 @@ after(async () => {
   removeLogFiles();
 });
 
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(what, check, ms = WAIT_MS) {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Stops the stack's logview (the pid in its pid file) and returns the binary it ran. */
-async function stopLogview() {
-  const pidFile = path.join(env.STACK_DIR, "run", "logview.pid");
-  const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
-  assert.ok(pid > 1 && alive(pid), `logview pid ${pid} from ${pidFile} is running`);
-  // A binary rebuilt since logview started reads as "PATH (deleted)": the
-  // file now at PATH is the current build, which is the one to restart.
-  const binary = fs.readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, "");
-  process.kill(pid, "SIGTERM");
-  await until(`logview pid ${pid} to exit after SIGTERM`, () => !alive(pid), 30_000);
-  return binary;
-}
-
-/** `scripts/stack.sh up --name <this stack>`: starts only what is missing (logview). */
-function startLogview(binary) {
-  const name = path.basename(env.STACK_DIR);
-  try {
-    execFileSync(path.join(REPO, "scripts", "stack.sh"), ["up", "--name", name], {
-      env: { ...process.env, SLV_LOGVIEW_BIN: binary },
-      stdio: ["ignore", "pipe", "pipe"],
-      encoding: "utf8",
-      timeout: 600_000,
-    });
-  } catch (e) {
-    throw new Error(`scripts/stack.sh up --name ${name} failed:\n${e.stderr || e.message}`);
-  }
-}
-
 test("a logview restart mid-stream: the viewer reconnects with no gap and no duplicate; an expired ticket is refused", async () => {
   const file = newLogFile(env, "restart", numbered("seq", 0, 100));
   const { page, incidents } = await watchedPage(browser.context);
@@ -93,7 +46,7 @@ test("a logview restart mid-stream: the viewer reconnects with no gap and no dup
   await openViewer(late.page, resignedViewerUrl(env, page.url(), exp));
   await until("the short ticket to expire", () => Date.now() > (exp + 1) * 1000, 60_000);
 
-  const binary = await stopLogview();
+  const binary = await stopLogview(env);
   try {
     // The header counts down to the next attempt (the state flips between
     // "reconnecting" and "connecting" while logview is down).
@@ -108,7 +61,7 @@ test("a logview restart mid-stream: the viewer reconnects with no gap and no dup
     // Written while logview is down: the tailer keeps appending to Redis.
     append(file, numbered("seq", 100, 200));
   } finally {
-    startLogview(binary);
+    startLogview(env, binary);
   }
   await page.waitForFunction(() => document.getElementById("conn-state").dataset.state === "live", null, {
     timeout: WAIT_MS,

@@ -18,7 +18,7 @@ const HANG: Duration = Duration::from_secs(120);
 
 /// The client with `args`, its stdout and stderr piped, the URL and token
 /// from the environment (or `config` as its config file when given).
-fn client(app: &TestApp, args: &[&str], config: Option<&Path>) -> Command {
+pub(crate) fn client(app: &TestApp, args: &[&str], config: Option<&Path>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_logview"));
     cmd.args(args)
         .stdin(Stdio::null())
@@ -43,7 +43,7 @@ fn client(app: &TestApp, args: &[&str], config: Option<&Path>) -> Command {
 }
 
 /// Exit code, stdout and stderr of a client that ends by itself.
-async fn finish(mut cmd: Command) -> (Option<i32>, String, String) {
+pub(crate) async fn finish(mut cmd: Command) -> (Option<i32>, String, String) {
     let out = tokio::time::timeout(HANG, cmd.output())
         .await
         .expect("the client ends")
@@ -128,9 +128,23 @@ async fn a_path_outside_the_allow_list_exits_non_zero_with_logviews_message() {
     assert!(err.contains("[field log_path]"), "{err}");
     assert!(err.contains("outside the allowed paths"), "{err}");
 
-    let (code, out, err) = finish(client(&app, &["tail", "@web:/var/log/syslog"], None)).await;
+    // A fleet target logview does not know: refused by logview (not by the
+    // client), its message on stderr, nothing on stdout.
+    let (code, out, err) = finish(client(
+        &app,
+        &["tail", "@no-such-target:/var/log/syslog"],
+        None,
+    ))
+    .await;
+    assert_eq!((code, out.as_str()), (Some(65), ""), "{err}");
+    assert!(
+        err.starts_with("logview: logview refused the request"),
+        "{err}"
+    );
+    // `run` takes one minion: a fleet there is the client's usage error.
+    let (code, out, err) = finish(client(&app, &["run", "@web", "disk"], None)).await;
     assert_eq!((code, out.as_str()), (Some(64), ""), "{err}");
-    assert!(err.contains("fleet targets are not available"), "{err}");
+    assert!(err.contains("logview run takes one minion id"), "{err}");
 }
 
 #[tokio::test]

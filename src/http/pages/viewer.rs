@@ -47,14 +47,7 @@ pub struct ViewerConfig {
 impl ViewerConfig {
     /// The config of the viewer of `ticket` (whose signed form is `token`).
     pub fn new(settings: &Settings, ticket: &Ticket, token: &str) -> ViewerConfig {
-        let base = settings.public_base();
-        let ws_base = if let Some(rest) = base.strip_prefix("https://") {
-            format!("wss://{rest}")
-        } else if let Some(rest) = base.strip_prefix("http://") {
-            format!("ws://{rest}")
-        } else {
-            base.clone()
-        };
+        let (base, ws_base) = stream_bases(settings);
         let (kind, path, command) = match ticket.kind {
             TicketKind::File => ("file", Some(ticket.target.clone()), None),
             TicketKind::Command => ("command", None, Some(ticket.target.clone())),
@@ -73,6 +66,41 @@ impl ViewerConfig {
     }
 }
 
+/// The bases of a viewer's stream URLs: `server.public_url` for SSE and the
+/// same URL with the WebSocket scheme (`https` → `wss`, `http` → `ws`).
+pub(super) fn stream_bases(settings: &Settings) -> (String, String) {
+    let base = settings.public_base();
+    let ws_base = if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        base.clone()
+    };
+    (base, ws_base)
+}
+
+/// The error page of a viewer link that cannot be used (a bad, expired or
+/// foreign ticket): 401 in words, for the single and the fleet viewer alike.
+pub(super) fn refused_page(app: &AppState, e: &AccessError, lang: Lang) -> Response {
+    let message = error_text::access(e);
+    let status = ApiError::Unauthorized {
+        message: message.clone(),
+        challenge: Challenge::Bearer,
+    }
+    .status();
+    error_page(
+        app,
+        status,
+        ErrorText {
+            title: Text::new("page.error.viewer_title"),
+            message,
+            hint: Text::new("page.error.viewer_hint"),
+        },
+        lang,
+    )
+}
+
 /// `GET /view/{ticket}`.
 /// The ticket is checked as `/ws` and `/sse` check it (signature, expiry,
 /// and that it names the stream of its minion and target).
@@ -82,24 +110,7 @@ pub async fn page(State(app): State<AppState>, lang: Lang, Path(token): Path<Str
         .and_then(|_| app.signer.verify(&token).map_err(AccessError::from));
     let ticket = match checked {
         Ok(t) => t,
-        Err(e) => {
-            let message = error_text::access(&e);
-            let status = ApiError::Unauthorized {
-                message: message.clone(),
-                challenge: Challenge::Bearer,
-            }
-            .status();
-            return error_page(
-                &app,
-                status,
-                ErrorText {
-                    title: Text::new("page.error.viewer_title"),
-                    message,
-                    hint: Text::new("page.error.viewer_hint"),
-                },
-                lang,
-            );
-        }
+        Err(e) => return refused_page(&app, &e, lang),
     };
     let config = ViewerConfig::new(settings, &ticket, &token);
     let kind = config.kind;
