@@ -251,10 +251,24 @@ pub async fn redis_admin() -> redis::aio::MultiplexedConnection {
         .expect("redis admin connection")
 }
 
-/// Every entry of `stream`, decoded, with its id.
+/// Every entry of `stream`, decoded, with its id (read where the stack keeps
+/// streams: its Redis, or its Redis Cluster after `up --redis-cluster`).
 pub async fn entries(stream: &str) -> Vec<(String, Entry)> {
-    let mut c = redis_admin().await;
-    let reply: StreamRangeReply = c.xrange_all(stream).await.expect("XRANGE");
+    let reply: StreamRangeReply = if stack().get_or("REDIS_CLUSTER", "0") == "1" {
+        let seeds: Vec<&str> = stack()
+            .get("REDIS_CLUSTER_URLS_ADMIN")
+            .split_whitespace()
+            .collect();
+        let mut c = redis::cluster::ClusterClient::new(seeds)
+            .expect("cluster admin urls")
+            .get_async_connection()
+            .await
+            .expect("redis cluster admin connection");
+        c.xrange_all(stream).await.expect("XRANGE")
+    } else {
+        let mut c = redis_admin().await;
+        c.xrange_all(stream).await.expect("XRANGE")
+    };
     reply
         .ids
         .into_iter()
