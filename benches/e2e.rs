@@ -402,7 +402,7 @@ impl Bench {
             }
         }
         let elapsed = t0.elapsed().as_secs_f64();
-        let cpu = (self.server.cpu_ticks() - cpu0) as f64 / ticks_per_sec() as f64;
+        let cpu = (self.server.cpu_ticks() - cpu0) as f64 / ticks_per_sec();
         let mut all = Vec::new();
         let (mut complete, mut dropped, mut disorder) = (0, 0, 0);
         for h in handles {
@@ -470,7 +470,7 @@ impl Bench {
         let written = t0.elapsed().as_secs_f64();
         let stats = reader.await?;
         let elapsed = t0.elapsed().as_secs_f64();
-        let cpu = (self.server.cpu_ticks() - cpu0) as f64 / ticks_per_sec() as f64;
+        let cpu = (self.server.cpu_ticks() - cpu0) as f64 / ticks_per_sec();
         println!(
             "[{}] max rate, one client: {} of {total_lines} lines ({} B each) in {elapsed:.2} s = {:.0} lines/s delivered \
              (source wrote {:.0} lines/s); dropped {}, out of order {}; logview CPU {:.0}% of one core, RSS {:.1} MiB",

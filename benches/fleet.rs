@@ -77,7 +77,7 @@ async fn run() -> Result<(), BoxError> {
         let cpu_before = server.cpu_ticks();
         let row = one_size(&env, &signer, server.port, m, rate, secs).await?;
         let cpu = server.cpu_ticks().saturating_sub(cpu_before) as f64 * 100.0
-            / ticks_per_sec() as f64
+            / ticks_per_sec()
             / row.elapsed.as_secs_f64();
         println!(
             "{:>4} {:>8} {:>8} {:>5} {:>5} {:>8.1} {:>8.1} {:>7.1} {:>8.1} {:>5} ({} xread)",

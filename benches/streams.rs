@@ -15,21 +15,23 @@
 //! Against a private redis-server (no stack needed); logview runs as its own
 //! process so its RSS and CPU are its own. Numbers only, no assertions.
 
+#[path = "support/logview_process.rs"]
+#[allow(dead_code)]
+mod logview_process;
 #[path = "../tests/it/support/ports.rs"]
 mod ports;
-#[path = "support/proc_stats.rs"]
-mod proc_stats;
 #[path = "../tests/it/support/redis_server.rs"]
 #[allow(dead_code)]
 mod redis_server;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use proc_stats::{cpu_ticks, raise_fd_limit, ticks_per_sec};
+use logview_process::{
+    cpu_ticks, free_port, raise_fd_limit, spawn_logview_with, ticks_per_sec, ServerProcess,
+};
 use redis_server::RedisServer;
 use salt_logview::settings::Settings;
 use salt_logview::tickets::{TicketKind, TicketSigner};
@@ -83,35 +85,6 @@ fn now_us() -> u64 {
     epoch().elapsed().as_micros() as u64
 }
 
-/// logview as its own process.
-struct Logview {
-    child: Child,
-    port: u16,
-}
-
-impl Logview {
-    fn status_kib(&self, key: &str) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default()
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    }
-
-    fn cpu_ticks(&self) -> u64 {
-        cpu_ticks(self.child.id())
-    }
-}
-
-impl Drop for Logview {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn overrides(redis: &RedisServer, port: u16, streams: usize) -> Vec<(String, String)> {
     [
         ("LOGVIEW__SERVER__BIND", format!("127.0.0.1:{port}")),
@@ -135,43 +108,15 @@ fn settings_file() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("settings.toml")
 }
 
-async fn spawn_logview(redis: &RedisServer, streams: usize) -> Result<Logview, BoxError> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let bin = std::env::var("SLV_LOGVIEW_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/logview"));
-    let log =
-        std::fs::File::create(std::env::temp_dir().join(format!("streams-logview-{port}.log")))?;
-    let child = Command::new(&bin)
-        .arg("--config")
-        .arg(settings_file())
-        .arg("serve")
-        .envs(overrides(redis, port, streams))
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .map_err(|e| {
-            format!(
-                "cannot start {}: {e} (build it, or set SLV_LOGVIEW_BIN)",
-                bin.display()
-            )
-        })?;
-    let server = Logview { child, port };
-    let url = format!("http://127.0.0.1:{port}/healthz");
-    for _ in 0..200 {
-        if reqwest::get(&url)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Ok(server);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err("logview did not answer /healthz".into())
+async fn spawn_logview(redis: &RedisServer, streams: usize) -> Result<ServerProcess, BoxError> {
+    let port = free_port()?;
+    spawn_logview_with(
+        &[settings_file()],
+        port,
+        overrides(redis, port, streams),
+        "streams",
+    )
+    .await
 }
 
 /// What one viewer saw: lines in order (sequence numbers), latencies.
@@ -280,7 +225,7 @@ async fn run(
         settings.auth.ticket_key.clone(),
         settings.auth.ticket_ttl_secs,
     );
-    let idle_rss = logview.status_kib("VmRSS:");
+    let idle_rss = logview.rss_kib();
     let run_id: u32 = rand::random();
     let keys: Vec<(String, String)> = (0..n)
         .map(|i| {
@@ -349,7 +294,7 @@ async fn run(
     }
     tokio::time::sleep(duration / 2).await;
     let (conns, in_xread) = redis_connections(redis);
-    let mid_rss = logview.status_kib("VmRSS:");
+    let mid_rss = logview.rss_kib();
     for f in feeders {
         f.await??;
     }
@@ -367,7 +312,7 @@ async fn run(
         latencies.extend(seen.latencies_us);
     }
     latencies.sort_unstable();
-    let rss = logview.status_kib("VmRSS:").max(mid_rss);
+    let rss = logview.rss_kib().max(mid_rss);
     Ok(format!(
         "| {n} | {lines} ({lost} lost, {disorder} out of order) | {:.2} / {:.2} | {:.1} ({:.0}) | {cpu:.0} | {redis_cpu:.0} | {conns} ({in_xread}) |",
         percentile(&latencies, 0.5),

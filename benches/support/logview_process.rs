@@ -11,6 +11,10 @@ use salt_logview::settings::Settings;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+#[path = "proc_stats.rs"]
+mod proc_stats;
+pub use proc_stats::{cpu_ticks, raise_fd_limit, ticks_per_sec};
+
 /// Where the benches write the files logtail follows (inside `/var/log/**`,
 /// which the stack allows in logview, the eauth ACL and logtail).
 pub const BENCH_LOG_DIR: &str = "/var/log/salt-logview-bench";
@@ -61,20 +65,6 @@ pub fn bench_settings(env: &HashMap<String, String>, port: u16) -> Result<Settin
     )?)
 }
 
-pub fn raise_fd_limit() {
-    // SAFETY: plain libc calls on a stack-allocated struct.
-    unsafe {
-        let mut lim = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
-            lim.rlim_cur = lim.rlim_max.min(65536);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
-}
-
 pub struct ServerProcess {
     pub child: Child,
     pub port: u16,
@@ -90,7 +80,7 @@ impl ServerProcess {
         self.status_kib("RssAnon:")
     }
 
-    fn status_kib(&self, key: &str) -> u64 {
+    pub fn status_kib(&self, key: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
         status
@@ -112,13 +102,7 @@ impl ServerProcess {
 
     /// utime + stime in clock ticks.
     pub fn cpu_ticks(&self) -> u64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let f: Vec<&str> = after.split_whitespace().collect();
-        // Fields after the command: state is index 0, utime 11, stime 12.
-        f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-            + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        cpu_ticks(self.child.id())
     }
 }
 
@@ -129,24 +113,40 @@ impl Drop for ServerProcess {
     }
 }
 
+/// A free port on 127.0.0.1 for a logview to bind.
+pub fn free_port() -> Result<u16, BoxError> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// The release logview (or `SLV_LOGVIEW_BIN`) with the stack's settings
+/// (`settings_files`, `overrides`) on a free port, once it answers /healthz.
 pub async fn spawn_logview(env: &HashMap<String, String>) -> Result<ServerProcess, BoxError> {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-        l.local_addr()?.port()
-    };
+    let port = free_port()?;
+    spawn_logview_with(&settings_files(env), port, overrides(env, port)?, "e2e").await
+}
+
+/// logview with these settings `files` and `LOGVIEW__*` `overrides` (which
+/// must bind it to `port`), its output in `<tmp>/<tag>-logview-<port>.log`.
+pub async fn spawn_logview_with(
+    files: &[PathBuf],
+    port: u16,
+    overrides: Vec<(String, String)>,
+    tag: &str,
+) -> Result<ServerProcess, BoxError> {
     let bin = std::env::var("SLV_LOGVIEW_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/logview"));
     let mut cmd = Command::new(&bin);
-    for f in settings_files(env) {
+    for f in files {
         cmd.arg("--config").arg(f);
     }
-    for (k, v) in overrides(env, port)? {
-        cmd.env(k, v);
-    }
-    let log = std::fs::File::create(std::env::temp_dir().join(format!("e2e-logview-{port}.log")))?;
+    let log =
+        std::fs::File::create(std::env::temp_dir().join(format!("{tag}-logview-{port}.log")))?;
     let child = cmd
         .arg("serve")
+        .envs(overrides)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
@@ -154,32 +154,20 @@ pub async fn spawn_logview(env: &HashMap<String, String>) -> Result<ServerProces
         .spawn()
         .map_err(|e| {
             format!(
-                "cannot start {}: {e} (cargo build --release --bin logview)",
+                "cannot start {}: {e} (cargo build --release --bin logview, or set SLV_LOGVIEW_BIN)",
                 bin.display()
             )
         })?;
     let server = ServerProcess { child, port };
     let url = format!("http://127.0.0.1:{port}/healthz");
-    for _ in 0..100 {
+    for _ in 0..200 {
         if reqwest::get(&url)
             .await
-            .map(|r| r.status().is_success())
-            .unwrap_or(false)
+            .is_ok_and(|r| r.status().is_success())
         {
             return Ok(server);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Err("logview did not answer /healthz".into())
-}
-
-/// Clock ticks per second (for /proc CPU times).
-pub fn ticks_per_sec() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 {
-        t as u64
-    } else {
-        100
-    }
 }
