@@ -69,7 +69,7 @@ async fn answer(
 
 /// The form of a post, read only now that the operator is signed in
 /// (at most `http.max_body_bytes`: 413 beyond).
-async fn read_form<T: serde::de::DeserializeOwned>(
+pub(super) async fn read_form<T: serde::de::DeserializeOwned>(
     app: &AppState,
     request: Request,
 ) -> Result<T, ApiError> {

@@ -7,7 +7,7 @@
 //! An error (no minion joined, a bad path) is the page again with it in words.
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Form, FromRequest, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,6 +15,7 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 
 use super::ops::TailForm;
+use super::ops_forms::read_form;
 use super::security::{self, PageKind};
 use super::{auth_error_page, csrf, error_page, ops_limits, render, ErrorText};
 use crate::audit::Principal;
@@ -202,16 +203,7 @@ pub async fn start(
         Ok(op) => op,
         Err(page) => return *page,
     };
-    let limit = app.settings.http.max_body_bytes;
-    let form = match Form::<TailForm>::from_request(request, &app).await {
-        Ok(Form(f)) => Ok(f),
-        Err(e) => Err(ApiError::body(
-            e.status(),
-            e.body_text(),
-            limit,
-            Text::new("api.body.ops_form"),
-        )),
-    };
+    let form = read_form::<TailForm>(&app, request).await;
     let (log_path, line_count) = form
         .as_ref()
         .map(|f| (f.log_path.trim().to_owned(), f.line_count.clone()))
